@@ -1,0 +1,28 @@
+"""What every handler is given: the database and the few settings that shape replies."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlite_utils import Database
+
+from storage.zones import now_utc, zone
+
+
+@dataclass(frozen=True)
+class Context:
+    db: Database
+    timezone: str = "Africa/Casablanca"
+    default_language: str = "fr"
+    page_size: int = 5
+    clock: Callable[[], datetime] = field(default=now_utc)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return zone(self.timezone)
+
+    def now(self) -> datetime:
+        return self.clock()

@@ -1,0 +1,154 @@
+"""Numbered schema steps. Never edit a step that has shipped: add the next one.
+
+Every time is UTC text (`storage.zones.to_utc_text`); JSON columns hold per-language texts.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database, Migrations
+
+MIGRATIONS = Migrations("formabot")
+
+
+@MIGRATIONS(name="0001_members_and_catalogue")
+def _members_and_catalogue(db: Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE companies (
+            id INTEGER PRIMARY KEY,
+            member_id TEXT NOT NULL UNIQUE,
+            name TEXT NOT NULL,
+            city TEXT NOT NULL DEFAULT '',
+            sector TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX companies_name ON companies (name COLLATE NOCASE);
+
+        CREATE TABLE contacts (
+            id INTEGER PRIMARY KEY,
+            name TEXT,
+            role TEXT CHECK (role IN ('manager', 'trainee')),
+            company_id INTEGER REFERENCES companies (id) ON DELETE SET NULL,
+            company_other TEXT,
+            language TEXT CHECK (language IN ('fr', 'ar', 'en')),
+            phone TEXT,
+            consent_at TEXT,
+            opted_out_at TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE UNIQUE INDEX contacts_phone ON contacts (phone) WHERE phone IS NOT NULL;
+
+        CREATE TABLE identities (
+            id INTEGER PRIMARY KEY,
+            contact_id INTEGER NOT NULL REFERENCES contacts (id) ON DELETE CASCADE,
+            channel TEXT NOT NULL CHECK (channel IN ('telegram', 'whatsapp', 'console')),
+            address TEXT NOT NULL,
+            chat_id TEXT,
+            last_inbound_at TEXT,
+            active INTEGER NOT NULL DEFAULT 1,
+            inactive_reason TEXT,
+            created_at TEXT NOT NULL,
+            UNIQUE (channel, address)
+        );
+        CREATE INDEX identities_contact ON identities (contact_id);
+
+        CREATE TABLE topics (
+            slug TEXT PRIMARY KEY,
+            names TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+
+        CREATE TABLE sessions (
+            id TEXT PRIMARY KEY,
+            titles TEXT NOT NULL,
+            starts_at TEXT NOT NULL,
+            ends_at TEXT NOT NULL,
+            timezone TEXT NOT NULL,
+            place TEXT NOT NULL DEFAULT '',
+            capacity INTEGER NOT NULL CHECK (capacity >= 0),
+            status TEXT NOT NULL DEFAULT 'scheduled' CHECK (status IN ('scheduled', 'cancelled')),
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX sessions_starts ON sessions (starts_at);
+
+        CREATE TABLE session_topics (
+            session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+            topic_slug TEXT NOT NULL REFERENCES topics (slug) ON DELETE CASCADE,
+            PRIMARY KEY (session_id, topic_slug)
+        );
+
+        CREATE TABLE subscriptions (
+            contact_id INTEGER NOT NULL REFERENCES contacts (id) ON DELETE CASCADE,
+            topic_slug TEXT NOT NULL REFERENCES topics (slug) ON DELETE CASCADE,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (contact_id, topic_slug)
+        );
+        CREATE INDEX subscriptions_topic ON subscriptions (topic_slug);
+        """
+    )
+
+
+@MIGRATIONS(name="0002_registrations_coordinators_audit")
+def _registrations_coordinators_audit(db: Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE registrations (
+            id INTEGER PRIMARY KEY,
+            contact_id INTEGER REFERENCES contacts (id) ON DELETE SET NULL,
+            session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+            status TEXT NOT NULL CHECK (status IN (
+                'interested', 'registered', 'waitlisted', 'confirmed', 'declined',
+                'cancelled', 'attended', 'no_show')),
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            interested_at TEXT,
+            registered_at TEXT,
+            waitlisted_at TEXT,
+            confirmed_at TEXT,
+            declined_at TEXT,
+            cancelled_at TEXT,
+            attended_at TEXT,
+            no_show_at TEXT
+        );
+        CREATE UNIQUE INDEX registrations_once ON registrations (contact_id, session_id)
+            WHERE contact_id IS NOT NULL;
+        CREATE INDEX registrations_session ON registrations (session_id, status);
+
+        CREATE TABLE coordinators (
+            id INTEGER PRIMARY KEY,
+            channel TEXT NOT NULL CHECK (channel IN ('telegram', 'whatsapp', 'console')),
+            address TEXT NOT NULL,
+            name TEXT NOT NULL DEFAULT '',
+            added_at TEXT NOT NULL,
+            UNIQUE (channel, address)
+        );
+
+        CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            subject TEXT NOT NULL DEFAULT '',
+            details TEXT NOT NULL DEFAULT '{}'
+        );
+        CREATE INDEX audit_log_at ON audit_log (at);
+        """
+    )
+
+
+@MIGRATIONS(name="0003_conversation_state_and_counts")
+def _conversation_state_and_counts(db: Database) -> None:
+    db.executescript(
+        """
+        ALTER TABLE contacts ADD COLUMN state TEXT NOT NULL DEFAULT '{}';
+
+        CREATE TABLE anonymous_counts (
+            name TEXT PRIMARY KEY,
+            value INTEGER NOT NULL DEFAULT 0
+        );
+        """
+    )

@@ -1,0 +1,45 @@
+"""Time zones from the `tzdata` package, never from the system's files.
+
+Morocco moved to permanent UTC+00 on 2026-09-20; many systems' zone files still carry the
+old rule. `zoneinfo` looks at the system's TZPATH before `tzdata`, so the path is emptied
+here, once, for the whole process: every `ZoneInfo` then comes from the pinned package.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import UTC, datetime
+
+zoneinfo.reset_tzpath(to=[])
+zoneinfo.ZoneInfo.clear_cache()
+
+
+class UnknownZone(ValueError):
+    """A name that is not an IANA zone known to the tzdata package."""
+
+
+def zone(name: str) -> zoneinfo.ZoneInfo:
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as error:
+        raise UnknownZone(name) from error
+
+
+def to_utc_text(moment: datetime) -> str:
+    """An aware datetime as sortable UTC text: 2026-12-10T10:00:00Z."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: attach its zone before storing it")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def from_utc_text(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def local_to_utc(wall_time: datetime, zone_name: str) -> datetime:
+    """Wall time as entered (naive) in `zone_name`, as an aware UTC datetime."""
+    return wall_time.replace(tzinfo=zone(zone_name)).astimezone(UTC)
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
