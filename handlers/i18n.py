@@ -75,3 +75,8 @@ def format_span(starts: datetime, ends: datetime, zone: ZoneInfo, language: str 
         start=format_when(start, zone, language),
         end=format_when(end, zone, language),
     )
+
+
+def N_(message: str) -> str:
+    """Marks a message for extraction where it is translated later (`t(language, variable)`)."""
+    return message

@@ -1,10 +1,241 @@
-"""Maps what a person said or pressed to the feature that answers it."""
+"""Maps what a person said or pressed to the feature that answers it.
+
+Every input gets an answer in the person's language: an unknown command, a stale button or
+text we do not understand all lead back to the menu, and an unexpected error is logged and
+answered politely rather than surfacing as a traceback.
+"""
 
 from __future__ import annotations
 
+import logging
+import re
+from collections.abc import Callable
+
+from handlers import onboarding, privacy, sessions, topics, views
+from handlers.commands import public_commands
 from handlers.context import Context
+from handlers.i18n import t
+from handlers.onboarding import LANGUAGE_NAMES
+from handlers.phones import InvalidPhone, normalize_phone
 from handlers.types import Inbound, Reply
+from storage import contacts as contacts_store
+from storage.contacts import Contact
+
+log = logging.getLogger(__name__)
+
+_SESSION_PAYLOAD = re.compile(r"^session_([a-z0-9][a-z0-9_-]{0,39})$")
+_TOPIC_PAYLOAD = re.compile(r"^topic_([a-z0-9][a-z0-9_-]{0,29})$")
+TEXT_MAX = 4_000
+
+Feature = Callable[[Context, Contact, tuple[str, ...]], list[Reply]]
 
 
 def handle(context: Context, inbound: Inbound) -> list[Reply]:
-    raise NotImplementedError
+    """The replies to one inbound message or button press."""
+    contact, created = contacts_store.resolve(
+        context.db, channel=inbound.channel, address=inbound.address, chat_id=inbound.chat_id
+    )
+    try:
+        return _route(context, contact, inbound, created)
+    except Exception:
+        log.exception("handler failed for contact %s", contact.id)
+        return [views.menu(contact, t(contact.language,
+                                      "Sorry, something went wrong on our side. Please try"
+                                      " again."))]
+
+
+def _route(context: Context, contact: Contact, inbound: Inbound, created: bool) -> list[Reply]:
+    if inbound.command is not None:
+        return _command(context, contact, inbound.command.lower(), inbound.argument.strip())
+    if inbound.action is not None:
+        return _action(context, contact, inbound.action.name, inbound.action.args)
+    if inbound.phone is not None:
+        return _phone(context, contact, inbound.phone)
+    return _text(context, contact, inbound.text or "", created)
+
+
+# --- commands -----------------------------------------------------------------------------
+
+def _command(context: Context, contact: Contact, command: str, argument: str) -> list[Reply]:
+    if command == "start":
+        return _start(context, contact, argument)
+    if command == "stop":
+        return privacy.stop(context, contact)
+    if command == "forget":
+        return privacy.ask_forget(context, contact)
+    if onboarding.next_step(context, contact) is not None:
+        return onboarding.prompt(context, contact, lead=t(contact.language, "Let's finish setting up first."))
+    simple: dict[str, Callable[[], list[Reply]]] = {
+        "menu": lambda: [views.menu(contact)],
+        "help": lambda: [_help(contact)],
+        "sessions": lambda: sessions.browse(context, contact),
+        "my": lambda: sessions.mine(context, contact),
+        "topics": lambda: [topics.toggles(context, contact)],
+        "language": lambda: [onboarding.language_question(contact)],
+    }
+    if command in simple:
+        return simple[command]()
+    return [views.menu(contact, t(contact.language, "Unknown command /{command}.",
+                                  command=command[:32]))]
+
+
+def _start(context: Context, contact: Contact, payload: str) -> list[Reply]:
+    was_opted_out = contact.opted_out_at is not None
+    contact = privacy.start_again(context, contact)
+    valid_payload = payload if _payload_target(payload) else ""
+    if onboarding.next_step(context, contact) is not None:
+        if valid_payload:
+            contacts_store.set_state(context.db, contact.id,
+                                     {**contact.state, "pending": valid_payload})
+            contact = contacts_store.get(context.db, contact.id) or contact
+        welcome = t(contact.language, "Welcome to formabot, the training programme's assistant.")
+        return onboarding.prompt(context, contact, lead=None if contact.language is None
+                                 else welcome)
+    if valid_payload:
+        return _open_payload(context, contact, valid_payload)
+    if was_opted_out:
+        return [views.menu(contact, t(contact.language, "Welcome back, {name}: notifications are"
+                                      " on again.", name=contact.name))]
+    return [views.menu(contact, t(contact.language, "Welcome back, {name}.", name=contact.name))]
+
+
+def _payload_target(payload: str) -> tuple[str, str] | None:
+    if match := _SESSION_PAYLOAD.match(payload):
+        return "session", match.group(1)
+    if match := _TOPIC_PAYLOAD.match(payload):
+        return "topic", match.group(1)
+    return None
+
+
+def _open_payload(context: Context, contact: Contact, payload: str) -> list[Reply]:
+    target = _payload_target(payload)
+    if target is None:
+        return [views.menu(contact)]
+    kind, key = target
+    if kind == "session":
+        return sessions.card(context, contact, key)
+    return topics.follow(context, contact, key)
+
+
+def _help(contact: Contact) -> Reply:
+    lines = [t(contact.language, "formabot keeps you informed about the federation's training"
+                                 " sessions. You can use the buttons, or these commands:")]
+    lines += [f"/{command} — {description}"
+              for command, description in public_commands(views.lang(contact))]
+    return views.menu(contact, "\n".join(lines))
+
+
+# --- buttons ------------------------------------------------------------------------------
+
+def _action(context: Context, contact: Contact, name: str, args: tuple[str, ...]) -> list[Reply]:
+    first = args[0] if args else ""
+    anytime: dict[str, Callable[[], list[Reply]]] = {
+        "lang": lambda: onboarding.choose_language(context, contact, first),
+        "consent": lambda: _after_onboarding_step(
+            context, onboarding.answer_consent(context, contact, first), contact),
+        "stop": lambda: privacy.stop(context, contact),
+        "start": lambda: _start(context, contact, ""),
+        "forget": lambda: privacy.ask_forget(context, contact),
+        "forget_yes": lambda: privacy.forget(context, contact),
+        "forget_no": lambda: privacy.keep(context, contact),
+    }
+    if name in anytime:
+        return anytime[name]()
+    step = onboarding.next_step(context, contact)
+    if step is not None:
+        return _onboarding_action(context, contact, name, first)
+    if name == "tp_done" and not contact.state.get("topics_chosen"):
+        return _onboarding_action(context, contact, name, first)
+    features: dict[str, Callable[[], list[Reply]]] = {
+        "menu": lambda: [views.menu(contact)],
+        "help": lambda: [_help(contact)],
+        "language": lambda: [onboarding.language_question(contact)],
+        "topics": lambda: [topics.toggles(context, contact)],
+        "tp": lambda: topics.toggle(context, contact, first, onboarding=False),
+        "tp_done": lambda: [views.menu(contact, topics.summary(context, contact))],
+        "ss": lambda: sessions.browse(context, contact, int(first) if first.isdigit() else 0,
+                                      replaces_menu=True),
+        "s": lambda: sessions.card(context, contact, first),
+        "int": lambda: sessions.interested(context, contact, first),
+        "reg": lambda: sessions.register(context, contact, first),
+        "can": lambda: sessions.ask_cancel(context, contact, first),
+        "can_yes": lambda: sessions.cancel(context, contact, first),
+        "ics": lambda: sessions.calendar_file(context, contact, first),
+        "my": lambda: sessions.mine(context, contact),
+        "phone": lambda: [Reply(t(contact.language, "Press the button below to share your"
+                                                    " phone number."),
+                                request_phone=True, language=views.lang(contact))],
+    }
+    if name in features and (first or name not in _NEEDS_ARGUMENT):
+        return features[name]()
+    return [views.menu(contact, t(contact.language, "This button has expired."))]
+
+
+_NEEDS_ARGUMENT = {"tp", "s", "int", "reg", "can", "can_yes", "ics"}
+
+
+def _onboarding_action(context: Context, contact: Contact, name: str, first: str) -> list[Reply]:
+    if name == "co":
+        replies = onboarding.pick_company(context, contact, first)
+    elif name == "co_none":
+        replies = onboarding.pick_company(context, contact, None)
+    elif name == "role":
+        replies = onboarding.pick_role(context, contact, first)
+    elif name == "tp" and onboarding.next_step(context, contact) in ("topics", None):
+        replies = topics.toggle(context, contact, first, onboarding=True)
+    elif name == "tp_done" and onboarding.next_step(context, contact) in ("topics", None):
+        replies = []
+        contact = onboarding.finish(context, contact)
+    else:
+        return onboarding.prompt(context, contact, lead=t(contact.language, "Let's finish setting up first."))
+    return _after_onboarding_step(context, replies, contact)
+
+
+def _after_onboarding_step(context: Context, replies: list[Reply],
+                           contact: Contact) -> list[Reply]:
+    """When the last step was just answered: welcome, then what the entry link asked for."""
+    contact = contacts_store.get(context.db, contact.id) or contact
+    if onboarding.next_step(context, contact) is not None or contact.state.get("welcomed"):
+        return replies
+    pending = contact.state.get("pending", "")
+    state = {key: value for key, value in contact.state.items() if key != "pending"}
+    contacts_store.set_state(context.db, contact.id,
+                             {**state, "welcomed": True, "topics_chosen": True})
+    contact = contacts_store.get(context.db, contact.id) or contact
+    welcome = views.menu(contact, t(contact.language, "You are all set, {name}! {topics}",
+                                    name=contact.name, topics=topics.summary(context, contact)))
+    if pending:
+        return [*replies, *_open_payload(context, contact, pending)]
+    return [*replies, welcome]
+
+
+# --- a shared phone number and free text --------------------------------------------------
+
+def _phone(context: Context, contact: Contact, raw: str) -> list[Reply]:
+    try:
+        phone = normalize_phone(raw)
+    except InvalidPhone:
+        return [views.menu(contact, t(contact.language, "This phone number does not look"
+                                                        " valid."))]
+    owner = contacts_store.find_by_phone(context.db, phone)
+    if owner is not None and owner.id != contact.id:
+        return [views.menu(contact, t(contact.language, "This number is already linked to"
+                                                        " another profile."))]
+    contacts_store.update(context.db, contact.id, phone=phone)
+    return [views.menu(contact, t(contact.language, "Thank you, your number is saved."))]
+
+
+def _text(context: Context, contact: Contact, text: str, created: bool) -> list[Reply]:
+    if len(text) > TEXT_MAX:
+        return [views.menu(contact, t(contact.language, "That message is too long for me."))]
+    step = onboarding.next_step(context, contact)
+    if step is not None:
+        if created or step in ("language", "consent"):
+            return onboarding.prompt(context, contact)
+        return _after_onboarding_step(context, onboarding.answer_text(context, contact, text),
+                                      contact)
+    return [views.menu(contact, t(contact.language, "Sorry, I did not understand. Here is the"
+                                                    " menu."))]
+
+
+__all__ = ["LANGUAGE_NAMES", "handle"]

@@ -1,0 +1,216 @@
+"""First contact: language → consent → name → company → role → topics.
+
+The next step is derived from what the contact row already holds, so a person who stops
+half-way (or switches channel, or meets a restart) resumes exactly where they left off, and a
+contact imported from a mailing list with everything filled in is not asked again.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import replace
+
+from handlers import topics, views
+from handlers.context import Context
+from handlers.i18n import LANGUAGES, t
+from handlers.types import Action, Choice, Inbound, Reply
+from storage import audit, catalog, companies
+from storage import contacts as contacts_store
+from storage.contacts import Contact
+from storage.zones import to_utc_text
+
+LANGUAGE_NAMES = {"fr": "Français", "ar": "العربية", "en": "English"}
+NAME_MAX = 80
+COMPANY_QUERY_MIN = 2
+COMPANY_QUERY_MAX = 80
+
+
+def next_step(context: Context, contact: Contact) -> str | None:
+    """The first onboarding step still missing, or None when onboarding is complete."""
+    if contact.language is None:
+        return "language"
+    if contact.consent_at is None:
+        return "consent"
+    if not contact.name:
+        return "name"
+    if contact.company_id is None and not contact.company_other:
+        return "company"
+    if contact.role is None:
+        return "role"
+    if not contact.state.get("topics_chosen") and catalog.all_topics(context.db):
+        return "topics"
+    return None
+
+
+def prompt(context: Context, contact: Contact, *, lead: str | None = None) -> list[Reply]:
+    """The question for the contact's current step, optionally after `lead` (already translated)."""
+    step = next_step(context, contact)
+    replies: list[Reply] = []
+    if step == "language":
+        replies.append(language_question(contact))
+    elif step == "consent":
+        replies.append(
+            views.say(
+                contact,
+                "formabot sends training announcements and session reminders from the federation"
+                " and its engineering school. May we send you these notifications? You can stop"
+                " them at any time with STOP.",
+                views.choice(contact, "Yes, I agree", "consent", "yes"),
+                views.choice(contact, "No, thanks", "consent", "no"),
+            )
+        )
+    elif step == "name":
+        replies.append(views.say(contact, "What is your full name?"))
+    elif step == "company":
+        replies.append(
+            views.say(contact, "Which member company do you work for? Type a few letters of"
+                               " its name.")
+        )
+    elif step == "role":
+        replies.append(
+            views.say(
+                contact,
+                "What is your role?",
+                views.choice(contact, "Manager", "role", "manager"),
+                views.choice(contact, "Trainee", "role", "trainee"),
+            )
+        )
+    elif step == "topics":
+        replies.append(topics.toggles(context, contact, onboarding=True))
+    if lead and replies:
+        replies[0] = replace(replies[0], text=f"{lead}\n\n{replies[0].text}")
+    elif lead:
+        replies.append(Reply(lead, language=views.lang(contact)))
+    return replies
+
+
+def language_question(contact: Contact) -> Reply:
+    return Reply(
+        text="Choisissez votre langue · اختر لغتك · Choose your language",
+        choices=tuple(Choice(LANGUAGE_NAMES[code], Action("lang", (code,))) for code in LANGUAGES),
+        language=views.lang(contact),
+    )
+
+
+def choose_language(context: Context, contact: Contact, code: str) -> list[Reply]:
+    if code not in LANGUAGES:
+        return [language_question(contact)]
+    contacts_store.update(context.db, contact.id, language=code)
+    contact = _reload(context, contact)
+    if next_step(context, contact) is None:
+        return [views.menu(contact, t(code, "Language changed to English."))]
+    return prompt(context, contact)
+
+
+def answer_consent(context: Context, contact: Contact, answer: str) -> list[Reply]:
+    if answer != "yes":
+        return [
+            views.say(
+                contact,
+                "Understood: we will not send you anything. If you change your mind, send"
+                " /start.",
+                views.choice(contact, "I agree after all", "consent", "yes"),
+            )
+        ]
+    if contact.consent_at is None:
+        contacts_store.update(
+            context.db, contact.id, consent_at=to_utc_text(context.now()), opted_out_at=None
+        )
+        audit.record(context.db, actor=f"contact:{contact.id}", action="privacy.consent",
+                     subject=f"contact:{contact.id}")
+    return prompt(context, _reload(context, contact), lead=t(contact.language, "Thank you."))
+
+
+def answer_text(context: Context, contact: Contact, text: str) -> list[Reply]:
+    """Free text during onboarding: a name or a company search, depending on the step."""
+    step = next_step(context, contact)
+    if step == "name":
+        return _take_name(context, contact, text)
+    if step == "company":
+        return _search_company(context, contact, text)
+    return prompt(context, contact, lead=t(contact.language, "Please use the buttons below."))
+
+
+def _clean(text: str) -> str:
+    printable = "".join(ch for ch in text if unicodedata.category(ch)[0] != "C")
+    return " ".join(printable.split())
+
+
+def _take_name(context: Context, contact: Contact, text: str) -> list[Reply]:
+    name = _clean(text)
+    if not name:
+        return [views.say(contact, "Please send your name as text.")]
+    if len(name) > NAME_MAX:
+        return [views.say(contact, "That is too long for a name: please send at most {max}"
+                                   " characters.", max=NAME_MAX)]
+    contacts_store.update(context.db, contact.id, name=name)
+    contact = _reload(context, contact)
+    return prompt(context, contact, lead=t(contact.language, "Nice to meet you, {name}.",
+                                           name=name))
+
+
+def _search_company(context: Context, contact: Contact, text: str) -> list[Reply]:
+    query = _clean(text)[:COMPANY_QUERY_MAX]
+    if len(query) < COMPANY_QUERY_MIN:
+        return [views.say(contact, "Please type at least {count} letters of your company's"
+                                   " name.", count=COMPANY_QUERY_MIN)]
+    contacts_store.set_state(context.db, contact.id, {**contact.state, "company_query": query})
+    matches = companies.search(context.db, query)
+    not_listed = views.choice(contact, "My company is not listed", "co_none")
+    if not matches:
+        return [
+            views.say(
+                contact,
+                "No member company matches \u201c{query}\u201d. Try other letters, or choose"
+                " \u201cnot listed\u201d.",
+                not_listed,
+                query=query,
+            )
+        ]
+    picks = tuple(
+        Choice(f"{company.name} — {company.city}" if company.city else company.name,
+               Action("co", (str(company.id),)))
+        for company in matches
+    )
+    return [
+        Reply(
+            text=t(contact.language, "Which one is yours? Or type other letters to search again."),
+            choices=(*picks, not_listed),
+            language=views.lang(contact),
+        )
+    ]
+
+
+def pick_company(context: Context, contact: Contact, company_id: str | None) -> list[Reply]:
+    if next_step(context, contact) != "company":
+        return prompt(context, contact)
+    if company_id is None:
+        typed = contact.state.get("company_query") or "?"
+        contacts_store.update(context.db, contact.id, company_other=typed)
+    else:
+        company = companies.get(context.db, int(company_id)) if company_id.isdigit() else None
+        if company is None:
+            return prompt(context, contact, lead=t(contact.language, "This button has expired."))
+        contacts_store.update(context.db, contact.id, company_id=company.id, company_other=None)
+    state = {key: value for key, value in contact.state.items() if key != "company_query"}
+    contacts_store.set_state(context.db, contact.id, state)
+    return prompt(context, _reload(context, contact))
+
+
+def pick_role(context: Context, contact: Contact, role: str) -> list[Reply]:
+    if role not in contacts_store.ROLES:
+        return prompt(context, contact, lead=t(contact.language, "This button has expired."))
+    contacts_store.update(context.db, contact.id, role=role)
+    return prompt(context, _reload(context, contact))
+
+
+def finish(context: Context, contact: Contact) -> Contact:
+    """Mark the topics step done (the only step with no field of its own)."""
+    contacts_store.set_state(context.db, contact.id, {**contact.state, "topics_chosen": True})
+    return _reload(context, contact)
+
+
+def _reload(context: Context, contact: Contact) -> Contact:
+    fresh = contacts_store.get(context.db, contact.id)
+    assert fresh is not None
+    return fresh
