@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from bot import config as config_module
-from bot.commands import catalogue, database, run, shell
+from bot.commands import catalogue, database, i18n, run, shell
 
 
 class State:
@@ -41,7 +41,8 @@ def cli(context: click.Context, config_path: Path | None) -> None:
     context.obj = State(config_path)
 
 
-for group in (run.commands, shell.commands, database.commands, catalogue.commands):
+for group in (run.commands, shell.commands, database.commands, catalogue.commands,
+              i18n.commands):
     for command in group:
         cli.add_command(command)
 

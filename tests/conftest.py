@@ -1,0 +1,61 @@
+"""Fixtures shared by the whole suite: a real SQLite file per test, a fixed clock, a catalogue."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlite_utils import Database
+
+from storage import catalog, companies, open_database
+from storage.zones import local_to_utc
+
+NOW = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "formabot.db"
+
+
+@pytest.fixture
+def db(db_path: Path) -> Database:
+    database = open_database(db_path)
+    yield database
+    database.close()
+
+
+def add_session(db: Database, session_id: str, *, starts: str, ends: str, capacity: int = 12,
+                topics: tuple[str, ...] = ("soudage",), title_fr: str | None = None,
+                status: str = "scheduled") -> None:
+    catalog.upsert_session(
+        db,
+        id=session_id,
+        titles={"fr": title_fr or f"Session {session_id}", "en": f"Session {session_id} (en)"},
+        topics=list(topics),
+        starts_at=local_to_utc(datetime.fromisoformat(starts), "Africa/Casablanca"),
+        ends_at=local_to_utc(datetime.fromisoformat(ends), "Africa/Casablanca"),
+        timezone="Africa/Casablanca",
+        place="Casablanca",
+        capacity=capacity,
+        status=status,
+    )
+
+
+@pytest.fixture
+def programme(db: Database) -> Database:
+    """Two topics, three upcoming sessions, two member companies."""
+    catalog.upsert_topic(db, "soudage", {"fr": "Soudage", "ar": "اللحام", "en": "Welding"})
+    catalog.upsert_topic(db, "maintenance",
+                         {"fr": "Maintenance", "ar": "الصيانة", "en": "Maintenance"})
+    add_session(db, "tig-2026-12", starts="2026-12-10T10:00", ends="2026-12-11T17:00",
+                capacity=1, title_fr="Soudage TIG – niveau 1")
+    add_session(db, "mig-2027-01", starts="2027-01-12T09:00", ends="2027-01-12T17:00")
+    add_session(db, "maint-2027-02", starts="2027-02-02T09:00", ends="2027-02-03T17:00",
+                topics=("maintenance",), title_fr="Maintenance préventive")
+    companies.upsert(db, member_id="M001", name="Atlas Fonderie", city="Casablanca",
+                     sector="metallurgy")
+    companies.upsert(db, member_id="M002", name="Atlas Mécanique", city="Tanger",
+                     sector="mechanics")
+    return db
