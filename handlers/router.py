@@ -64,7 +64,7 @@ def _command(context: Context, contact: Contact, command: str, argument: str) ->
     if command == "forget":
         return privacy.ask_forget(context, contact)
     if onboarding.next_step(context, contact) is not None:
-        return onboarding.prompt(context, contact, lead=t(contact.language, "Let's finish setting up first."))
+        return onboarding.prompt(context, contact, lead=_finish_first(contact))
     simple: dict[str, Callable[[], list[Reply]]] = {
         "menu": lambda: [views.menu(contact)],
         "help": lambda: [_help(contact)],
@@ -77,6 +77,10 @@ def _command(context: Context, contact: Contact, command: str, argument: str) ->
         return simple[command]()
     return [views.menu(contact, t(contact.language, "Unknown command /{command}.",
                                   command=command[:32]))]
+
+
+def _finish_first(contact: Contact) -> str:
+    return t(contact.language, "Let's finish setting up first.")
 
 
 def _start(context: Context, contact: Contact, payload: str) -> list[Reply]:
@@ -187,7 +191,7 @@ def _onboarding_action(context: Context, contact: Contact, name: str, first: str
         replies = []
         contact = onboarding.finish(context, contact)
     else:
-        return onboarding.prompt(context, contact, lead=t(contact.language, "Let's finish setting up first."))
+        return onboarding.prompt(context, contact, lead=_finish_first(contact))
     return _after_onboarding_step(context, replies, contact)
 
 

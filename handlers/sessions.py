@@ -54,7 +54,8 @@ def browse(context: Context, contact: Contact, offset: int = 0, *,
         lines.append(f"{number}. {title} — {when}")
         choices.append(Choice(f"{number}. {title}", Action("s", (session.id,))))
     if more:
-        choices.append(views.choice(contact, "More sessions", "ss", str(offset + context.page_size)))
+        next_offset = str(offset + context.page_size)
+        choices.append(views.choice(contact, "More sessions", "ss", next_offset))
     choices.append(views.back_to_menu(contact))
     return [Reply("\n".join(lines), tuple(choices), replaces_menu=replaces_menu,
                   language=views.lang(contact))]

@@ -32,6 +32,7 @@ def entries(db: Database, *, action: str | None = None) -> list[AuditEntry]:
     where, params = ("WHERE action = ?", [action]) if action else ("", [])
     rows = db.query(f"SELECT * FROM audit_log {where} ORDER BY id", params)
     return [
-        AuditEntry(r["id"], r["at"], r["actor"], r["action"], r["subject"], json.loads(r["details"]))
-        for r in rows
+        AuditEntry(row["id"], row["at"], row["actor"], row["action"], row["subject"],
+                   json.loads(row["details"]))
+        for row in rows
     ]

@@ -70,7 +70,8 @@ def of_contact(db: Database, contact_id: int) -> list[Registration]:
 
 def seats_taken(db: Database, session_id: str) -> int:
     return db.execute(
-        f"SELECT count(*) FROM registrations WHERE session_id = ? AND status IN {_in(SEAT_HOLDING)}",
+        "SELECT count(*) FROM registrations"
+        f" WHERE session_id = ? AND status IN {_in(SEAT_HOLDING)}",
         [session_id],
     ).fetchone()[0]
 

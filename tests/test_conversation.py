@@ -133,7 +133,7 @@ def test_sessions_match_topics_and_come_a_few_at_a_time(programme: Database) -> 
     assert "Maintenance" not in person.text  # not a followed topic
     person.presses("More sessions")
     assert person.replies[0].replaces_menu
-    assert [label for label in person.labels if label[0].isdigit()][0].startswith("6. ")
+    assert next(label for label in person.labels if label[0].isdigit()).startswith("6. ")
     assert "More sessions" not in person.labels
 
 
