@@ -13,7 +13,7 @@ from dataclasses import replace
 from handlers import topics, views
 from handlers.context import Context
 from handlers.i18n import LANGUAGES, t
-from handlers.types import Action, Choice, Inbound, Reply
+from handlers.types import Action, Choice, Reply
 from storage import audit, catalog, companies
 from storage import contacts as contacts_store
 from storage.contacts import Contact

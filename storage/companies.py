@@ -43,13 +43,6 @@ def get(db: Database, company_id: int) -> Company | None:
     return _company(rows[0]) if rows else None
 
 
-def find_by_name(db: Database, name: str) -> Company | None:
-    rows = list(
-        db.query("SELECT * FROM companies WHERE name = ? COLLATE NOCASE ORDER BY id LIMIT 1", [name])
-    )
-    return _company(rows[0]) if rows else None
-
-
 def search(db: Database, text: str, *, limit: int = 6) -> list[Company]:
     """Companies whose name contains `text` (case-insensitive), names starting with it first."""
     needle = text.strip()
@@ -70,3 +63,16 @@ def search(db: Database, text: str, *, limit: int = 6) -> list[Company]:
 
 def count(db: Database) -> int:
     return db.execute("SELECT count(*) FROM companies").fetchone()[0]
+
+
+def by_member_id(db: Database, member_id: str) -> Company | None:
+    rows = list(db.query("SELECT * FROM companies WHERE member_id = ?", [member_id]))
+    return _company(rows[0]) if rows else None
+
+
+def all_named(db: Database, name: str) -> list[Company]:
+    """Every company with this exact name (case aside), to tell a match from an ambiguity."""
+    rows = db.query(
+        "SELECT * FROM companies WHERE name = ? COLLATE NOCASE ORDER BY member_id", [name]
+    )
+    return [_company(row) for row in rows]

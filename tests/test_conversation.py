@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from icalendar import Calendar
 from sqlite_utils import Database
 
+from bot.imports import import_catalogue, import_companies, import_contacts
 from handlers import Action, Context, Inbound, handle
 from storage import audit, contacts, registrations, subscriptions
 from tests.conftest import NOW, add_session
@@ -363,3 +365,33 @@ def test_shared_phone_is_stored_in_e164(context: Context) -> None:
     assert "already linked to another profile" in other.text
     other.shares_phone("not a number")
     assert "does not look valid" in other.text
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("Français", "jeudi 10 décembre 2026"),
+        ("العربية", "الخميس"),
+    ],
+)
+def test_the_whole_conversation_in_french_and_arabic(context: Context, language: str,
+                                                     expected: str) -> None:
+    person = Person(context)
+    person.onboard(language=language, topics=())
+    person.command("start", "session_tig-2026-12")
+    assert expected in person.text
+    assert "Soudage TIG – niveau 1" in person.text or "Session tig-2026-12" in person.text
+    assert all(reply.language == contact_of(person).language for reply in person.replies)
+
+
+def test_a_contact_from_the_mailing_list_is_not_asked_again(db: Database) -> None:
+    data = Path(__file__).parent / "data"
+    import_catalogue(db, data / "catalogue.toml", default_zone="Africa/Casablanca")
+    import_companies(db, data / "companies.csv")
+    import_contacts(db, data / "contacts.csv", default_zone="Africa/Casablanca")
+    nadia = Person(Context(db=db, clock=lambda: NOW), "+212612345678", channel="whatsapp")
+    nadia.command("start")
+    assert "Nadia Bennani" in nadia.text
+    sara = Person(Context(db=db, clock=lambda: NOW), "+212661234567", channel="whatsapp")
+    sara.command("start")  # no role and no topics on the list: only those are asked
+    assert "What is your role?" in sara.text

@@ -1,5 +1,221 @@
-"""`formabot catalog|companies|contacts import` and `formabot sessions list|show`."""
+"""`formabot catalog|companies|contacts import` and `formabot sessions list|show`.
+
+Thin over `bot.imports` and `storage`: each command opens the database, calls one importer or
+query, and turns `FileProblem` / `ImportFailed` into an operator message and a non-zero exit.
+"""
 
 from __future__ import annotations
 
-commands: list = []
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+from sqlite_utils import Database
+
+from bot.imports import FileProblem, ImportFailed, import_catalogue, import_companies
+from bot.imports import import_contacts as import_contact_list
+from handlers.phones import DEFAULT_REGION, known_region
+from storage import catalog, registrations
+from storage.catalog import Session
+from storage.db import open_database
+from storage.zones import now_utc, to_utc_text, zone
+
+FILE = click.argument("file", type=click.Path(path_type=Path))
+TITLE_WIDTH = 40
+
+
+@contextmanager
+def _database(state: Any) -> Iterator[Database]:
+    path = state.config.bot.database
+    try:
+        db = open_database(path)
+    except sqlite3.Error as error:
+        raise click.ClickException(f"{path}: cannot open the database ({error})") from error
+    try:
+        yield db
+    finally:
+        db.close()
+
+
+@contextmanager
+def _reported() -> Iterator[None]:
+    """Importer errors as the operator should see them: every bad row, then one verdict."""
+    try:
+        yield
+    except FileProblem as error:
+        raise click.ClickException(str(error)) from error
+    except ImportFailed as failure:
+        for row_error in failure.errors:
+            click.echo(str(row_error), err=True)
+        count = len(failure.errors)
+        raise click.ClickException(
+            f"{count} error{'s' if count != 1 else ''} in {failure.source}: nothing was imported"
+        ) from failure
+    except sqlite3.Error as error:  # the transaction was rolled back
+        raise click.ClickException(f"database error ({error}): nothing was imported") from error
+
+
+# --- imports ------------------------------------------------------------------------------
+
+@click.group("catalog")
+def catalog_group() -> None:
+    """The training catalogue: topics and sessions."""
+
+
+@catalog_group.command("import")
+@FILE
+@click.pass_obj
+def catalog_import(state: Any, file: Path) -> None:
+    """Add or update topics and sessions from FILE (.toml or .csv); all or nothing."""
+    with _reported(), _database(state) as db:
+        summary = import_catalogue(db, file, default_zone=state.config.bot.timezone)
+    click.echo(str(summary))
+
+
+@click.group("companies")
+def companies_group() -> None:
+    """The federation's member companies."""
+
+
+@companies_group.command("import")
+@FILE
+@click.pass_obj
+def companies_import(state: Any, file: Path) -> None:
+    """Add or update member companies from FILE.csv (member_id,name,city,sector)."""
+    with _reported(), _database(state) as db:
+        summary = import_companies(db, file)
+    click.echo(str(summary))
+
+
+@click.group("contacts")
+def contacts_group() -> None:
+    """Contacts of member companies."""
+
+
+def _region(_context: click.Context, _parameter: click.Parameter, value: str) -> str:
+    if not known_region(value):
+        raise click.BadParameter(f"{value!r} is not a two-letter region code such as MA or FR")
+    return value.upper()
+
+
+@contacts_group.command("import")
+@FILE
+@click.option(
+    "--region", default=DEFAULT_REGION, show_default=True, callback=_region,
+    help="Country of numbers written without an international prefix (06…, 07…).",
+)
+@click.pass_obj
+def contacts_import(state: Any, file: Path, region: str) -> None:
+    """Add or update consenting contacts from FILE.csv, with their topics and WhatsApp number."""
+    with _reported(), _database(state) as db:
+        summary = import_contact_list(
+            db, file, default_zone=state.config.bot.timezone, region=region
+        )
+    click.echo(str(summary))
+
+
+# --- sessions -----------------------------------------------------------------------------
+
+@click.group("sessions")
+def sessions_group() -> None:
+    """Training sessions of the catalogue."""
+
+
+def _title(session: Session, language: str) -> str:
+    for choice in (language, "fr", "en", "ar"):
+        if session.titles.get(choice):
+            return session.titles[choice]
+    return ""
+
+
+def _local(session: Session, moment_name: str = "starts_at") -> str:
+    moment = getattr(session, moment_name)
+    return moment.astimezone(zone(session.timezone)).strftime("%Y-%m-%d %H:%M")
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+@sessions_group.command("list")
+@click.option("--upcoming", is_flag=True, help="Only sessions that have not started yet.")
+@click.pass_obj
+def sessions_list(state: Any, upcoming: bool) -> None:
+    """Every session: id, local start, title, seats taken/capacity, status."""
+    bot_zone, language = state.config.bot.timezone, state.config.bot.default_language
+    with _database(state) as db:
+        sessions = catalog.all_sessions(db)
+        if upcoming:
+            sessions = [session for session in sessions if session.starts_at > now_utc()]
+        rows = [
+            (
+                session.id,
+                _local(session)
+                + ("" if session.timezone == bot_zone else f" {session.timezone}"),
+                _clip(_title(session, language), TITLE_WIDTH),
+                f"{registrations.seats_taken(db, session.id)}/{session.capacity}",
+                session.status,
+            )
+            for session in sessions
+        ]
+    if not rows:
+        click.echo("no sessions; add some with: formabot catalog import FILE")
+        return
+    header = ("ID", f"STARTS ({bot_zone})", "TITLE", "SEATS", "STATUS")
+    widths = [max(len(row[column]) for row in [header, *rows]) for column in range(5)]
+    for row in [header, *rows]:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+                   .rstrip())
+
+
+@sessions_group.command("show")
+@click.argument("session_id", metavar="ID")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable, times in UTC.")
+@click.pass_obj
+def sessions_show(state: Any, session_id: str, as_json: bool) -> None:
+    """One session in full; --json gives times in UTC (2026-12-10T10:00:00Z)."""
+    with _database(state) as db:
+        session = catalog.session(db, session_id)
+        if session is None:
+            raise click.ClickException(
+                f'no session with id "{session_id}"; see: formabot sessions list'
+            )
+        taken = registrations.seats_taken(db, session.id)
+    if as_json:
+        click.echo(json.dumps(_as_json(session, taken), ensure_ascii=False, indent=2))
+        return
+    lines = {
+        "id": session.id,
+        "titles": "; ".join(f"{lang}: {text}" for lang, text in session.titles.items()),
+        "topics": " ".join(session.topics),
+        "starts": f"{_local(session)} {session.timezone} ({to_utc_text(session.starts_at)})",
+        "ends": f"{_local(session, 'ends_at')} {session.timezone}"
+                f" ({to_utc_text(session.ends_at)})",
+        "place": session.place,
+        "seats": f"{taken} taken of {session.capacity}",
+        "status": session.status,
+    }
+    for key, value in lines.items():
+        click.echo(f"{key:<8}{value}")
+
+
+def _as_json(session: Session, seats_taken: int) -> dict[str, Any]:
+    return {
+        "id": session.id,
+        "titles": session.titles,
+        "topics": list(session.topics),
+        "starts": to_utc_text(session.starts_at),
+        "ends": to_utc_text(session.ends_at),
+        "timezone": session.timezone,
+        "place": session.place,
+        "capacity": session.capacity,
+        "seats_taken": seats_taken,
+        "status": session.status,
+    }
+
+
+commands = [catalog_group, companies_group, contacts_group, sessions_group]

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
-from bot.context import build_context
 from bot.channels.console import ConsoleChannel
+from bot.context import build_context
 
 
 @click.command()
