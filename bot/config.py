@@ -7,18 +7,23 @@ so that an operator can fix the file without reading code.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+from bot.durations import is_duration, is_durations, is_span, parse_duration
 from storage.zones import UnknownZone, zone
 
 DEFAULT_PATH = Path("config.toml")
 LANGUAGES = ("fr", "ar", "en")
 
 TELEGRAM_TOKEN_ENV = "FORMABOT_TELEGRAM_TOKEN"
+TELEGRAM_WEBHOOK_SECRET_ENV = "FORMABOT_TELEGRAM_WEBHOOK_SECRET"
 TWILIO_SID_ENV = "FORMABOT_TWILIO_ACCOUNT_SID"
 TWILIO_TOKEN_ENV = "FORMABOT_TWILIO_AUTH_TOKEN"
 
@@ -33,6 +38,7 @@ class BotSettings:
     timezone: str = "Africa/Casablanca"
     default_language: str = "fr"
     page_size: int = 5
+    quiet_hours: str = "21:00-08:00"
 
 
 @dataclass(frozen=True)
@@ -41,7 +47,19 @@ class TelegramSettings:
     base_file_url: str = "https://api.telegram.org/file/bot"
     mode: str = "polling"
     webhook_url: str = ""
+    webhook_path: str = ""
     token: str = field(default="", repr=False)
+    webhook_secret: str = field(default="", repr=False)
+    rate_limit_per_second: float = 30.0
+    per_chat_per_second: float = 1.0
+
+    @property
+    def webhook_route(self) -> str:
+        """The path our web app serves updates on: `webhook_path`, else the path of
+        `webhook_url` (a reverse proxy usually passes it through unchanged)."""
+        if self.webhook_path:
+            return self.webhook_path
+        return urlsplit(self.webhook_url).path or "/"
 
 
 @dataclass(frozen=True)
@@ -49,6 +67,7 @@ class WhatsAppSettings:
     api_base_url: str = "https://api.twilio.com"
     account_sid: str = field(default="", repr=False)
     auth_token: str = field(default="", repr=False)
+    rate_limit_per_second: float = 80.0
 
 
 @dataclass(frozen=True)
@@ -58,12 +77,38 @@ class WebSettings:
 
 
 @dataclass(frozen=True)
+class RemindersSettings:
+    offsets: tuple[str, ...] = ("7d", "1d", "2h")
+    confirm_at: str = "1d"
+
+    def timedeltas(self) -> dict[str, timedelta]:
+        """Offset key → duration before the start; the confirm request is one of them."""
+        keys = dict.fromkeys([*self.offsets, self.confirm_at])
+        return {key: parse_duration(key) for key in keys}
+
+
+@dataclass(frozen=True)
+class SchedulerSettings:
+    misfire_grace: str = "6h"
+
+
+@dataclass(frozen=True)
+class DispatcherSettings:
+    concurrency: int = 16
+    max_attempts: int = 5
+    backoff_seconds: float = 2.0
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path | None
     bot: BotSettings = field(default_factory=BotSettings)
     telegram: TelegramSettings = field(default_factory=TelegramSettings)
     whatsapp: WhatsAppSettings = field(default_factory=WhatsAppSettings)
     web: WebSettings = field(default_factory=WebSettings)
+    reminders: RemindersSettings = field(default_factory=RemindersSettings)
+    scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
+    dispatcher: DispatcherSettings = field(default_factory=DispatcherSettings)
 
 
 # --- validation helpers -------------------------------------------------------------------
@@ -84,6 +129,10 @@ def _is_url(value: Any) -> bool:
     return isinstance(value, str) and value.startswith(("http://", "https://"))
 
 
+def _is_path(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith("/") and not value.startswith("//")
+
+
 def _is_zone(value: Any) -> bool:
     if not isinstance(value, str):
         return False
@@ -100,6 +149,10 @@ def _int_between(low: int, high: int) -> Check:
     )
 
 
+def _rate(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and 0 < value <= 10_000
+
+
 def _one_of(*options: str) -> Check:
     return lambda value: value in options
 
@@ -110,6 +163,8 @@ SCHEMA: dict[str, dict[str, tuple[str, Check]]] = {
         "timezone": ("an IANA time zone such as \"Africa/Casablanca\"", _is_zone),
         "default_language": ("one of \"fr\", \"ar\", \"en\"", _one_of(*LANGUAGES)),
         "page_size": ("a whole number from 1 to 10", _int_between(1, 10)),
+        "quiet_hours": ("local \"HH:MM-HH:MM\", e.g. \"21:00-08:00\", or \"\" for none",
+                        lambda value: isinstance(value, str) and is_span(value)),
     },
     "telegram": {
         "base_url": ("an http(s) URL such as \"https://api.telegram.org/bot\"", _is_url),
@@ -118,17 +173,36 @@ SCHEMA: dict[str, dict[str, tuple[str, Check]]] = {
         ),
         "mode": ("\"polling\" or \"webhook\"", _one_of("polling", "webhook")),
         "webhook_url": ("an https URL that Telegram can reach", _is_url),
+        "webhook_path": ("a URL path starting with \"/\", e.g. \"/telegram\"", _is_path),
+        "rate_limit_per_second": ("messages a second, e.g. 30", _rate),
+        "per_chat_per_second": ("messages a second to one chat, e.g. 1", _rate),
     },
     "whatsapp": {
         "api_base_url": ("an http(s) URL such as \"https://api.twilio.com\"", _is_url),
+        "rate_limit_per_second": ("messages a second, e.g. 80", _rate),
     },
     "web": {
         "host": ("an address to listen on, e.g. \"127.0.0.1\"", _is_text),
         "port": ("a port number from 1 to 65535", _int_between(1, 65535)),
     },
+    "reminders": {
+        "offsets": ("a list of durations before the start, e.g. [\"7d\", \"1d\", \"2h\"]",
+                    is_durations),
+        "confirm_at": ("a duration such as \"1d\"", is_duration),
+    },
+    "scheduler": {
+        "misfire_grace": ("a duration such as \"6h\"", is_duration),
+    },
+    "dispatcher": {
+        "concurrency": ("a whole number from 1 to 1000", _int_between(1, 1000)),
+        "max_attempts": ("a whole number from 1 to 20", _int_between(1, 20)),
+        "backoff_seconds": ("seconds, e.g. 2", _rate),
+    },
 }
 
-_SECRET_KEYS = {"token", "auth_token", "account_sid", "secret_token"}
+_SECRET_KEYS = {"token", "auth_token", "account_sid", "secret_token", "webhook_secret"}
+# What Telegram accepts as a webhook's secret_token.
+_WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 
 def _validated(raw: Mapping[str, Any], source: Path | None) -> dict[str, dict[str, Any]]:
@@ -189,12 +263,38 @@ def load(path: Path | None = None, environ: Mapping[str, str] | None = None) -> 
     return Config(
         path=source,
         bot=BotSettings(**bot),
-        telegram=TelegramSettings(**values.get("telegram", {}),
-                                  token=environ.get(TELEGRAM_TOKEN_ENV, "").strip()),
+        telegram=_telegram(values.get("telegram", {}), environ, source),
         whatsapp=WhatsAppSettings(
             **values.get("whatsapp", {}),
             account_sid=environ.get(TWILIO_SID_ENV, "").strip(),
             auth_token=environ.get(TWILIO_TOKEN_ENV, "").strip(),
         ),
         web=WebSettings(**values.get("web", {})),
+        reminders=RemindersSettings(**{key: tuple(value) if key == "offsets" else value
+                                       for key, value in values.get("reminders", {}).items()}),
+        scheduler=SchedulerSettings(**values.get("scheduler", {})),
+        dispatcher=DispatcherSettings(**values.get("dispatcher", {})),
+    )
+
+
+def _telegram(
+    values: dict[str, Any], environ: Mapping[str, str], source: Path | None
+) -> TelegramSettings:
+    """The [telegram] section with its secrets, checked as a whole (webhook mode needs a URL)."""
+    origin = f"{source}: " if source else ""
+    secret = environ.get(TELEGRAM_WEBHOOK_SECRET_ENV, "").strip()
+    if secret and not _WEBHOOK_SECRET.match(secret):
+        raise ConfigError(
+            f"{TELEGRAM_WEBHOOK_SECRET_ENV}: expected 1 to 256 characters among A-Z, a-z, 0-9,"
+            " _ and - (Telegram's rule for a webhook secret)"
+        )
+    if values.get("mode") == "webhook" and not values.get("webhook_url"):
+        raise ConfigError(
+            f"{origin}[telegram] mode = 'webhook': set [telegram] webhook_url to the https URL"
+            " Telegram should call"
+        )
+    return TelegramSettings(
+        **values,
+        token=environ.get(TELEGRAM_TOKEN_ENV, "").strip(),
+        webhook_secret=secret,
     )

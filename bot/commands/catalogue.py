@@ -16,6 +16,7 @@ from typing import Any
 import click
 from sqlite_utils import Database
 
+from bot.commands.links import link_command
 from bot.imports import FileProblem, ImportFailed, import_catalogue, import_companies
 from bot.imports import import_contacts as import_contact_list
 from handlers.phones import DEFAULT_REGION, known_region
@@ -217,5 +218,7 @@ def _as_json(session: Session, seats_taken: int) -> dict[str, Any]:
         "status": session.status,
     }
 
+
+sessions_group.add_command(link_command)
 
 commands = [catalog_group, companies_group, contacts_group, sessions_group]

@@ -1,15 +1,22 @@
-"""`formabot run`: serve the conversation on the configured channels."""
+"""`formabot run`: serve the conversation on the configured channels until SIGINT/SIGTERM."""
 
 from __future__ import annotations
 
-import click
+import asyncio
+import logging
+import signal
 
-from bot.config import TELEGRAM_TOKEN_ENV
+import click
+from telegram.error import InvalidToken, NetworkError
+
+from bot import app
+from bot.config import TELEGRAM_TOKEN_ENV, ConfigError
 
 
 @click.command()
+@click.option("--verbose", "-v", is_flag=True, help="Log every update handled (debug level).")
 @click.pass_obj
-def run(state) -> None:
+def run(state, verbose: bool) -> None:
     """Run the bot on the channels whose credentials are set."""
     config = state.config
     if not config.telegram.token:
@@ -17,7 +24,44 @@ def run(state) -> None:
             f"no channel to serve: set {TELEGRAM_TOKEN_ENV} to your bot's token from @BotFather"
             " (see README, 'Telegram')"
         )
-    raise click.ClickException("the Telegram channel is not built yet")
+    configure_logging(verbose)
+    try:
+        asyncio.run(_serve_until_signalled(config))
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from error
+    except InvalidToken as error:
+        raise click.ClickException(
+            f"Telegram refused the token in {TELEGRAM_TOKEN_ENV}; copy it again from @BotFather"
+        ) from error
+    except NetworkError as error:
+        raise click.ClickException(
+            f"cannot reach Telegram at {config.telegram.base_url} ({error.message})"
+        ) from error
+
+
+async def _serve_until_signalled(config) -> None:
+    """SIGINT and SIGTERM only set an event: the update being handled runs to its end."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await app.serve(config, stop)
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+
+
+def configure_logging(verbose: bool) -> None:
+    """Timestamps to stderr. httpx logs each request URL, which contains the bot token:
+    it is kept to warnings so that the token never reaches a log."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.getLogger("telegram").setLevel(logging.INFO if verbose else logging.WARNING)
 
 
 commands = [run]

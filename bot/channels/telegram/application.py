@@ -1,0 +1,35 @@
+"""The python-telegram-bot `Application` and `Bot`, pointed at `[telegram] base_url`.
+
+Every request goes through the configured base URL, so the bot runs unchanged against
+Telegram, a local Bot API server, or the tests' fake one.
+"""
+
+from __future__ import annotations
+
+from telegram import Bot
+from telegram.ext import Application
+
+from bot.config import TelegramSettings
+
+
+def build_application(settings: TelegramSettings) -> Application:
+    """No JobQueue (our scheduler is APScheduler, DESIGN.md) and, in webhook mode, no Updater:
+    updates then arrive through our own Starlette app."""
+    builder = (
+        Application.builder()
+        .token(settings.token)
+        .base_url(settings.base_url)
+        .base_file_url(settings.base_file_url)
+        .job_queue(None)
+    )
+    if settings.mode == "webhook":
+        builder = builder.updater(None)
+    return builder.build()
+
+
+async def fetch_username(settings: TelegramSettings) -> str:
+    """The bot's @username, asked with getMe (links must name the bot)."""
+    async with Bot(
+        settings.token, base_url=settings.base_url, base_file_url=settings.base_file_url
+    ) as bot:
+        return bot.username

@@ -1,0 +1,57 @@
+"""What arrives from Telegram, as an `Inbound`: a command, a text, a pressed button or a shared
+phone number. Translation only; what it means is the handlers' business."""
+
+from __future__ import annotations
+
+import re
+
+from telegram import Update
+from telegram.constants import ChatType
+
+from handlers.types import Action, Inbound
+
+CHANNEL = "telegram"
+# `/start@formabot_bot session_tig-2026-12`: name, optional bot username, optional argument.
+_COMMAND = re.compile(r"^/([A-Za-z0-9_]{1,32})(?:@[A-Za-z0-9_]{1,64})?(?:\s+(.*))?$", re.DOTALL)
+# The action a button whose data we could not have made stands for: the router answers it
+# with "this button has expired" and the current menu.
+EXPIRED = Action("expired")
+
+
+def to_inbound(update: Update) -> Inbound | None:
+    """The `Inbound` for `update`, or None for what the bot does not converse about
+    (group chats, other bots, edits, membership changes)."""
+    user = update.effective_user
+    if user is None or user.is_bot:
+        return None
+    if update.callback_query is not None:
+        query = update.callback_query
+        message = query.message
+        if message is not None and message.chat.type != ChatType.PRIVATE:
+            return None
+        chat_id = message.chat.id if message is not None else user.id
+        action = Action.decode(query.data or "") or EXPIRED
+        return Inbound(CHANNEL, str(user.id), chat_id=str(chat_id), action=action)
+    message = update.message
+    if message is None or message.chat.type != ChatType.PRIVATE:
+        return None
+    who = {"channel": CHANNEL, "address": str(user.id), "chat_id": str(message.chat.id)}
+    if message.contact is not None:
+        if message.contact.user_id == user.id:
+            return Inbound(**who, phone=international(message.contact.phone_number))
+        return Inbound(**who, text=message.contact.phone_number)
+    if message.text is None:
+        return Inbound(**who, text="")  # a sticker, a photo, a voice note…
+    command = _COMMAND.match(message.text.strip())
+    if command is not None:
+        return Inbound(
+            **who, command=command.group(1).lower(), argument=(command.group(2) or "").strip()
+        )
+    return Inbound(**who, text=message.text)
+
+
+def international(phone_number: str) -> str:
+    """Telegram gives a user's own number in international form, often without the `+`
+    (`212612345678`); with it, the number cannot be mistaken for a local one."""
+    number = phone_number.strip()
+    return number if number.startswith("+") else f"+{number}"

@@ -1,0 +1,69 @@
+"""The project's one web app (Starlette on uvicorn): `/healthz`, the optional Telegram
+webhook, and later the Twilio endpoints. Channel-neutral: a channel hands in a coroutine
+that takes what was posted.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+log = logging.getLogger(__name__)
+
+TELEGRAM_SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+@dataclass(frozen=True)
+class TelegramWebhook:
+    """Where Telegram posts updates, the secret it must echo, and who takes the update."""
+
+    path: str
+    secret: str
+    receive: Callable[[dict[str, Any]], Awaitable[None]]
+
+
+def create_app(*, telegram: TelegramWebhook | None = None) -> Starlette:
+    routes = [Route("/healthz", _healthz, methods=["GET"])]
+    if telegram is not None:
+        routes.append(Route(telegram.path, _telegram_endpoint(telegram), methods=["POST"]))
+    return Starlette(routes=routes)
+
+
+async def _healthz(_: Request) -> Response:
+    return PlainTextResponse("ok")
+
+
+def _telegram_endpoint(webhook: TelegramWebhook) -> Callable[[Request], Awaitable[Response]]:
+    expected = webhook.secret.encode()
+
+    async def endpoint(request: Request) -> Response:
+        """Only Telegram knows the secret set with setWebhook: anything else is refused."""
+        given = request.headers.get(TELEGRAM_SECRET_HEADER)
+        client = request.client.host if request.client else "unknown"
+        if given is None:
+            log.warning("telegram webhook: refused a request from %s without secret token", client)
+            return PlainTextResponse("forbidden", status_code=403)
+        if not hmac.compare_digest(given.encode(), expected):
+            log.warning("telegram webhook: refused a request from %s with a wrong secret token",
+                        client)
+            return PlainTextResponse("forbidden", status_code=403)
+        try:
+            payload = json.loads(await request.body())
+            if not isinstance(payload, dict):
+                raise ValueError("not a JSON object")
+            await webhook.receive(payload)
+        except ValueError as error:
+            log.warning("telegram webhook: refused a malformed update from %s: %s", client, error)
+            return PlainTextResponse("bad request", status_code=400)
+        return Response(status_code=200)
+
+    return endpoint
