@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
 from sqlite_utils import Database
 
+from bot.cli import cli
 from storage import catalog, companies, open_database
 from storage.zones import local_to_utc
 
@@ -17,6 +20,26 @@ NOW = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "formabot.db"
+
+
+@pytest.fixture
+def config_file(tmp_path: Path, db_path: Path) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(f'[bot]\ndatabase = "{db_path}"\n', encoding="utf-8")
+    return path
+
+
+Run = Callable[..., Result]
+
+
+@pytest.fixture
+def run(config_file: Path) -> Run:
+    """`formabot --config <tmp config> ARGS…` through click's runner."""
+
+    def invoke(*args: str) -> Result:
+        return CliRunner().invoke(cli, ["--config", str(config_file), *args])
+
+    return invoke
 
 
 @pytest.fixture

@@ -7,19 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 from sqlite_utils import Database
 
 from bot.cli import cli
 from storage import contacts, open_database
-
-
-@pytest.fixture
-def config_file(tmp_path: Path, db_path: Path) -> Path:
-    path = tmp_path / "config.toml"
-    path.write_text(f'[bot]\ndatabase = "{db_path}"\n', encoding="utf-8")
-    return path
 
 
 def formabot(*args: str, input: str | None = None, env: dict[str, str] | None = None,

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 from sqlite_utils import Database
 
-from bot.cli import cli
 from storage import audit, catalog, companies, contacts, subscriptions
 from storage.zones import to_utc_text
+from tests.conftest import Run
 
 DATA = Path(__file__).parent / "data"
 TABLES = (
@@ -22,19 +21,6 @@ TABLES = (
     "subscriptions", "audit_log",
 )
 
-Run = Callable[..., Result]
-
-
-@pytest.fixture
-def run(tmp_path: Path, db_path: Path) -> Run:
-    """`formabot --config <tmp config> ARGS…` through click's runner."""
-    config = tmp_path / "config.toml"
-    config.write_text(f'[bot]\ndatabase = "{db_path}"\n', encoding="utf-8")
-
-    def invoke(*args: str) -> Result:
-        return CliRunner().invoke(cli, ["--config", str(config), *args])
-
-    return invoke
 
 
 def ok(result: Result) -> str:

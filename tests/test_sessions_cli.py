@@ -3,31 +3,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 from sqlite_utils import Database
 
-from bot.cli import cli
 from storage import catalog, contacts, registrations
+from tests.conftest import Run
 
 DATA = Path(__file__).parent / "data"
 
-Run = Callable[..., Result]
-
-
-@pytest.fixture
-def run(tmp_path: Path, db_path: Path) -> Run:
-    config = tmp_path / "config.toml"
-    config.write_text(f'[bot]\ndatabase = "{db_path}"\n', encoding="utf-8")
-
-    def invoke(*args: str) -> Result:
-        return CliRunner().invoke(cli, ["--config", str(config), *args])
-
-    return invoke
 
 
 @pytest.fixture

@@ -7,10 +7,10 @@ import asyncio
 from pathlib import Path
 
 import click
-from telegram.error import InvalidToken, NetworkError
 
 from bot.channels.telegram import fetch_username
 from bot.channels.telegram.links import qr_text, save_qr_png, session_link
+from bot.commands.telegram_errors import operator_errors
 from bot.config import TELEGRAM_TOKEN_ENV, Config
 from storage import catalog
 from storage.db import open_database
@@ -57,14 +57,6 @@ def _username(config: Config) -> str:
             f"set {TELEGRAM_TOKEN_ENV} so the bot's username can be asked from Telegram,"
             " or give it with --username"
         )
-    try:
+    with operator_errors(config.telegram,
+                         unreachable_hint="; give the bot's username with --username"):
         return asyncio.run(fetch_username(config.telegram))
-    except InvalidToken as error:
-        raise click.ClickException(
-            f"Telegram refused the token in {TELEGRAM_TOKEN_ENV}; copy it again from @BotFather"
-        ) from error
-    except NetworkError as error:
-        raise click.ClickException(
-            f"cannot reach Telegram at {config.telegram.base_url} ({error.message});"
-            " give the bot's username with --username"
-        ) from error

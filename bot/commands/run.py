@@ -7,9 +7,9 @@ import logging
 import signal
 
 import click
-from telegram.error import InvalidToken, NetworkError
 
 from bot import app
+from bot.commands.telegram_errors import operator_errors
 from bot.config import TELEGRAM_TOKEN_ENV, ConfigError
 
 
@@ -25,18 +25,11 @@ def run(state, verbose: bool) -> None:
             " (see README, 'Telegram')"
         )
     configure_logging(verbose)
-    try:
-        asyncio.run(_serve_until_signalled(config))
-    except ConfigError as error:
-        raise click.ClickException(str(error)) from error
-    except InvalidToken as error:
-        raise click.ClickException(
-            f"Telegram refused the token in {TELEGRAM_TOKEN_ENV}; copy it again from @BotFather"
-        ) from error
-    except NetworkError as error:
-        raise click.ClickException(
-            f"cannot reach Telegram at {config.telegram.base_url} ({error.message})"
-        ) from error
+    with operator_errors(config.telegram):
+        try:
+            asyncio.run(_serve_until_signalled(config))
+        except ConfigError as error:
+            raise click.ClickException(str(error)) from error
 
 
 async def _serve_until_signalled(config) -> None:
