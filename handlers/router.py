@@ -11,7 +11,7 @@ import logging
 import re
 from collections.abc import Callable
 
-from handlers import onboarding, privacy, sessions, topics, views
+from handlers import attendance, onboarding, privacy, sessions, topics, views
 from handlers.commands import public_commands
 from handlers.context import Context
 from handlers.i18n import t
@@ -166,6 +166,8 @@ def _action(context: Context, contact: Contact, name: str, args: tuple[str, ...]
         "can_yes": lambda: sessions.cancel(context, contact, first),
         "ics": lambda: sessions.calendar_file(context, contact, first),
         "my": lambda: sessions.mine(context, contact),
+        "att_yes": lambda: attendance.confirm(context, contact, first),
+        "att_no": lambda: attendance.decline(context, contact, first),
         "phone": lambda: [Reply(t(contact.language, "Press the button below to share your"
                                                     " phone number."),
                                 request_phone=True, language=views.lang(contact))],
@@ -175,7 +177,7 @@ def _action(context: Context, contact: Contact, name: str, args: tuple[str, ...]
     return [views.menu(contact, t(contact.language, "This button has expired."))]
 
 
-_NEEDS_ARGUMENT = {"tp", "s", "int", "reg", "can", "can_yes", "ics"}
+_NEEDS_ARGUMENT = {"tp", "s", "int", "reg", "can", "can_yes", "ics", "att_yes", "att_no"}
 
 
 def _onboarding_action(context: Context, contact: Contact, name: str, first: str) -> list[Reply]:

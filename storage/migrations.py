@@ -152,3 +152,61 @@ def _conversation_state_and_counts(db: Database) -> None:
         );
         """
     )
+
+
+@MIGRATIONS(name="0004_announcements_and_deliveries")
+def _announcements_and_deliveries(db: Database) -> None:
+    # A reminder is an announcement row derived from its session: `offset_key` ("7d", "2h",
+    # "cancel") makes it unique per session, so recomputing never doubles one. A delivery's
+    # UNIQUE (announcement_id, contact_id, channel) is the outbox's idempotency key.
+    db.executescript(
+        """
+        CREATE TABLE announcements (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN (
+                'announcement', 'reminder', 'confirm_request', 'cancellation', 'promotion')),
+            texts TEXT NOT NULL DEFAULT '{}',
+            audience TEXT NOT NULL DEFAULT '{}',
+            session_id TEXT REFERENCES sessions (id) ON DELETE CASCADE,
+            offset_key TEXT,
+            due_at TEXT NOT NULL,
+            urgent INTEGER NOT NULL DEFAULT 0,
+            status TEXT NOT NULL DEFAULT 'scheduled' CHECK (status IN (
+                'scheduled', 'sending', 'sent', 'cancelled', 'missed')),
+            note TEXT NOT NULL DEFAULT '',
+            created_by TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX announcements_due ON announcements (status, due_at);
+        CREATE UNIQUE INDEX announcements_session_offset ON announcements (session_id, offset_key)
+            WHERE offset_key IS NOT NULL;
+
+        CREATE TABLE deliveries (
+            id INTEGER PRIMARY KEY,
+            announcement_id INTEGER NOT NULL REFERENCES announcements (id) ON DELETE CASCADE,
+            contact_id INTEGER NOT NULL REFERENCES contacts (id) ON DELETE CASCADE,
+            identity_id INTEGER REFERENCES identities (id) ON DELETE SET NULL,
+            channel TEXT NOT NULL,
+            address TEXT NOT NULL,
+            language TEXT NOT NULL DEFAULT 'fr',
+            urgent INTEGER NOT NULL DEFAULT 0,
+            status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN (
+                'pending', 'sending', 'sent', 'delivered', 'read', 'failed', 'skipped',
+                'unknown')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT NOT NULL,
+            reason TEXT NOT NULL DEFAULT '',
+            provider_message_id TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            sending_at TEXT,
+            sent_at TEXT,
+            UNIQUE (announcement_id, contact_id, channel)
+        );
+        CREATE INDEX deliveries_due ON deliveries (channel, status, next_attempt_at);
+        CREATE INDEX deliveries_announcement ON deliveries (announcement_id, status);
+        CREATE INDEX deliveries_provider ON deliveries (provider_message_id)
+            WHERE provider_message_id IS NOT NULL;
+        """
+    )

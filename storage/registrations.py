@@ -167,3 +167,32 @@ def counts_by_status(db: Database, session_id: str) -> dict[str, int]:
         [session_id],
     )
     return dict(rows.fetchall())
+
+
+def confirm(db: Database, contact_id: int, session_id: str) -> bool:
+    """A seat holder says they will come; False when they hold no seat."""
+    with db.atomic():
+        current = of(db, contact_id, session_id)
+        if current is None or current.status not in ("registered", "confirmed"):
+            return False
+        if current.status == "registered":
+            _set_status(db, contact_id, session_id, "confirmed")
+        return True
+
+
+@dataclass(frozen=True)
+class DeclineOutcome:
+    declined: bool
+    promoted_contact_id: int | None = None
+
+
+def decline(db: Database, contact_id: int, session_id: str, capacity: int) -> DeclineOutcome:
+    """A seat holder cannot come: the seat is freed and the first waitlisted contact takes it."""
+    with db.atomic():
+        current = of(db, contact_id, session_id)
+        if current is None or current.status not in ("registered", "confirmed", "waitlisted"):
+            return DeclineOutcome(False)
+        _set_status(db, contact_id, session_id, "declined")
+        if current.status == "waitlisted":
+            return DeclineOutcome(True)
+        return DeclineOutcome(True, promote_from_waitlist(db, session_id, capacity))

@@ -1,0 +1,255 @@
+"""Coordinators' commands: announce, list/cancel, report, roster, and who coordinates.
+
+Thin over `storage`: each command opens the database, calls the library and records what it
+did in the audit log under the operator's name (`cli:<user>`).
+"""
+
+from __future__ import annotations
+
+import csv
+import getpass
+import json
+import sys
+from datetime import datetime
+
+import click
+from sqlite_utils import Database
+
+from handlers.phones import InvalidPhone, normalize_phone
+from storage import announcements, audit, catalog, coordinators, deliveries, open_database
+from storage.audience import Audience, preview
+from storage.contacts import ROLES
+from storage.outbox import IMMEDIATE_GRACE, release
+from storage.zones import from_utc_text, local_to_utc, now_utc, zone
+
+
+def _actor() -> str:
+    return f"cli:{getpass.getuser()}"
+
+
+def _open(state) -> Database:
+    return open_database(state.config.bot.database)
+
+
+def _local(state, moment: datetime) -> str:
+    return moment.astimezone(zone(state.config.bot.timezone)).strftime("%Y-%m-%d %H:%M")
+
+
+@click.command("announce")
+@click.option("--topic", "topics", multiple=True, help="Contacts following this topic (slug).")
+@click.option("--role", "roles", multiple=True, type=click.Choice(ROLES), help="Contacts' role.")
+@click.option("--city", "cities", multiple=True, help="City of the contact's company.")
+@click.option("--company", "companies", multiple=True, help="Member id of the company.")
+@click.option("--registrants", help="Registrants of this session (id).")
+@click.option("--everyone", is_flag=True, help="Every contact who accepts notifications.")
+@click.option("--text", required=True, help="The message (French, and every language not given).")
+@click.option("--text-ar", help="The message in Arabic.")
+@click.option("--text-en", help="The message in English.")
+@click.option("--session", "session_id", help="Session the announcement is about (adds its card).")
+@click.option("--at", "at", help="Local date and time, e.g. \"2026-12-09 09:00\" (default now).")
+@click.option("--urgent", is_flag=True, help="Send even during quiet hours.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_obj
+def announce(state, topics, roles, cities, companies, registrants, everyone, text, text_ar,
+             text_en, session_id, at, urgent, yes) -> None:
+    """Send an announcement now or at a set time, after a preview; prints its id last."""
+    db = _open(state)
+    audience = Audience(topics=tuple(topics), roles=tuple(roles), cities=tuple(cities),
+                        companies=tuple(companies), registrants=registrants)
+    if audience.is_everyone and not everyone:
+        raise click.UsageError("choose an audience (--topic, --role, --city, --company,"
+                               " --registrants) or --everyone")
+    for slug in topics:
+        if catalog.topic(db, slug) is None:
+            raise click.ClickException(f"unknown topic {slug!r}")
+    for sid in filter(None, (session_id, registrants)):
+        if catalog.session(db, sid) is None:
+            raise click.ClickException(f"unknown session {sid!r}")
+    now = now_utc()
+    due_at = now
+    if at:
+        try:
+            due_at = local_to_utc(datetime.strptime(at, "%Y-%m-%d %H:%M"),
+                                  state.config.bot.timezone)
+        except ValueError as error:
+            raise click.BadParameter("expected \"YYYY-MM-DD HH:MM\"", param_hint="--at") from error
+        if due_at <= now:
+            raise click.BadParameter("this time has passed", param_hint="--at")
+    counts = preview(db, audience)
+    total = sum(counts.values())
+    click.echo(f"Audience: {audience.describe()}")
+    click.echo(f"Recipients: {total} (" + ", ".join(
+        f"{channel} {number}" for channel, number in counts.items()) + ")")
+    click.echo(f"When: {'now' if not at else _local(state, due_at) + ' local'}")
+    click.echo(f"Text: {text}")
+    if total == 0:
+        raise click.ClickException("no contact matches this audience; nothing was created")
+    if not yes and not click.confirm("Send it?", default=False):
+        raise click.ClickException("cancelled; nothing was created")
+    texts = {"*": text, **{language: value for language, value in
+                           (("ar", text_ar), ("en", text_en)) if value}}
+    announcement_id = announcements.create(
+        db, texts=texts, audience=audience, due_at=due_at, created_by=_actor(), now=now,
+        session_id=session_id, urgent=urgent)
+    audit.record(db, actor=_actor(), action="announcement.create",
+                 subject=f"announcement:{announcement_id}", audience=audience.describe(),
+                 due_at=due_at.isoformat(), recipients=total)
+    if not at:
+        outcome = release(db, announcement_id, now=now, grace=IMMEDIATE_GRACE,
+                          default_language=state.config.bot.default_language)
+        click.echo(f"Queued {outcome.rows} deliveries; the running bot sends them.")
+    else:
+        click.echo("Scheduled; the running bot picks it up within a minute.")
+    click.echo(announcement_id)
+
+
+@click.group("announcements")
+def announcements_group() -> None:
+    """Scheduled and past announcements."""
+
+
+@announcements_group.command("list")
+@click.option("--all", "everything", is_flag=True, help="Include reminders and notices.")
+@click.pass_obj
+def list_announcements(state, everything: bool) -> None:
+    """Announcements, latest first, with their status."""
+    db = _open(state)
+    kinds = announcements.KINDS if everything else ("announcement",)
+    for row in announcements.listing(db, kinds=kinds):
+        click.echo(f"{row.id:>5}  {row.status:<9}  {_local(state, row.due_at)}  {row.kind:<15}"
+                   f"  {row.audience.describe()}  {row.note}".rstrip())
+
+
+@announcements_group.command("cancel")
+@click.argument("announcement_id", type=int)
+@click.pass_obj
+def cancel_announcement(state, announcement_id: int) -> None:
+    """Cancel a scheduled announcement (or stop one being sent)."""
+    db = _open(state)
+    if not announcements.cancel(db, announcement_id, now=now_utc()):
+        raise click.ClickException(f"announcement {announcement_id} is not scheduled or sending")
+    audit.record(db, actor=_actor(), action="announcement.cancel",
+                 subject=f"announcement:{announcement_id}")
+    click.echo(f"announcement {announcement_id} cancelled")
+
+
+@click.command("report")
+@click.argument("announcement_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object instead of text.")
+@click.pass_obj
+def report(state, announcement_id: int, as_json: bool) -> None:
+    """Delivery report: sent, delivered, failed, skipped and unknown, with reasons."""
+    db = _open(state)
+    announcement = announcements.get(db, announcement_id)
+    if announcement is None:
+        raise click.ClickException(f"no announcement {announcement_id}")
+    result = deliveries.report(db, announcement_id)
+    audit.record(db, actor=_actor(), action="announcement.report",
+                 subject=f"announcement:{announcement_id}")
+    if as_json:
+        click.echo(json.dumps({
+            "id": announcement_id, "status": announcement.status, "note": announcement.note,
+            "total": result.total, "counts": result.counts, "reasons": result.reasons,
+        }, ensure_ascii=False))
+        return
+    click.echo(f"Announcement {announcement_id}: {announcement.status} {announcement.note}"
+               .rstrip())
+    for status in deliveries.STATUSES:
+        if result.counts.get(status):
+            click.echo(f"  {status}: {result.counts[status]}")
+            for reason, number in result.reasons.get(status, {}).items():
+                click.echo(f"    {number} × {reason}")
+
+
+ROSTER_COLUMNS = ("name", "company", "role", "phone", "status", "registered_at", "confirmed_at",
+                  "declined_at")
+
+
+@click.command("roster")
+@click.argument("session_id")
+@click.option("--csv", "as_csv", is_flag=True, help="CSV on standard output.")
+@click.pass_obj
+def roster(state, session_id: str, as_csv: bool) -> None:
+    """Who registered for SESSION, with confirmations."""
+    db = _open(state)
+    if catalog.session(db, session_id) is None:
+        raise click.ClickException(f"unknown session {session_id!r}")
+    rows = db.execute(
+        """
+        SELECT c.name, coalesce(co.name, c.company_other, ''), c.role, c.phone, r.status,
+               r.registered_at, r.confirmed_at, r.declined_at
+        FROM registrations r JOIN contacts c ON c.id = r.contact_id
+        LEFT JOIN companies co ON co.id = c.company_id
+        WHERE r.session_id = ? ORDER BY r.status, c.name
+        """,
+        [session_id],
+    ).fetchall()
+    audit.record(db, actor=_actor(), action="session.roster", subject=f"session:{session_id}")
+    if as_csv:
+        writer = csv.writer(sys.stdout)
+        writer.writerow(ROSTER_COLUMNS)
+        writer.writerows(rows)
+        return
+    for row in rows:
+        click.echo("  ".join(str(value or "") for value in row))
+
+
+@click.group("coordinators")
+def coordinators_group() -> None:
+    """Who may act as a coordinator from Telegram or WhatsApp."""
+
+
+def _identity(telegram: str | None, whatsapp: str | None) -> tuple[str, str]:
+    if bool(telegram) == bool(whatsapp):
+        raise click.UsageError("give exactly one of --telegram USER_ID or --whatsapp NUMBER")
+    if telegram:
+        if not telegram.isdigit():
+            raise click.BadParameter("a numeric Telegram user id", param_hint="--telegram")
+        return "telegram", telegram
+    try:
+        return "whatsapp", normalize_phone(whatsapp or "")
+    except InvalidPhone as error:
+        raise click.BadParameter(str(error), param_hint="--whatsapp") from error
+
+
+@coordinators_group.command("add")
+@click.option("--telegram", help="Telegram user id.")
+@click.option("--whatsapp", help="WhatsApp number.")
+@click.option("--name", default="", help="Who this is.")
+@click.pass_obj
+def add_coordinator(state, telegram, whatsapp, name: str) -> None:
+    """Let this identity use the coordinator commands."""
+    channel, address = _identity(telegram, whatsapp)
+    db = _open(state)
+    coordinators.add(db, channel=channel, address=address, name=name)
+    audit.record(db, actor=_actor(), action="coordinator.add", subject=f"{channel}:{address}",
+                 name=name)
+    click.echo(f"coordinator added: {channel} {address}")
+
+
+@coordinators_group.command("remove")
+@click.option("--telegram", help="Telegram user id.")
+@click.option("--whatsapp", help="WhatsApp number.")
+@click.pass_obj
+def remove_coordinator(state, telegram, whatsapp) -> None:
+    """Withdraw coordinator rights from this identity."""
+    channel, address = _identity(telegram, whatsapp)
+    db = _open(state)
+    if not coordinators.remove(db, channel=channel, address=address):
+        raise click.ClickException(f"{channel} {address} is not a coordinator")
+    audit.record(db, actor=_actor(), action="coordinator.remove", subject=f"{channel}:{address}")
+    click.echo(f"coordinator removed: {channel} {address}")
+
+
+@coordinators_group.command("list")
+@click.pass_obj
+def list_coordinators(state) -> None:
+    """Every coordinator identity."""
+    for row in coordinators.all_coordinators(_open(state)):
+        added = from_utc_text(row.added_at).date().isoformat()
+        click.echo(f"{row.channel:<9} {row.address:<16} {row.name}  (since {added})".rstrip())
+
+
+commands = [announce, announcements_group, report, roster, coordinators_group]
+
+

@@ -1,0 +1,224 @@
+"""One channel's dispatcher: pending rows → rate limits → `sending` → request → outcome.
+
+Every row is marked `sending` (committed) before its request, so a crash leaves evidence
+instead of a silent duplicate: `recover_interrupted` turns those rows into `unknown` at start.
+Rows are read in small batches; the dispatcher never holds a whole audience in memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlite_utils import Database
+
+from bot.dispatcher.clock import Clock, SystemClock
+from bot.dispatcher.limits import ChannelPause, PerChatLimit, TokenBucket
+from bot.dispatcher.quiet import QuietHours
+from bot.dispatcher.render import Renderer
+from bot.dispatcher.sender import Sender, SendResult
+from handlers.types import Reply
+from storage import announcements, audit, deliveries
+from storage import contacts as contacts_store
+from storage.audience import DEFAULT_CHANNELS
+from storage.deliveries import Delivery
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DispatcherSettings:
+    rate_per_second: float = 30.0
+    per_chat_per_second: float = 1.0
+    concurrency: int = 8
+    max_attempts: int = 5
+    backoff_seconds: float = 2.0
+    batch: int = 200
+    poll_seconds: float = 1.0
+
+
+def recover_interrupted(db: Database, *, now: datetime) -> dict[int, int]:
+    """At start, before any dispatcher runs: rows left `sending` become `unknown`, audited."""
+    interrupted = deliveries.mark_interrupted_unknown(db, now=now)
+    for announcement_id, count in interrupted.items():
+        log.warning("announcement %s: %s deliveries interrupted by a crash, reported unknown",
+                    announcement_id, count)
+        audit.record(db, actor="system:outbox", action="deliveries.unknown",
+                     subject=f"announcement:{announcement_id}", count=count)
+    return interrupted
+
+
+class Dispatcher:
+    def __init__(
+        self, db: Database, sender: Sender, *, zone: ZoneInfo,
+        settings: DispatcherSettings | None = None, clock: Clock | None = None,
+        quiet: QuietHours | None = None, channels: tuple[str, ...] = DEFAULT_CHANNELS,
+        render: Callable[[Delivery], Reply | None] | None = None,
+        on_finished: Callable[[int], None] | None = None,
+    ) -> None:
+        self.db = db
+        self.sender = sender
+        self.channel = sender.channel
+        self.settings = settings or DispatcherSettings()
+        self.clock = clock or SystemClock()
+        self.quiet = quiet
+        self.channels = channels
+        self.render = render or Renderer(db, zone)
+        self.on_finished = on_finished
+        self.bucket = TokenBucket(self.settings.rate_per_second, self.clock)
+        self.per_chat = PerChatLimit(self.settings.per_chat_per_second, self.clock)
+        self.pause = ChannelPause(self.clock)
+        self.stats: Counter[str] = Counter()
+        self._in_flight: set[int] = set()
+        self._wake = asyncio.Event()
+
+    # --- running ----------------------------------------------------------------------------
+
+    def wake(self) -> None:
+        """New rows were written (a job fired, a decline promoted someone): look now."""
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Send as rows fall due until `stop` is set; polls, and wakes early on `wake()`."""
+        while not stop.is_set():
+            await self.send_due()
+            self._wake.clear()
+            waiting = asyncio.ensure_future(self._wake.wait())
+            stopping = asyncio.ensure_future(stop.wait())
+            _, pending = await asyncio.wait(
+                {waiting, stopping}, timeout=self._next_wait(cap=self.settings.poll_seconds),
+                return_when=asyncio.FIRST_COMPLETED)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+
+    async def drain(self) -> None:
+        """Send until no row is pending, waiting (on the clock) for retries and quiet hours."""
+        while True:
+            await self.send_due()
+            wait = self._next_wait()
+            if wait is None:
+                return
+            await self.clock.sleep(wait)
+
+    async def send_due(self) -> int:
+        """One pass over the rows due now, `concurrency` requests at a time; rows handled."""
+        slots = asyncio.Semaphore(self.settings.concurrency)
+        tasks: set[asyncio.Task[None]] = set()
+        handled = 0
+        while True:
+            now = self.clock.now()
+            urgent_only = self.quiet is not None and self.quiet.ends_at(now) is not None
+            rows = deliveries.due(self.db, self.channel, now=now, limit=self.settings.batch,
+                                  urgent_only=urgent_only, excluding=self._in_flight)
+            if not rows:
+                if not tasks:
+                    break
+                await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+                continue
+            for row in rows:
+                await slots.acquire()
+                self._in_flight.add(row.id)
+                task = asyncio.create_task(self._deliver(row))
+                tasks.add(task)
+                task.add_done_callback(lambda done, row_id=row.id: self._done(
+                    done, row_id, slots, tasks))
+                handled += 1
+        for announcement_id in announcements.finish_sent(self.db, now=self.clock.now()):
+            if self.on_finished is not None:
+                self.on_finished(announcement_id)
+        return handled
+
+    def _done(self, task: asyncio.Task[None], row_id: int, slots: asyncio.Semaphore,
+              tasks: set[asyncio.Task[None]]) -> None:
+        self._in_flight.discard(row_id)
+        tasks.discard(task)
+        slots.release()
+        if not task.cancelled() and task.exception() is not None:
+            log.error("delivery %s: dispatcher error", row_id, exc_info=task.exception())
+
+    def _next_wait(self, cap: float | None = None) -> float | None:
+        """Seconds until a pending row may go (quiet hours included); None when none is pending."""
+        now = self.clock.now()
+        quiet_end = self.quiet.ends_at(now) if self.quiet else None
+        candidates: list[datetime] = []
+        if quiet_end is not None:
+            urgent = deliveries.next_due_at(self.db, self.channel, urgent_only=True)
+            if urgent is not None:
+                candidates.append(urgent)
+            anything = deliveries.next_due_at(self.db, self.channel)
+            if anything is not None:
+                candidates.append(max(anything, quiet_end))
+        elif (anything := deliveries.next_due_at(self.db, self.channel)) is not None:
+            candidates.append(anything)
+        if not candidates:
+            return cap
+        wait = max((min(candidates) - now).total_seconds(), 0.0)
+        return min(wait, cap) if cap is not None else wait
+
+    # --- one row ----------------------------------------------------------------------------
+
+    async def _deliver(self, row: Delivery) -> None:
+        reason = deliveries.skip_reason(self.db, row)
+        if reason is not None:
+            self._skip(row, reason)
+            return
+        rendered = self.render(row)
+        if rendered is None:
+            self._skip(row, "announcement gone")
+            return
+        await self.pause.wait()
+        await self.bucket.acquire()
+        await self.per_chat.wait(row.address)
+        await self.pause.wait()
+        if not deliveries.mark_sending(self.db, row.id, now=self.clock.now()):
+            return  # cancelled or handled meanwhile
+        try:
+            result = await self.sender.send(row, rendered)
+        except Exception as error:  # a sender bug must not stop the broadcast
+            log.exception("delivery %s: sender raised", row.id)
+            result = SendResult.transient(f"{type(error).__name__}: {error}")
+        self._apply(row, result)
+
+    def _skip(self, row: Delivery, reason: str) -> None:
+        if reason == "blocked":
+            other = deliveries.reroute(self.db, row, channels=self.channels, now=self.clock.now())
+            if other:
+                reason = f"blocked; sent on {other} instead"
+        deliveries.mark_skipped(self.db, row.id, now=self.clock.now(), reason=reason)
+        self.stats["skipped"] += 1
+
+    def _apply(self, row: Delivery, result: SendResult) -> None:
+        now = self.clock.now()
+        self.stats[result.outcome] += 1
+        if result.outcome == "sent":
+            deliveries.mark_sent(self.db, row.id, now=now,
+                                 provider_message_id=result.provider_message_id)
+        elif result.outcome == "retry_after":
+            self.pause.pause(result.retry_after)
+            deliveries.retry_later(self.db, row.id, now=now, reason=result.reason,
+                                   at=now + timedelta(seconds=result.retry_after),
+                                   count_attempt=False)
+        elif result.outcome == "transient":
+            attempts = row.attempts + 1
+            if attempts >= self.settings.max_attempts:
+                deliveries.mark_failed(self.db, row.id, now=now, reason=(
+                    f"{result.reason} (gave up after {attempts} attempts)"))
+            else:
+                backoff = self.settings.backoff_seconds * 2 ** (attempts - 1)
+                deliveries.retry_later(self.db, row.id, now=now, reason=result.reason,
+                                       at=now + timedelta(seconds=backoff))
+        elif result.outcome == "blocked":
+            contacts_store.mark_identity_inactive(self.db, row.channel, row.address,
+                                                  result.reason)
+            other = deliveries.reroute(self.db, row, channels=self.channels, now=now)
+            suffix = f"; sent on {other} instead" if other else ""
+            deliveries.mark_failed(self.db, row.id, now=now,
+                                   reason=f"blocked: {result.reason}{suffix}")
+        else:
+            deliveries.mark_failed(self.db, row.id, now=now, reason=result.reason)

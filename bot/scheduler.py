@@ -1,0 +1,139 @@
+"""The scheduler: APScheduler 3 jobs derived from the database, never the other way round.
+
+Each scheduled announcement or reminder row is one `date` job with a deterministic id
+(`announcement-<id>`, `reminder-<session>-<offset>`), so rebuilding replaces and never
+doubles. Jobs are module-level functions taking plain values (the database path and a row
+id), so nothing lives only in memory. At start, rows that fell due while the bot was down
+go through the misfire rule in `storage.outbox.release`; a periodic resync picks up what the
+CLI or an import wrote meanwhile (new announcements, moved or cancelled sessions).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlite_utils import Database
+
+from bot.dispatcher.clock import Clock, SystemClock
+from storage import announcements, open_database, reminders
+from storage.audience import DEFAULT_CHANNELS
+from storage.outbox import Release, release
+from storage.zones import now_utc
+
+log = logging.getLogger(__name__)
+
+RESYNC_JOB = "outbox-resync"
+
+
+@dataclass(frozen=True)
+class ScheduleSettings:
+    misfire_grace: timedelta = timedelta(hours=6)
+    reminder_offsets: dict[str, timedelta] = field(default_factory=lambda: {
+        "7d": timedelta(days=7), "1d": timedelta(days=1), "2h": timedelta(hours=2)})
+    confirm_at: str = "1d"
+    channels: tuple[str, ...] = DEFAULT_CHANNELS
+    default_language: str = "fr"
+    resync_seconds: float = 30.0
+
+
+async def fire(database: str, announcement_id: int, grace_seconds: float,
+               channels: list[str], default_language: str) -> None:
+    """A job falls due: the row's deliveries are written (idempotently) for the dispatcher."""
+    db = open_database(database)
+    try:
+        outcome = release(db, announcement_id, now=now_utc(),
+                          grace=timedelta(seconds=grace_seconds), channels=tuple(channels),
+                          default_language=default_language)
+        log.info("announcement %s due: %s (%s rows)", announcement_id, outcome.outcome,
+                 outcome.rows)
+    finally:
+        db.close()
+
+
+@dataclass
+class RebuildReport:
+    scheduled: list[str] = field(default_factory=list)
+    released: list[Release] = field(default_factory=list)
+
+    @property
+    def missed(self) -> list[Release]:
+        return [item for item in self.released if item.outcome == "missed"]
+
+
+class OutboxScheduler:
+    """Owns the APScheduler instance; `start` rebuilds once, `rebuild` may run again (resync)."""
+
+    def __init__(
+        self, db: Database, database_path: str, *, settings: ScheduleSettings | None = None,
+        clock: Clock | None = None, scheduler: AsyncIOScheduler | None = None,
+        on_release: Callable[[], None] | None = None,
+    ) -> None:
+        self.db = db
+        self.database_path = database_path
+        self.settings = settings or ScheduleSettings()
+        self.clock = clock or SystemClock()
+        self.scheduler = scheduler or AsyncIOScheduler(timezone="UTC")
+        self.on_release = on_release
+        self._started = False
+
+    def start(self) -> RebuildReport:
+        """Rebuild from the database, then run; calling it again does nothing."""
+        if self._started:
+            return RebuildReport()
+        self._started = True
+        report = self.rebuild()
+        self.scheduler.add_job(self.resync, "interval", seconds=self.settings.resync_seconds,
+                               id=RESYNC_JOB, replace_existing=True, coalesce=True)
+        if self.on_release is not None:
+            self.scheduler.add_listener(self._job_ran, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+        self.scheduler.start()
+        return report
+
+    def shutdown(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+
+    def resync(self) -> None:
+        self.rebuild()
+
+    def rebuild(self) -> RebuildReport:
+        """Reminders recomputed from sessions; one job per scheduled row; overdue rows released."""
+        now = self.clock.now()
+        settings = self.settings
+        reminders.sync_all(self.db, offsets=settings.reminder_offsets,
+                           confirm_at=settings.confirm_at, now=now)
+        report = RebuildReport()
+        wanted: set[str] = set()
+        for row in announcements.scheduled(self.db):
+            if row.due_at <= now:
+                report.released.append(release(
+                    self.db, row.id, now=now, grace=settings.misfire_grace,
+                    channels=settings.channels, default_language=settings.default_language))
+                continue
+            wanted.add(row.job_id)
+            if not self.scheduler.running and self.scheduler.get_job(row.job_id):
+                self.scheduler.remove_job(row.job_id)  # pending jobs are not replaced in place
+            self.scheduler.add_job(
+                fire, "date", run_date=row.due_at, id=row.job_id, replace_existing=True,
+                misfire_grace_time=None, coalesce=True,
+                args=[self.database_path, row.id, settings.misfire_grace.total_seconds(),
+                      list(settings.channels), settings.default_language],
+            )
+            report.scheduled.append(row.job_id)
+        for job in self.scheduler.get_jobs():
+            if job.id != RESYNC_JOB and job.id not in wanted:
+                job.remove()  # cancelled or released since the last rebuild
+        for item in report.missed:
+            log.warning("announcement %s %s", item.announcement_id, item.note)
+        if report.released and self.on_release is not None:
+            self.on_release()
+        return report
+
+    def _job_ran(self, event: JobExecutionEvent) -> None:
+        if event.job_id != RESYNC_JOB and self.on_release is not None:
+            self.on_release()

@@ -1,0 +1,256 @@
+"""The outbox: one row per (announcement, contact, channel) before any request is made.
+
+The UNIQUE key is the idempotency key: enqueuing twice inserts nothing the second time.
+A row is `sending` only while its request is in flight; a row found `sending` at start was
+interrupted by a crash and becomes `unknown` (reported, never resent blindly).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlite_utils import Database
+
+from storage import audience as audience_store
+from storage.announcements import Announcement
+from storage.zones import from_utc_text, to_utc_text
+
+STATUSES = ("pending", "sending", "sent", "delivered", "read", "failed", "skipped", "unknown")
+DONE = ("sent", "delivered", "read")
+
+
+@dataclass(frozen=True)
+class Delivery:
+    id: int
+    announcement_id: int
+    contact_id: int
+    identity_id: int | None
+    channel: str
+    address: str
+    language: str
+    urgent: bool
+    status: str
+    attempts: int
+    next_attempt_at: datetime
+    reason: str
+    provider_message_id: str | None
+
+
+@dataclass(frozen=True)
+class Report:
+    """What a coordinator sees: counts per status and, for the rows that did not arrive, why."""
+
+    announcement_id: int
+    counts: dict[str, int]
+    reasons: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def outstanding(self) -> int:
+        return self.counts.get("pending", 0) + self.counts.get("sending", 0)
+
+
+_COLUMNS = ("id, announcement_id, contact_id, identity_id, channel, address, language, urgent,"
+            " status, attempts, next_attempt_at, reason, provider_message_id")
+
+
+def _delivery(row: tuple) -> Delivery:
+    values = list(row)
+    values[7] = bool(values[7])
+    values[10] = from_utc_text(values[10])
+    return Delivery(*values)
+
+
+_INSERT = """
+    INSERT OR IGNORE INTO deliveries (announcement_id, contact_id, identity_id, channel, address,
+                                      language, urgent, next_attempt_at, created_at, updated_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+"""
+
+
+def enqueue(
+    db: Database, announcement: Announcement, *, now: datetime,
+    channels: tuple[str, ...] = audience_store.DEFAULT_CHANNELS, default_language: str = "fr",
+    page_size: int = 1000,
+) -> int:
+    """Write the announcement's rows, a page of recipients per transaction; returns rows added."""
+    stamp = to_utc_text(now)
+    added = 0
+    for page in audience_store.pages(db, announcement.audience, channels=channels,
+                                     default_language=default_language, page_size=page_size):
+        rows = [
+            (announcement.id, recipient.contact_id, recipient.identity_id, recipient.channel,
+             recipient.address, recipient.language, int(announcement.urgent), stamp, stamp,
+             stamp)
+            for recipient in page
+        ]
+        with db.atomic():
+            added += db.conn.executemany(_INSERT, rows).rowcount
+    return added
+
+
+def reroute(db: Database, delivery: Delivery, *, channels: tuple[str, ...],
+            now: datetime) -> str | None:
+    """A copy of `delivery` on the contact's other active channel; that channel, if any."""
+    other = audience_store.preferred_identity(db, delivery.contact_id, channels=channels,
+                                              excluding=delivery.channel)
+    if other is None:
+        return None
+    identity_id, channel, address = other
+    stamp = to_utc_text(now)
+    db.execute(_INSERT, [delivery.announcement_id, delivery.contact_id, identity_id, channel,
+                         address, delivery.language, int(delivery.urgent), stamp, stamp, stamp])
+    return channel
+
+
+def get(db: Database, delivery_id: int) -> Delivery | None:
+    row = db.execute(f"SELECT {_COLUMNS} FROM deliveries WHERE id = ?", [delivery_id]).fetchone()
+    return _delivery(row) if row else None
+
+
+def of_announcement(db: Database, announcement_id: int) -> list[Delivery]:
+    rows = db.execute(f"SELECT {_COLUMNS} FROM deliveries WHERE announcement_id = ? ORDER BY id",
+                      [announcement_id]).fetchall()
+    return [_delivery(row) for row in rows]
+
+
+def due(
+    db: Database, channel: str, *, now: datetime, limit: int, urgent_only: bool = False,
+    excluding: frozenset[int] | set[int] = frozenset(),
+) -> list[Delivery]:
+    """Pending rows whose time has come, oldest first, leaving out those already in flight."""
+    params: list = [channel, to_utc_text(now)]
+    where = ""
+    if urgent_only:
+        where += " AND urgent = 1"
+    if excluding:
+        where += f" AND id NOT IN ({', '.join('?' * len(excluding))})"
+        params += sorted(excluding)
+    rows = db.execute(
+        f"SELECT {_COLUMNS} FROM deliveries WHERE channel = ? AND status = 'pending'"
+        f" AND next_attempt_at <= ?{where} ORDER BY next_attempt_at, id LIMIT ?",
+        [*params, limit],
+    ).fetchall()
+    return [_delivery(row) for row in rows]
+
+
+def next_due_at(db: Database, channel: str, *, urgent_only: bool = False) -> datetime | None:
+    """When the next pending row of `channel` may be sent (None when nothing is pending)."""
+    extra = " AND urgent = 1" if urgent_only else ""
+    row = db.execute(
+        "SELECT min(next_attempt_at) FROM deliveries WHERE channel = ? AND status = 'pending'"
+        + extra,
+        [channel],
+    ).fetchone()
+    return from_utc_text(row[0]) if row and row[0] else None
+
+
+def skip_reason(db: Database, delivery: Delivery) -> str | None:
+    """Why a row must not be sent any more (opted out since, identity blocked), else None."""
+    row = db.execute(
+        """
+        SELECT c.consent_at IS NOT NULL AND c.opted_out_at IS NULL, i.active
+        FROM contacts c LEFT JOIN identities i ON i.id = ? WHERE c.id = ?
+        """,
+        [delivery.identity_id, delivery.contact_id],
+    ).fetchone()
+    if row is None:
+        return "contact erased"
+    if not row[0]:
+        return "opted out"
+    if not row[1]:
+        return "blocked"
+    return None
+
+
+def _update(db: Database, delivery_id: int, now: datetime, sets: str, params: list,
+            *, from_status: str) -> bool:
+    cursor = db.execute(
+        f"UPDATE deliveries SET {sets}, updated_at = ? WHERE id = ? AND status = ?",
+        [*params, to_utc_text(now), delivery_id, from_status],
+    )
+    return cursor.rowcount > 0
+
+
+def mark_sending(db: Database, delivery_id: int, *, now: datetime) -> bool:
+    """Committed before the request: only a pending row can start, and only once."""
+    return _update(db, delivery_id, now, "status = 'sending', sending_at = ?",
+                   [to_utc_text(now)], from_status="pending")
+
+
+def mark_sent(db: Database, delivery_id: int, *, now: datetime,
+              provider_message_id: str | None) -> None:
+    _update(db, delivery_id, now,
+            "status = 'sent', sent_at = ?, provider_message_id = ?, attempts = attempts + 1,"
+            " reason = ''",
+            [to_utc_text(now), provider_message_id], from_status="sending")
+
+
+def retry_later(db: Database, delivery_id: int, *, now: datetime, at: datetime, reason: str,
+                count_attempt: bool = True) -> None:
+    """Back to pending until `at`; a rate-limit answer does not count as a failed attempt."""
+    increment = ", attempts = attempts + 1" if count_attempt else ""
+    _update(db, delivery_id, now, f"status = 'pending', next_attempt_at = ?, reason = ?{increment}",
+            [to_utc_text(at), reason], from_status="sending")
+
+
+def mark_failed(db: Database, delivery_id: int, *, now: datetime, reason: str) -> None:
+    _update(db, delivery_id, now, "status = 'failed', reason = ?, attempts = attempts + 1",
+            [reason], from_status="sending")
+
+
+def mark_skipped(db: Database, delivery_id: int, *, now: datetime, reason: str) -> None:
+    _update(db, delivery_id, now, "status = 'skipped', reason = ?", [reason],
+            from_status="pending")
+
+
+def mark_interrupted_unknown(db: Database, *, now: datetime) -> dict[int, int]:
+    """Rows left `sending` by a crash become `unknown`; returns how many per announcement."""
+    with db.atomic():
+        rows = db.execute(
+            "SELECT announcement_id, count(*) FROM deliveries WHERE status = 'sending'"
+            " GROUP BY announcement_id"
+        ).fetchall()
+        db.execute(
+            "UPDATE deliveries SET status = 'unknown', updated_at = ?,"
+            " reason = 'interrupted while sending: may or may not have arrived'"
+            " WHERE status = 'sending'",
+            [to_utc_text(now)],
+        )
+    return dict(rows)
+
+
+def record_status(db: Database, provider_message_id: str, status: str, *, now: datetime,
+                  reason: str = "") -> bool:
+    """A status callback from the provider (WhatsApp delivered/read/failed)."""
+    if status not in ("delivered", "read", "failed"):
+        raise ValueError(f"not a callback status: {status!r}")
+    cursor = db.execute(
+        "UPDATE deliveries SET status = ?, reason = ?, updated_at = ?"
+        " WHERE provider_message_id = ? AND status IN ('sent', 'delivered', 'unknown')",
+        [status, reason, to_utc_text(now), provider_message_id],
+    )
+    return cursor.rowcount > 0
+
+
+def report(db: Database, announcement_id: int) -> Report:
+    counts = dict(db.execute(
+        "SELECT status, count(*) FROM deliveries WHERE announcement_id = ? GROUP BY status",
+        [announcement_id],
+    ).fetchall())
+    reasons: dict[str, Counter[str]] = {}
+    for status, reason, number in db.execute(
+        """
+        SELECT status, reason, count(*) FROM deliveries
+        WHERE announcement_id = ? AND status IN ('failed', 'skipped', 'unknown')
+        GROUP BY status, reason
+        """,
+        [announcement_id],
+    ):
+        reasons.setdefault(status, Counter())[reason or "unknown"] += number
+    return Report(announcement_id, counts, {key: dict(value) for key, value in reasons.items()})
