@@ -20,3 +20,16 @@ PUBLIC_COMMANDS = (
 def public_commands(language: str) -> list[tuple[str, str]]:
     """(command, description) pairs in `language`, for Telegram's setMyCommands and help."""
     return [(command, t(language, description)) for command, description in PUBLIC_COMMANDS]
+
+COORDINATOR_COMMANDS = (
+    ("announce", N_("New announcement")),
+    ("scheduled", N_("Scheduled announcements")),
+    ("report", N_("Delivery report of an announcement")),
+    ("roster", N_("Roster of a session (CSV)")),
+)
+
+
+def coordinator_commands(language: str) -> list[tuple[str, str]]:
+    """The coordinators' commands in `language`: their menu shows these after the public ones."""
+    return [(command, t(language, description))
+            for command, description in COORDINATOR_COMMANDS]

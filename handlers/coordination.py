@@ -1,7 +1,8 @@
 """Who may act as a coordinator on a chat channel, and the polite refusal for everyone else.
 
-Channels call `refusal` before any coordinator command (`/announce`, `/report`, `/roster`…):
-when it returns replies, they are sent and nothing else happens; the attempt is audited.
+`coordinator_router` calls `refusal` before any coordinator command or button (`/announce`,
+`/report`, `/roster`…): when it returns replies, they are sent and nothing else happens; the
+attempt is audited.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ import logging
 import re
 from collections.abc import Callable
 
-from handlers import attendance, onboarding, privacy, sessions, topics, views
+from handlers import attendance, coordinator_router, onboarding, privacy, sessions, topics, views
 from handlers.commands import public_commands
 from handlers.context import Context
 from handlers.i18n import t
@@ -45,6 +45,8 @@ def handle(context: Context, inbound: Inbound) -> list[Reply]:
 
 
 def _route(context: Context, contact: Contact, inbound: Inbound, created: bool) -> list[Reply]:
+    if coordinator_router.claims(context, contact, inbound):
+        return coordinator_router.handle(context, contact, inbound)
     if inbound.command is not None:
         return _command(context, contact, inbound.command.lower(), inbound.argument.strip())
     if inbound.action is not None:

@@ -76,3 +76,11 @@ def all_named(db: Database, name: str) -> list[Company]:
         "SELECT * FROM companies WHERE name = ? COLLATE NOCASE ORDER BY member_id", [name]
     )
     return [_company(row) for row in rows]
+
+
+def cities(db: Database) -> list[str]:
+    """The cities member companies are in, as written in the member list."""
+    rows = db.execute(
+        "SELECT DISTINCT city FROM companies WHERE city != '' ORDER BY city COLLATE NOCASE"
+    ).fetchall()
+    return [row[0] for row in rows]

@@ -42,5 +42,30 @@ def is_coordinator(db: Database, *, channel: str, address: str) -> bool:
     return row is not None
 
 
+@dataclass(frozen=True)
+class CoordinatorChat:
+    """Where a coordinator talks to the bot on one channel, and in which language."""
+
+    address: str
+    chat_id: str
+    language: str | None
+
+
+def chats(db: Database, channel: str) -> list[CoordinatorChat]:
+    """Coordinators on `channel`, with the chat and language of the contact behind them (the
+    address itself and no language when they have not written to the bot yet)."""
+    rows = db.execute(
+        """
+        SELECT k.address, coalesce(i.chat_id, k.address), c.language
+        FROM coordinators k
+        LEFT JOIN identities i ON i.channel = k.channel AND i.address = k.address
+        LEFT JOIN contacts c ON c.id = i.contact_id
+        WHERE k.channel = ? ORDER BY k.id
+        """,
+        [channel],
+    ).fetchall()
+    return [CoordinatorChat(*row) for row in rows]
+
+
 def all_coordinators(db: Database) -> list[Coordinator]:
     return [Coordinator(**row) for row in db.query("SELECT * FROM coordinators ORDER BY id")]

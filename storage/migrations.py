@@ -210,3 +210,36 @@ def _announcements_and_deliveries(db: Database) -> None:
             WHERE provider_message_id IS NOT NULL;
         """
     )
+
+
+@MIGRATIONS(name="0005_report_notices", transactional=False)
+def _report_notices(db: Database) -> None:
+    # The final report sent to a coordinator is an outbox row like any other, of kind
+    # 'report'. SQLite cannot alter a CHECK constraint: the table is rebuilt (SQLite's
+    # 12-step procedure), with foreign keys off so that dropping the old table does not
+    # cascade to the deliveries that point at it. Idempotent if interrupted.
+    (sql,) = db.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'announcements'"
+    ).fetchone()
+    if "'report'" in sql:
+        return
+    db.execute("PRAGMA foreign_keys = OFF")
+    try:
+        with db.atomic():
+            db.execute("DROP TABLE IF EXISTS announcements_new")
+            db.execute(
+                sql.replace("CREATE TABLE announcements", "CREATE TABLE announcements_new", 1)
+                .replace("'promotion')", "'promotion', 'report')", 1)
+            )
+            db.execute("INSERT INTO announcements_new SELECT * FROM announcements")
+            db.execute("DROP TABLE announcements")
+            db.execute("ALTER TABLE announcements_new RENAME TO announcements")
+            db.execute("CREATE INDEX announcements_due ON announcements (status, due_at)")
+            db.execute(
+                "CREATE UNIQUE INDEX announcements_session_offset ON announcements"
+                " (session_id, offset_key) WHERE offset_key IS NOT NULL"
+            )
+            if db.execute("PRAGMA foreign_key_check").fetchall():
+                raise RuntimeError("0005_report_notices: foreign keys broken, rolled back")
+    finally:
+        db.execute("PRAGMA foreign_keys = ON")

@@ -41,5 +41,15 @@ def local_to_utc(wall_time: datetime, zone_name: str) -> datetime:
     return wall_time.replace(tzinfo=zone(zone_name)).astimezone(UTC)
 
 
+LOCAL_FORMAT = "%Y-%m-%d %H:%M"
+
+
+def parse_local(text: str, zone_name: str) -> datetime:
+    """A typed local date and time, `2026-12-09 09:00`, as aware UTC; ValueError when it is not
+    one (the CLI's `--at` and the chat's announce flow read times the same way)."""
+    wall_time = datetime.strptime(" ".join(text.split()), LOCAL_FORMAT)
+    return local_to_utc(wall_time, zone_name)
+
+
 def now_utc() -> datetime:
     return datetime.now(UTC)

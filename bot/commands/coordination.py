@@ -6,21 +6,19 @@ did in the audit log under the operator's name (`cli:<user>`).
 
 from __future__ import annotations
 
-import csv
 import getpass
 import json
-import sys
 from datetime import datetime
 
 import click
 from sqlite_utils import Database
 
 from handlers.phones import InvalidPhone, normalize_phone
-from storage import announcements, audit, catalog, coordinators, deliveries, open_database
+from storage import announcements, audit, broadcasts, catalog, coordinators, deliveries, rosters
 from storage.audience import Audience, preview
 from storage.contacts import ROLES
-from storage.outbox import IMMEDIATE_GRACE, release
-from storage.zones import from_utc_text, local_to_utc, now_utc, zone
+from storage.db import open_database
+from storage.zones import from_utc_text, now_utc, parse_local, zone
 
 
 def _actor() -> str:
@@ -69,8 +67,7 @@ def announce(state, topics, roles, cities, companies, registrants, everyone, tex
     due_at = now
     if at:
         try:
-            due_at = local_to_utc(datetime.strptime(at, "%Y-%m-%d %H:%M"),
-                                  state.config.bot.timezone)
+            due_at = parse_local(at, state.config.bot.timezone)
         except ValueError as error:
             raise click.BadParameter("expected \"YYYY-MM-DD HH:MM\"", param_hint="--at") from error
         if due_at <= now:
@@ -88,19 +85,15 @@ def announce(state, topics, roles, cities, companies, registrants, everyone, tex
         raise click.ClickException("cancelled; nothing was created")
     texts = {"*": text, **{language: value for language, value in
                            (("ar", text_ar), ("en", text_en)) if value}}
-    announcement_id = announcements.create(
+    published = broadcasts.publish(
         db, texts=texts, audience=audience, due_at=due_at, created_by=_actor(), now=now,
-        session_id=session_id, urgent=urgent)
-    audit.record(db, actor=_actor(), action="announcement.create",
-                 subject=f"announcement:{announcement_id}", audience=audience.describe(),
-                 due_at=due_at.isoformat(), recipients=total)
-    if not at:
-        outcome = release(db, announcement_id, now=now, grace=IMMEDIATE_GRACE,
-                          default_language=state.config.bot.default_language)
-        click.echo(f"Queued {outcome.rows} deliveries; the running bot sends them.")
+        session_id=session_id, urgent=urgent,
+        default_language=state.config.bot.default_language)
+    if published.release is not None:
+        click.echo(f"Queued {published.release.rows} deliveries; the running bot sends them.")
     else:
         click.echo("Scheduled; the running bot picks it up within a minute.")
-    click.echo(announcement_id)
+    click.echo(published.announcement_id)
 
 
 @click.group("announcements")
@@ -126,10 +119,8 @@ def list_announcements(state, everything: bool) -> None:
 def cancel_announcement(state, announcement_id: int) -> None:
     """Cancel a scheduled announcement (or stop one being sent)."""
     db = _open(state)
-    if not announcements.cancel(db, announcement_id, now=now_utc()):
+    if not broadcasts.cancel(db, announcement_id, actor=_actor(), now=now_utc()):
         raise click.ClickException(f"announcement {announcement_id} is not scheduled or sending")
-    audit.record(db, actor=_actor(), action="announcement.cancel",
-                 subject=f"announcement:{announcement_id}")
     click.echo(f"announcement {announcement_id} cancelled")
 
 
@@ -143,9 +134,7 @@ def report(state, announcement_id: int, as_json: bool) -> None:
     announcement = announcements.get(db, announcement_id)
     if announcement is None:
         raise click.ClickException(f"no announcement {announcement_id}")
-    result = deliveries.report(db, announcement_id)
-    audit.record(db, actor=_actor(), action="announcement.report",
-                 subject=f"announcement:{announcement_id}")
+    result = broadcasts.report(db, announcement_id, actor=_actor())
     if as_json:
         click.echo(json.dumps({
             "id": announcement_id, "status": announcement.status, "note": announcement.note,
@@ -161,10 +150,6 @@ def report(state, announcement_id: int, as_json: bool) -> None:
                 click.echo(f"    {number} × {reason}")
 
 
-ROSTER_COLUMNS = ("name", "company", "role", "phone", "status", "registered_at", "confirmed_at",
-                  "declined_at")
-
-
 @click.command("roster")
 @click.argument("session_id")
 @click.option("--csv", "as_csv", is_flag=True, help="CSV on standard output.")
@@ -174,21 +159,9 @@ def roster(state, session_id: str, as_csv: bool) -> None:
     db = _open(state)
     if catalog.session(db, session_id) is None:
         raise click.ClickException(f"unknown session {session_id!r}")
-    rows = db.execute(
-        """
-        SELECT c.name, coalesce(co.name, c.company_other, ''), c.role, c.phone, r.status,
-               r.registered_at, r.confirmed_at, r.declined_at
-        FROM registrations r JOIN contacts c ON c.id = r.contact_id
-        LEFT JOIN companies co ON co.id = c.company_id
-        WHERE r.session_id = ? ORDER BY r.status, c.name
-        """,
-        [session_id],
-    ).fetchall()
-    audit.record(db, actor=_actor(), action="session.roster", subject=f"session:{session_id}")
+    rows = rosters.export(db, session_id, actor=_actor())
     if as_csv:
-        writer = csv.writer(sys.stdout)
-        writer.writerow(ROSTER_COLUMNS)
-        writer.writerows(rows)
+        click.echo(rosters.to_csv(rows), nl=False)
         return
     for row in rows:
         click.echo("  ".join(str(value or "") for value in row))

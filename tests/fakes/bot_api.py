@@ -183,6 +183,8 @@ class FakeBotAPI:
             self.chats: dict[int, dict[int, dict[str, Any]]] = {}
             self.blocked: set[int] = set()
             self.commands: dict[str, list[dict[str, str]]] = {}
+            # Menus scoped to one chat (BotCommandScopeChat), by (chat id, language code).
+            self.chat_commands: dict[tuple[int, str], list[dict[str, str]]] = {}
             self.webhook: dict[str, Any] | None = None
             self.callback_queries: set[str] = set()
             self.answered: set[str] = set()
@@ -342,7 +344,12 @@ class FakeBotAPI:
                 raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
             if not 1 <= len(command["description"]) <= 256:
                 raise ApiError(400, "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID")
-        self.commands[params.get("language_code", "")] = params["commands"]
+        scope = params.get("scope") or {}
+        if scope.get("type") == "chat":
+            key = (int(scope["chat_id"]), params.get("language_code", ""))
+            self.chat_commands[key] = params["commands"]
+        else:
+            self.commands[params.get("language_code", "")] = params["commands"]
         return True
 
     def _api_setwebhook(self, params: dict[str, Any], files: dict[str, Upload]) -> bool:

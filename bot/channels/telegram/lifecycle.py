@@ -7,20 +7,27 @@ server stops accepting first and Telegram keeps what it could not deliver for ne
 
 from __future__ import annotations
 
+from sqlite_utils import Database
 from telegram.ext import Application
 
 from bot.channels.telegram.adapter import ALLOWED_UPDATES
-from bot.channels.telegram.commands import register_commands
+from bot.channels.telegram.commands import register_commands, register_coordinator_commands
+from bot.channels.telegram.inbound import CHANNEL
 from bot.config import TelegramSettings
+from storage import coordinators
 
 POLL_TIMEOUT_SECONDS = 30
 
 
-async def start(application: Application, language: str) -> None:
-    """getMe (a wrong token fails here, clearly), the command menus, then updates: by long
-    polling, or — in webhook mode — once `set_webhook` is called with the server listening."""
+async def start(application: Application, language: str, db: Database | None = None) -> None:
+    """getMe (a wrong token fails here, clearly), the command menus — with `db`, the
+    coordinators' own, scoped to their chats — then updates: by long polling, or — in webhook
+    mode — once `set_webhook` is called with the server listening."""
     await application.initialize()
     await register_commands(application.bot, language)
+    if db is not None:
+        await register_coordinator_commands(application.bot, coordinators.chats(db, CHANNEL),
+                                            language)
     await application.start()
     if application.updater is not None:
         await application.updater.start_polling(

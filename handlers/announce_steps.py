@@ -1,0 +1,182 @@
+"""What each step of `/announce` shows: the question, the draft so far, the buttons.
+
+Pure views over a `Draft` (no state is changed here); `announce` decides which one to show.
+Every step ends with a Cancel button, so leaving is one tap away on a phone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import timedelta
+
+from handlers import coordinator_views, views
+from handlers.announce_draft import Draft
+from handlers.context import Context
+from handlers.i18n import LANGUAGES, N_, format_when, t
+from handlers.notifications import render
+from handlers.onboarding import LANGUAGE_NAMES
+from handlers.sessions import title_of
+from handlers.topics import topic_name
+from handlers.types import Action, Choice, Reply
+from storage import catalog
+from storage.announcements import Announcement
+from storage.audience import preview
+from storage.catalog import Session
+from storage.contacts import ROLES, Contact
+
+SESSIONS_SHOWN = 8
+# Registrants are often told something during or just after their session.
+REGISTRANTS_SINCE = timedelta(days=7)
+
+
+def view(context: Context, contact: Contact, draft: Draft, *, lead: str | None = None,
+          replaces_menu: bool = False) -> list[Reply]:
+    """The current step's question, after `lead` (an error or a note) when there is one. A
+    step reached by a button may edit that button's message in place (`replaces_menu`)."""
+    views_by_step: dict[str, Callable[[], list[Reply]]] = {
+        "audience": lambda: [_audience(context, contact, draft)],
+        "registrants": lambda: [_session_picker(context, contact, draft, registrants=True)],
+        "session": lambda: [_session_picker(context, contact, draft, registrants=False)],
+        "text": lambda: [_text(contact, draft)],
+        "translation": lambda: [_translation(contact, draft)],
+        "time": lambda: [_time(context, contact)],
+        "preview": lambda: _preview(context, contact, draft),
+    }
+    replies = views_by_step[draft.step]()
+    first = replies[0]
+    text = f"{lead}\n\n{first.text}" if lead else first.text
+    replies[0] = replace(first, text=text, replaces_menu=replaces_menu and not lead)
+    return replies
+
+
+def _reply(contact: Contact, text: str, choices: list[Choice]) -> Reply:
+    return Reply(text, (*choices, views.choice(contact, "Cancel", "an_cancel")),
+                 language=views.lang(contact))
+
+
+def _mark(on: bool, label: str) -> str:
+    return ("✅ " if on else "⬜ ") + label
+
+
+def _audience(context: Context, contact: Contact, draft: Draft) -> Reply:
+    language = contact.language
+    choices = [Choice(_mark(topic.slug in draft.topics, topic_name(topic, language)),
+                      Action("an_tp", (topic.slug,)))
+               for topic in catalog.all_topics(context.db)]
+    choices += [Choice(_mark(role in draft.roles, t(language, coordinator_views.ROLE_LABELS[role])),
+                       Action("an_role", (role,))) for role in ROLES]
+    choices.append(Choice(_mark(draft.registrants is not None,
+                                t(language, "Registrants of a session…")), Action("an_regs")))
+    if draft.cities:
+        choices.append(views.choice(contact, "Any city", "an_nocity"))
+    next_label = N_("Next: everyone") if draft.audience.is_everyone else N_("Next")
+    choices.append(views.choice(contact, next_label, "an_next"))
+    text = "\n\n".join((
+        t(language, "New announcement, step 1 of 4: who should receive it? Tap topics and roles"
+                    " to choose them. To keep to some cities, type their names, separated by"
+                    " commas."),
+        t(language, "Audience: {audience}",
+          audience=coordinator_views.audience(context, language, draft.audience)),
+    ))
+    return _reply(contact, text, choices)
+
+
+def _sessions(context: Context, draft: Draft, *, registrants: bool) -> list[Session]:
+    now = context.now()
+    if registrants:
+        return catalog.upcoming_sessions(context.db, after=now - REGISTRANTS_SINCE,
+                                         limit=SESSIONS_SHOWN)
+    return catalog.upcoming_sessions(context.db, after=now, topics=list(draft.topics) or None,
+                                     limit=SESSIONS_SHOWN)
+
+
+def _session_picker(context: Context, contact: Contact, draft: Draft, *,
+                    registrants: bool) -> Reply:
+    language = contact.language
+    name = "an_reg" if registrants else "an_ses"
+    choices = [
+        Choice(f"{title_of(session, language)} · "
+               f"{session.starts_at.astimezone(context.zone):%d/%m}", Action(name, (session.id,)))
+        for session in _sessions(context, draft, registrants=registrants)
+    ]
+    if registrants:
+        text = t(language, "Whose registrants? Choose the session, or type its id.")
+        if draft.registrants:
+            choices.append(views.choice(contact, "Not only registrants", "an_noreg"))
+    else:
+        text = t(language, "Step 2 of 4: is it about a session? Its date and a Register button"
+                           " are added to the message. Choose it, type its id, or tap \u201cNo"
+                           " session\u201d.")
+        choices.append(views.choice(contact, "No session", "an_noses"))
+    choices.append(views.choice(contact, "Back", "an_aud"))
+    return _reply(contact, text, choices)
+
+
+def _versions(contact: Contact, draft: Draft) -> list[Choice]:
+    return [Choice(("✅ " if language in draft.texts else "➕ ") + LANGUAGE_NAMES[language],
+                   Action("an_lang", (language,))) for language in LANGUAGES]
+
+
+def _text(contact: Contact, draft: Draft) -> Reply:
+    language = contact.language
+    if "*" not in draft.texts:
+        return _reply(contact, t(language, "Step 3 of 4: type the message. It goes to every"
+                                           " language, unless you add a version for one"
+                                           " next."), [views.choice(contact, "Back", "an_aud")])
+    text = "\n\n".join((
+        t(language, "Message saved:"),
+        draft.texts["*"],
+        t(language, "Add a version for a language, type the message again to replace it, or"
+                    " go on."),
+    ))
+    return _reply(contact, text, [*_versions(contact, draft),
+                                  views.choice(contact, "Next", "an_next")])
+
+
+def _translation(contact: Contact, draft: Draft) -> Reply:
+    name = LANGUAGE_NAMES.get(draft.translating or "", draft.translating or "")
+    return _reply(contact, t(contact.language, "Type the message in {language}.", language=name),
+                  [views.choice(contact, "Back", "an_txt")])
+
+
+def _time(context: Context, contact: Contact) -> Reply:
+    text = t(contact.language, "Step 4 of 4: when should it go out? Tap \u201cNow\u201d, or type"
+                               " a date and a time ({zone}) like this: 2026-12-09 09:00",
+             zone=context.timezone)
+    return _reply(contact, text, [views.choice(contact, "Now", "an_now"),
+                                  views.choice(contact, "Back", "an_txt")])
+
+
+def _preview(context: Context, contact: Contact, draft: Draft) -> list[Reply]:
+    language = contact.language
+    session = catalog.session(context.db, draft.session) if draft.session else None
+    due = draft.due or context.now()
+    sample = Announcement(
+        id=0, kind="announcement", texts=draft.texts, audience=draft.audience,
+        session_id=draft.session, offset_key=None, due_at=due, urgent=False,
+        status="scheduled", note="", created_by="", created_at="")
+    message = render(sample, session, views.lang(contact), context.zone)
+    shown = [t(language, "Preview of the message:"), message.text]
+    if message.choices:
+        shown.append(t(language, "With the buttons: {labels}",
+                       labels=", ".join(choice.label for choice in message.choices)))
+    counts = preview(context.db, draft.audience)
+    total = sum(counts.values())
+    when = (format_when(draft.due, context.zone, language) if draft.due
+            else t(language, "now"))
+    summary = [
+        t(language, "Audience: {audience}",
+          audience=coordinator_views.audience(context, language, draft.audience)),
+        t(language, "Recipients: {total} ({channels})", total=total,
+          channels=coordinator_views.per_channel(counts)),
+        t(language, "When: {when}", when=when),
+    ]
+    if total:
+        summary.append(t(language, "Send it?"))
+        choices = [views.choice(contact, "Confirm", "an_ok")]
+    else:
+        summary.append(t(language, "No one matches this audience: change it, or cancel."))
+        choices = [views.choice(contact, "Change the audience", "an_aud")]
+    return [Reply("\n\n".join(shown), language=views.lang(contact)),
+            _reply(contact, "\n".join(summary), choices)]

@@ -1,0 +1,72 @@
+"""`/report [ID]`: what became of an announcement, as the CLI's `formabot report` counts it.
+
+Without an id, the latest announcement that has started going out (a scheduled one has
+nothing to count yet). The counts come from `storage.broadcasts.report`, which audits the look.
+"""
+
+from __future__ import annotations
+
+from handlers import views
+from handlers.context import Context
+from handlers.i18n import N_, format_when, t
+from handlers.types import Reply
+from storage import announcements, broadcasts
+from storage.announcements import Announcement
+from storage.contacts import Contact
+
+LATEST_LOOKED_AT = 20
+ANNOUNCEMENT_STATUS = {
+    "scheduled": N_("scheduled"),
+    "sending": N_("being sent"),
+    "sent": N_("sent"),
+    "cancelled": N_("withdrawn"),
+    "missed": N_("missed"),
+}
+# The six counts always shown (a zero is information too), then the ones still moving.
+COUNTS = (
+    ("sent", N_("Sent: {count}")),
+    ("delivered", N_("Delivered: {count}")),
+    ("read", N_("Read: {count}")),
+    ("failed", N_("Failed: {count}")),
+    ("skipped", N_("Skipped: {count}")),
+    ("unknown", N_("Unknown: {count}")),
+)
+IN_PROGRESS = ("pending", "sending")
+
+
+def _latest(context: Context) -> Announcement | None:
+    rows = announcements.listing(context.db, kinds=("announcement",), limit=LATEST_LOOKED_AT)
+    started = [row for row in rows if row.status != "scheduled"]
+    return (started or rows or [None])[0]
+
+
+def show(context: Context, contact: Contact, argument: str, actor: str) -> list[Reply]:
+    language = contact.language
+    if argument and not argument.lstrip("#").isdigit():
+        return [views.menu(contact, t(language, "Usage: /report, or /report followed by an"
+                                                " announcement number."))]
+    if argument:
+        number = int(argument.lstrip("#"))
+        row = announcements.get(context.db, number)
+        if row is None:
+            return [views.menu(contact, t(language, "There is no announcement #{id}.",
+                                          id=number))]
+    else:
+        row = _latest(context)
+        if row is None:
+            return [views.menu(contact, t(language, "There is no announcement yet."))]
+    result = broadcasts.report(context.db, row.id, actor=actor)
+    lines = [t(language, "Announcement #{id}, {status}, {when}:", id=row.id,
+               status=t(language, ANNOUNCEMENT_STATUS.get(row.status, row.status)),
+               when=format_when(row.due_at, context.zone, language))]
+    for status, label in COUNTS:
+        lines.append(t(language, label, count=result.counts.get(status, 0)))
+        lines += [f"    {number} × {reason}"
+                  for reason, number in result.reasons.get(status, {}).items()]
+    waiting = sum(result.counts.get(status, 0) for status in IN_PROGRESS)
+    if waiting:
+        lines.append(t(language, "Still to send: {count}", count=waiting))
+    return [Reply("\n".join(lines),
+                  (views.choice(contact, "Refresh", "rp", str(row.id)),
+                   views.back_to_menu(contact)),
+                  replaces_menu=True, language=views.lang(contact))]
