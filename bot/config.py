@@ -68,6 +68,17 @@ class WhatsAppSettings:
     account_sid: str = field(default="", repr=False)
     auth_token: str = field(default="", repr=False)
     rate_limit_per_second: float = 80.0
+    from_: str = ""  # `from` in the file: "whatsapp:+212…"
+    messaging_service_sid: str = ""
+    public_url: str = ""
+    media_base_url: str = ""
+    timeout_seconds: float = 10.0
+    # kind → language → ContentSid of an approved template ([whatsapp.templates.<kind>]).
+    templates: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.account_sid and self.auth_token)
 
 
 @dataclass(frozen=True)
@@ -97,6 +108,7 @@ class DispatcherSettings:
     concurrency: int = 16
     max_attempts: int = 5
     backoff_seconds: float = 2.0
+    request_timeout: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -157,6 +169,16 @@ def _one_of(*options: str) -> Check:
     return lambda value: value in options
 
 
+_WHATSAPP_SENDER = re.compile(r"^whatsapp:\+[1-9][0-9]{6,14}$")
+_MESSAGING_SERVICE_SID = re.compile(r"^MG[0-9a-fA-F]{32}$")
+CONTENT_SID = re.compile(r"^HX[0-9a-fA-F]{32}$")
+TEMPLATE_KINDS = ("announcement", "reminder", "confirm_request", "cancellation", "promotion")
+
+
+def _is_whatsapp_sender(value: Any) -> bool:
+    return isinstance(value, str) and bool(_WHATSAPP_SENDER.match(value))
+
+
 SCHEMA: dict[str, dict[str, tuple[str, Check]]] = {
     "bot": {
         "database": ("a file path as text, e.g. \"formabot.db\"", _is_text),
@@ -180,6 +202,16 @@ SCHEMA: dict[str, dict[str, tuple[str, Check]]] = {
     "whatsapp": {
         "api_base_url": ("an http(s) URL such as \"https://api.twilio.com\"", _is_url),
         "rate_limit_per_second": ("messages a second, e.g. 80", _rate),
+        "from": ("a WhatsApp sender such as \"whatsapp:+212522000000\"", _is_whatsapp_sender),
+        "messaging_service_sid": ("a Messaging Service SID: \"MG\" and 32 hex digits",
+                                  lambda value: isinstance(value, str)
+                                  and bool(_MESSAGING_SERVICE_SID.match(value))),
+        "public_url": ("the public http(s) URL Twilio calls, e.g. \"https://bot.example.org\"",
+                       _is_url),
+        "media_base_url": ("a public http(s) URL serving the .ics files", _is_url),
+        "timeout_seconds": ("seconds, e.g. 10", _rate),
+        "templates": ("tables [whatsapp.templates.<kind>] of language = \"HX…\"",
+                      lambda value: isinstance(value, dict)),
     },
     "web": {
         "host": ("an address to listen on, e.g. \"127.0.0.1\"", _is_text),
@@ -197,6 +229,7 @@ SCHEMA: dict[str, dict[str, tuple[str, Check]]] = {
         "concurrency": ("a whole number from 1 to 1000", _int_between(1, 1000)),
         "max_attempts": ("a whole number from 1 to 20", _int_between(1, 20)),
         "backoff_seconds": ("seconds, e.g. 2", _rate),
+        "request_timeout": ("seconds, e.g. 10", _rate),
     },
 }
 
@@ -264,11 +297,7 @@ def load(path: Path | None = None, environ: Mapping[str, str] | None = None) -> 
         path=source,
         bot=BotSettings(**bot),
         telegram=_telegram(values.get("telegram", {}), environ, source),
-        whatsapp=WhatsAppSettings(
-            **values.get("whatsapp", {}),
-            account_sid=environ.get(TWILIO_SID_ENV, "").strip(),
-            auth_token=environ.get(TWILIO_TOKEN_ENV, "").strip(),
-        ),
+        whatsapp=_whatsapp(values.get("whatsapp", {}), environ, source),
         web=WebSettings(**values.get("web", {})),
         reminders=RemindersSettings(**{key: tuple(value) if key == "offsets" else value
                                        for key, value in values.get("reminders", {}).items()}),
@@ -297,4 +326,36 @@ def _telegram(
         **values,
         token=environ.get(TELEGRAM_TOKEN_ENV, "").strip(),
         webhook_secret=secret,
+    )
+
+
+def _whatsapp(
+    values: dict[str, Any], environ: Mapping[str, str], source: Path | None
+) -> WhatsAppSettings:
+    """The [whatsapp] section with its secrets; templates checked one by one, so that the
+    error names the kind, the language and the SID that is wrong."""
+    origin = f"{source}: " if source else ""
+    settings = {key: value for key, value in values.items() if key not in ("from", "templates")}
+    templates: dict[str, dict[str, str]] = {}
+    for kind, table in values.get("templates", {}).items():
+        where = f"{origin}[whatsapp.templates.{kind}]"
+        if kind not in TEMPLATE_KINDS:
+            raise ConfigError(f"{where}: unknown notification kind; expected one of "
+                              + ", ".join(TEMPLATE_KINDS))
+        if not isinstance(table, dict):
+            raise ConfigError(f"{where} = {table!r}: expected a table of language = \"HX…\"")
+        for language, sid in table.items():
+            if language not in LANGUAGES:
+                raise ConfigError(f"{where} {language}: unknown language; expected one of "
+                                  + ", ".join(LANGUAGES))
+            if not isinstance(sid, str) or not CONTENT_SID.match(sid):
+                raise ConfigError(f"{where} {language} = {sid!r}: expected a Content SID,"
+                                  " \"HX\" and 32 hex digits")
+        templates[kind] = dict(table)
+    return WhatsAppSettings(
+        **settings,
+        from_=values.get("from", ""),
+        templates=templates,
+        account_sid=environ.get(TWILIO_SID_ENV, "").strip(),
+        auth_token=environ.get(TWILIO_TOKEN_ENV, "").strip(),
     )

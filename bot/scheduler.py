@@ -10,6 +10,7 @@ CLI or an import wrote meanwhile (new announcements, moved or cancelled sessions
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -43,14 +44,23 @@ class ScheduleSettings:
 
 async def fire(database: str, announcement_id: int, grace_seconds: float,
                channels: list[str], default_language: str) -> None:
-    """A job falls due: the row's deliveries are written (idempotently) for the dispatcher."""
+    """A job falls due: the row's deliveries are written (idempotently) for the dispatcher.
+
+    In a worker thread, on a connection of its own: writing a large audience takes a while,
+    and the conversation on the bot's loop must go on meanwhile."""
+    outcome = await asyncio.to_thread(_release, database, announcement_id, grace_seconds,
+                                      tuple(channels), default_language)
+    log.info("announcement %s due: %s (%s rows)", announcement_id, outcome.outcome,
+             outcome.rows)
+
+
+def _release(database: str, announcement_id: int, grace_seconds: float,
+             channels: tuple[str, ...], default_language: str) -> Release:
     db = open_database(database)
     try:
-        outcome = release(db, announcement_id, now=now_utc(),
-                          grace=timedelta(seconds=grace_seconds), channels=tuple(channels),
-                          default_language=default_language)
-        log.info("announcement %s due: %s (%s rows)", announcement_id, outcome.outcome,
-                 outcome.rows)
+        return release(db, announcement_id, now=now_utc(),
+                       grace=timedelta(seconds=grace_seconds), channels=channels,
+                       default_language=default_language)
     finally:
         db.close()
 

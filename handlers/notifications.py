@@ -8,11 +8,22 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from handlers.i18n import format_span, t
+from handlers.i18n import N_, format_span, t
 from handlers.sessions import title_of
 from handlers.types import Action, Choice, Reply
 from storage.announcements import Announcement
 from storage.catalog import Session
+from storage.deliveries import Report
+
+# What a coordinator reads at the end of a broadcast: a line per outcome that happened.
+FINAL_COUNTS = (
+    ("sent", N_("Sent: {count}")),
+    ("delivered", N_("Delivered: {count}")),
+    ("read", N_("Read: {count}")),
+    ("failed", N_("Failed: {count}")),
+    ("skipped", N_("Skipped: {count}")),
+    ("unknown", N_("Unknown: {count}")),
+)
 
 
 def _choice(language: str, label: str, name: str, *args: str) -> Choice:
@@ -50,3 +61,28 @@ def render(announcement: Announcement, session: Session | None, language: str,
         choices = (_choice(language, "Register", "reg", session.id),
                    _choice(language, "Details", "s", session.id))
     return Reply(text, choices, language=language)
+
+
+def final_report(announcement: Announcement, report: Report, language: str) -> str:
+    """What the coordinator who started a broadcast is told once it has gone out: the
+    counts, and why the rows that did not arrive did not (reasons are the outbox's own
+    words, e.g. "blocked: Forbidden: bot was blocked by the user")."""
+    lines = [t(language, "Announcement #{id} has gone out to {total} recipients.",
+               id=announcement.id, total=report.total)]
+    if excerpt := _excerpt(announcement.text_for(language)):
+        lines.append(f"“{excerpt}”" if language == "en" else f"« {excerpt} »")
+    for status, label in FINAL_COUNTS:
+        if report.counts.get(status):
+            lines.append(t(language, label, count=report.counts[status]))
+            lines += [f"  {number} × {reason}"
+                      for reason, number in report.reasons.get(status, {}).items()]
+    return "\n".join(lines)
+
+
+def _excerpt(text: str, width: int = 60) -> str:
+    """The first line of a text, cut at `width`, so the coordinator knows which one it was."""
+    lines = text.strip().splitlines()
+    if not lines:
+        return ""
+    first = lines[0]
+    return first[:width] + "…" if len(first) > width or len(lines) > 1 else first

@@ -11,7 +11,17 @@ import logging
 import re
 from collections.abc import Callable
 
-from handlers import attendance, coordinator_router, onboarding, privacy, sessions, topics, views
+from handlers import (
+    attendance,
+    coordinator_router,
+    keywords,
+    linking,
+    onboarding,
+    privacy,
+    sessions,
+    topics,
+    views,
+)
 from handlers.commands import public_commands
 from handlers.context import Context
 from handlers.i18n import t
@@ -45,8 +55,11 @@ def handle(context: Context, inbound: Inbound) -> list[Reply]:
 
 
 def _route(context: Context, contact: Contact, inbound: Inbound, created: bool) -> list[Reply]:
+    inbound = keywords.as_command(inbound)  # MENU, STOP, ARRÊT, توقف… at any step
     if coordinator_router.claims(context, contact, inbound):
         return coordinator_router.handle(context, contact, inbound)
+    if inbound.command is not None and inbound.command.lower() == "link":
+        return linking.link(context, contact, inbound.argument.strip(), inbound.channel)
     if inbound.command is not None:
         return _command(context, contact, inbound.command.lower(), inbound.argument.strip())
     if inbound.action is not None:
@@ -141,6 +154,7 @@ def _action(context: Context, contact: Contact, name: str, args: tuple[str, ...]
             context, onboarding.answer_consent(context, contact, first), contact),
         "stop": lambda: privacy.stop(context, contact),
         "start": lambda: _start(context, contact, ""),
+        "pref": lambda: linking.prefer(context, contact, first),
         "forget": lambda: privacy.ask_forget(context, contact),
         "forget_yes": lambda: privacy.forget(context, contact),
         "forget_no": lambda: privacy.keep(context, contact),
@@ -227,6 +241,8 @@ def _phone(context: Context, contact: Contact, raw: str) -> list[Reply]:
                                                         " valid."))]
     owner = contacts_store.find_by_phone(context.db, phone)
     if owner is not None and owner.id != contact.id:
+        if linking.can_absorb(context, contact, owner):  # the same person, seen elsewhere
+            return linking.merge_by_phone(context, owner, contact)
         return [views.menu(contact, t(contact.language, "This number is already linked to"
                                                         " another profile."))]
     contacts_store.update(context.db, contact.id, phone=phone)

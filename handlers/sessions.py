@@ -8,7 +8,7 @@ from handlers.context import Context
 from handlers.i18n import N_, format_span, t
 from handlers.topics import topic_name
 from handlers.types import Action, Choice, Reply
-from storage import catalog, registrations, subscriptions
+from storage import catalog, outbox, registrations, subscriptions
 from storage.catalog import Session
 from storage.contacts import Contact
 
@@ -185,7 +185,10 @@ def cancel(context: Context, contact: Contact, session_id: str) -> list[Reply]:
     mine = registrations.of(context.db, contact.id, session.id)
     if mine is None or mine.status not in (*registrations.ACTIVE, "interested"):
         return card(context, contact, session.id)
-    registrations.cancel(context.db, contact.id, session.id, session.capacity)
+    promoted = registrations.cancel(context.db, contact.id, session.id, session.capacity)
+    if promoted is not None:
+        outbox.notify_promotion(context.db, session_id=session.id, contact_id=promoted,
+                                now=context.now())
     return card(context, contact, session.id, lead=t(
         contact.language, "Your registration is cancelled."))
 

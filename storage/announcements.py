@@ -130,7 +130,8 @@ def cancel(db: Database, announcement_id: int, *, now: datetime) -> bool:
 
 
 def finish_sent(db: Database, *, now: datetime) -> list[int]:
-    """Mark `sent` the announcements being sent that have no row left to send; their ids."""
+    """Mark `sent` the announcements being sent that have no row left to send; the ids of
+    those this call finished (another process or channel may have finished some first)."""
     rows = db.execute(
         """
         SELECT a.id FROM announcements a WHERE a.status = 'sending' AND NOT EXISTS (
@@ -138,6 +139,5 @@ def finish_sent(db: Database, *, now: datetime) -> list[int]:
               AND d.status IN ('pending', 'sending'))
         """
     ).fetchall()
-    for (announcement_id,) in rows:
-        set_status(db, announcement_id, "sent", now=now, only_from=("sending",))
-    return [row[0] for row in rows]
+    return [announcement_id for (announcement_id,) in rows
+            if set_status(db, announcement_id, "sent", now=now, only_from=("sending",))]

@@ -191,6 +191,18 @@ def mark_sent(db: Database, delivery_id: int, *, now: datetime,
             [to_utc_text(now), provider_message_id], from_status="sending")
 
 
+def mark_sent_many(db: Database, rows: list[tuple[int, str | None]], *, now: datetime) -> None:
+    """Many `mark_sent` in one transaction: (delivery id, provider message id) pairs."""
+    stamp = to_utc_text(now)
+    with db.atomic():
+        db.conn.executemany(
+            "UPDATE deliveries SET status = 'sent', sent_at = ?, provider_message_id = ?,"
+            " attempts = attempts + 1, reason = '', updated_at = ?"
+            " WHERE id = ? AND status = 'sending'",
+            [(stamp, provider_id, stamp, delivery_id) for delivery_id, provider_id in rows],
+        )
+
+
 def retry_later(db: Database, delivery_id: int, *, now: datetime, at: datetime, reason: str,
                 count_attempt: bool = True) -> None:
     """Back to pending until `at`; a rate-limit answer does not count as a failed attempt."""

@@ -243,3 +243,30 @@ def _report_notices(db: Database) -> None:
                 raise RuntimeError("0005_report_notices: foreign keys broken, rolled back")
     finally:
         db.execute("PRAGMA foreign_keys = ON")
+
+
+@MIGRATIONS(name="0006_whatsapp")
+def _whatsapp(db: Database) -> None:
+    # Twilio retries a webhook it thinks failed: each MessageSid handled is kept (pruned after
+    # a few days) so a retry is answered but not handled twice. A link code joins a person's
+    # two channels; `preferred_channel` is where notifications go first (NULL: the last used).
+    db.executescript(
+        """
+        CREATE TABLE inbound_messages (
+            message_sid TEXT PRIMARY KEY,
+            received_at TEXT NOT NULL
+        );
+        CREATE INDEX inbound_messages_received ON inbound_messages (received_at);
+
+        CREATE TABLE link_codes (
+            code TEXT PRIMARY KEY,
+            contact_id INTEGER NOT NULL REFERENCES contacts (id) ON DELETE CASCADE,
+            channel TEXT NOT NULL,
+            expires_at TEXT NOT NULL
+        );
+        CREATE INDEX link_codes_contact ON link_codes (contact_id);
+
+        ALTER TABLE contacts ADD COLUMN preferred_channel TEXT
+            CHECK (preferred_channel IN ('telegram', 'whatsapp'));
+        """
+    )

@@ -72,3 +72,15 @@ def notify_promotion(db: Database, *, session_id: str, contact_id: int, now: dat
         created_by=ACTOR, now=now, session_id=session_id,
     )
     return release(db, announcement_id, now=now, grace=IMMEDIATE_GRACE, channels=channels)
+
+
+def notify_report(db: Database, *, about: int, contact_id: int, channel: str, text: str,
+                  now: datetime) -> Release:
+    """Send `text` (the final report of announcement `about`, already in the coordinator's
+    language) to the coordinator's identity on `channel`, through the outbox, right away."""
+    announcement_id = announcements.create(
+        db, kind="report", texts={"*": text}, audience=Audience(contacts=(contact_id,)),
+        due_at=now, created_by=ACTOR, now=now, urgent=True)
+    audit.record(db, actor=ACTOR, action="announcement.report_sent",
+                 subject=f"announcement:{about}", report=announcement_id)
+    return release(db, announcement_id, now=now, grace=IMMEDIATE_GRACE, channels=(channel,))

@@ -13,6 +13,7 @@ from datetime import datetime
 import click
 from sqlite_utils import Database
 
+from bot.commands import announce_wait
 from handlers.phones import InvalidPhone, normalize_phone
 from storage import announcements, audit, broadcasts, catalog, coordinators, deliveries, rosters
 from storage.audience import Audience, preview
@@ -47,10 +48,13 @@ def _local(state, moment: datetime) -> str:
 @click.option("--at", "at", help="Local date and time, e.g. \"2026-12-09 09:00\" (default now).")
 @click.option("--urgent", is_flag=True, help="Send even during quiet hours.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--wait", is_flag=True,
+              help="Show progress until the running bot has sent it, then the final report.")
 @click.pass_obj
 def announce(state, topics, roles, cities, companies, registrants, everyone, text, text_ar,
-             text_en, session_id, at, urgent, yes) -> None:
-    """Send an announcement now or at a set time, after a preview; prints its id last."""
+             text_en, session_id, at, urgent, yes, wait) -> None:
+    """Send an announcement now or at a set time, after a preview; prints its id last
+    (with --wait, its final report after the id)."""
     db = _open(state)
     audience = Audience(topics=tuple(topics), roles=tuple(roles), cities=tuple(cities),
                         companies=tuple(companies), registrants=registrants)
@@ -94,6 +98,10 @@ def announce(state, topics, roles, cities, companies, registrants, everyone, tex
     else:
         click.echo("Scheduled; the running bot picks it up within a minute.")
     click.echo(published.announcement_id)
+    if wait:
+        report = announce_wait.wait_for(db, published.announcement_id,
+                                        local=lambda moment: _local(state, moment))
+        announce_wait.echo_report(db, published.announcement_id, report)
 
 
 @click.group("announcements")

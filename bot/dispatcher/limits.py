@@ -6,37 +6,38 @@ per channel keeps us under the platform's ceiling, so 429s are the exception, no
 
 from __future__ import annotations
 
-import asyncio
-
 from bot.dispatcher.clock import Clock
 
 
 class TokenBucket:
-    """`rate` tokens a second, at most `burst` saved up; `acquire` waits for one."""
+    """`rate` requests a second, evenly spaced; `acquire` waits for the next free slot.
 
-    def __init__(self, rate: float, clock: Clock, *, burst: float | None = None) -> None:
+    Each caller reserves the slot after the last one reserved (GCRA), so a late wake-up
+    does not cost the next caller its slot: the rate asked is the rate achieved, without
+    bursts above it (a platform that polices "30 a second" sees 30, not 33). `burst` lets
+    that many requests go at once after an idle spell (default 1: none).
+    """
+
+    def __init__(self, rate: float, clock: Clock, *, burst: float = 1.0) -> None:
         if rate <= 0:
             raise ValueError("rate must be positive")
         self.rate = rate
-        self.burst = burst if burst is not None else max(1.0, rate / 10)
+        self.interval = 1 / rate
+        self.burst = max(burst, 1.0)
         self._clock = clock
-        self._tokens = self.burst
-        self._stamp = clock.now().timestamp()
-        self._lock = asyncio.Lock()
+        self._next = 0.0
 
-    def _refill(self) -> None:
+    def reserve(self) -> float:
+        """Reserve the next slot; seconds to wait until it."""
         now = self._clock.now().timestamp()
-        self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
-        self._stamp = now
+        slot = max(self._next, now - (self.burst - 1) * self.interval)
+        self._next = slot + self.interval
+        return max(slot - now, 0.0)
 
     async def acquire(self) -> None:
-        async with self._lock:
-            while True:
-                self._refill()
-                if self._tokens >= 1:
-                    self._tokens -= 1
-                    return
-                await self._clock.sleep((1 - self._tokens) / self.rate)
+        wait = self.reserve()
+        if wait > 0:
+            await self._clock.sleep(wait)
 
 
 class PerChatLimit:

@@ -3,6 +3,12 @@
 Every row is marked `sending` (committed) before its request, so a crash leaves evidence
 instead of a silent duplicate: `recover_interrupted` turns those rows into `unknown` at start.
 Rows are read in small batches; the dispatcher never holds a whole audience in memory.
+
+It shares the event loop with the conversation, so it never blocks it for long: each write
+is one short statement, and the commonest one ("sent") is buffered and written in one
+transaction every `flush_seconds` (a crash before that leaves those rows `sending`, hence
+`unknown`: reported, never resent). `halt` stops it without half-written rows: rows still
+waiting for the rate limits are left pending, requests in flight finish.
 """
 
 from __future__ import annotations
@@ -40,6 +46,8 @@ class DispatcherSettings:
     backoff_seconds: float = 2.0
     batch: int = 200
     poll_seconds: float = 1.0
+    flush_seconds: float = 0.05
+    flush_rows: int = 200
 
 
 def recover_interrupted(db: Database, *, now: datetime) -> dict[int, int]:
@@ -76,6 +84,11 @@ class Dispatcher:
         self.stats: Counter[str] = Counter()
         self._in_flight: set[int] = set()
         self._wake = asyncio.Event()
+        self._tasks: dict[asyncio.Task[None], int] = {}
+        self._committed: set[int] = set()  # rows marked sending: let them finish
+        self._halting = False
+        self._sent: list[tuple[int, str | None]] = []
+        self._flush_handle: asyncio.TimerHandle | None = None
 
     # --- running ----------------------------------------------------------------------------
 
@@ -84,18 +97,37 @@ class Dispatcher:
         self._wake.set()
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Send as rows fall due until `stop` is set; polls, and wakes early on `wake()`."""
-        while not stop.is_set():
-            await self.send_due()
-            self._wake.clear()
-            waiting = asyncio.ensure_future(self._wake.wait())
-            stopping = asyncio.ensure_future(stop.wait())
-            _, pending = await asyncio.wait(
-                {waiting, stopping}, timeout=self._next_wait(cap=self.settings.poll_seconds),
-                return_when=asyncio.FIRST_COMPLETED)
-            for task in pending:
+        """Send as rows fall due until `stop` is set; polls, and wakes early on `wake()`.
+
+        When `stop` is set, rows not yet marked `sending` stay pending for the next start
+        and the requests in flight finish (bounded by the sender's timeout)."""
+        watcher = asyncio.ensure_future(stop.wait())
+        watcher.add_done_callback(lambda _: self.halt())
+        try:
+            while not stop.is_set():
+                await self.send_due()
+                self._wake.clear()
+                if stop.is_set():
+                    break
+                waiting = asyncio.ensure_future(self._wake.wait())
+                await asyncio.wait(
+                    {waiting, watcher}, timeout=self._next_wait(cap=self.settings.poll_seconds),
+                    return_when=asyncio.FIRST_COMPLETED)
+                waiting.cancel()
+                await asyncio.gather(waiting, return_exceptions=True)
+        finally:
+            watcher.cancel()
+            self.halt()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+            self.flush()
+
+    def halt(self) -> None:
+        """Start no more rows; abandon those waiting for the rate limits (still pending)."""
+        self._halting = True
+        for task, row_id in list(self._tasks.items()):
+            if row_id not in self._committed:
                 task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
+        self._wake.set()
 
     async def drain(self) -> None:
         """Send until no row is pending, waiting (on the clock) for retries and quiet hours."""
@@ -109,9 +141,9 @@ class Dispatcher:
     async def send_due(self) -> int:
         """One pass over the rows due now, `concurrency` requests at a time; rows handled."""
         slots = asyncio.Semaphore(self.settings.concurrency)
-        tasks: set[asyncio.Task[None]] = set()
+        tasks = self._tasks
         handled = 0
-        while True:
+        while not self._halting:
             now = self.clock.now()
             urgent_only = self.quiet is not None and self.quiet.ends_at(now) is not None
             rows = deliveries.due(self.db, self.channel, now=now, limit=self.settings.batch,
@@ -119,28 +151,60 @@ class Dispatcher:
             if not rows:
                 if not tasks:
                     break
-                await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+                await asyncio.wait(list(tasks), return_when=asyncio.FIRST_COMPLETED)
                 continue
             for row in rows:
                 await slots.acquire()
+                if self._halting:
+                    slots.release()
+                    break
                 self._in_flight.add(row.id)
                 task = asyncio.create_task(self._deliver(row))
-                tasks.add(task)
+                tasks[task] = row.id
                 task.add_done_callback(lambda done, row_id=row.id: self._done(
-                    done, row_id, slots, tasks))
+                    done, row_id, slots))
                 handled += 1
+        if tasks:
+            await asyncio.gather(*list(tasks), return_exceptions=True)
+        self.flush()
         for announcement_id in announcements.finish_sent(self.db, now=self.clock.now()):
             if self.on_finished is not None:
-                self.on_finished(announcement_id)
+                try:
+                    self.on_finished(announcement_id)
+                except Exception:  # the report must not stop the outbox
+                    log.exception("announcement %s: final report failed", announcement_id)
         return handled
 
-    def _done(self, task: asyncio.Task[None], row_id: int, slots: asyncio.Semaphore,
-              tasks: set[asyncio.Task[None]]) -> None:
+    def _done(self, task: asyncio.Task[None], row_id: int, slots: asyncio.Semaphore) -> None:
         self._in_flight.discard(row_id)
-        tasks.discard(task)
+        self._committed.discard(row_id)
+        self._tasks.pop(task, None)
         slots.release()
         if not task.cancelled() and task.exception() is not None:
             log.error("delivery %s: dispatcher error", row_id, exc_info=task.exception())
+
+    async def admit(self, address: str) -> None:
+        """Wait until one more request to `address` keeps every limit: the chat's own rate,
+        a pause asked by the platform, then the channel's overall rate.
+
+        A slot reserved before a pause is void once the pause has run: every worker that
+        held one would otherwise go at the pause's end, all at once, and provoke the next
+        429. They take new, evenly spaced slots instead."""
+        await self.per_chat.wait(address)
+        while True:
+            await self.pause.wait()
+            await self.bucket.acquire()
+            if self.pause.until <= self.clock.now().timestamp():
+                return
+
+    def flush(self) -> None:
+        """Write the buffered "sent" outcomes, in one transaction."""
+        if self._flush_handle is not None:
+            self._flush_handle.cancel()
+            self._flush_handle = None
+        if self._sent:
+            rows, self._sent = self._sent, []
+            deliveries.mark_sent_many(self.db, rows, now=self.clock.now())
 
     def _next_wait(self, cap: float | None = None) -> float | None:
         """Seconds until a pending row may go (quiet hours included); None when none is pending."""
@@ -172,12 +236,10 @@ class Dispatcher:
         if rendered is None:
             self._skip(row, "announcement gone")
             return
-        await self.pause.wait()
-        await self.bucket.acquire()
-        await self.per_chat.wait(row.address)
-        await self.pause.wait()
+        await self.admit(row.address)
         if not deliveries.mark_sending(self.db, row.id, now=self.clock.now()):
             return  # cancelled or handled meanwhile
+        self._committed.add(row.id)
         try:
             result = await self.sender.send(row, rendered)
         except Exception as error:  # a sender bug must not stop the broadcast
@@ -197,8 +259,12 @@ class Dispatcher:
         now = self.clock.now()
         self.stats[result.outcome] += 1
         if result.outcome == "sent":
-            deliveries.mark_sent(self.db, row.id, now=now,
-                                 provider_message_id=result.provider_message_id)
+            self._sent.append((row.id, result.provider_message_id))
+            if len(self._sent) >= self.settings.flush_rows:
+                self.flush()
+            elif self._flush_handle is None:
+                self._flush_handle = asyncio.get_running_loop().call_later(
+                    self.settings.flush_seconds, self.flush)
         elif result.outcome == "retry_after":
             self.pause.pause(result.retry_after)
             deliveries.retry_later(self.db, row.id, now=now, reason=result.reason,

@@ -5,7 +5,9 @@ test's event loop) and subprocesses (`formabot run`) talk to it over real HTTP. 
 every call with its parameters, answers the methods the bot uses as Telegram would —
 including Telegram's refusals: unparsable HTML, texts over 4,096 characters, button data over
 64 bytes, editing a message into itself, a blocked user (403) — and keeps each chat's
-messages as a person would see them (entities decoded, edits applied).
+messages as a person would see them (entities decoded, edits applied). `set_faults` and
+`refuse_next` make sendMessage misbehave (latency, 5xx, hangs, 429s, enforced rate limits;
+see `bot_api_faults`), for the outbox's reliability tests; off by default.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+
+from tests.fakes.bot_api_faults import Conditions, Faults, Refusal
 
 TOKEN = "123456:AAFakeTokenForTests_0123456789abcdef"
 BOT_USER = {
@@ -192,6 +196,20 @@ class FakeBotAPI:
             self.offset = 0  # every update below it has been confirmed by the bot
             self.last_update_id = 0
             self._closing = False
+            self.conditions = Conditions()
+
+    def set_faults(self, **faults: Any) -> Conditions:
+        """Latency, 5xx, hangs, 429s and rate limits on sendMessage (see `Faults`)."""
+        with self._lock:
+            self.conditions = Conditions(Faults(**faults))
+            return self.conditions
+
+    def refuse_next(self, user: User, code: int, description: str,
+                    retry_after: float | None = None) -> None:
+        """The next sendMessage to `user` gets this error (then answers resume)."""
+        with self._lock:
+            self.conditions.scripted.setdefault(str(user.id), []).append(
+                Refusal(code, description, retry_after))
 
     # --- what the test does --------------------------------------------------------------
 
@@ -305,8 +323,15 @@ class FakeBotAPI:
         method = request.path_params["method"].lower()
         params, files = _parameters(request.headers.get("content-type", ""),
                                     await request.body())
+        call = Call(method, params, files)
         with self._lock:
-            self.calls.append(Call(method, params, files))
+            self.calls.append(call)
+            conditions = self.conditions
+        if method == "sendmessage":
+            try:
+                await conditions.admit(str(params.get("chat_id")), call.at)
+            except Refusal as refusal:
+                return _refused(refusal)
         try:
             if method == "getupdates":
                 result: Any = await self._get_updates(params)
@@ -319,6 +344,8 @@ class FakeBotAPI:
         except ApiError as error:
             return JSONResponse({"ok": False, "error_code": error.code,
                                  "description": error.description}, status_code=error.code)
+        if method == "sendmessage":
+            await conditions.answered()
         return JSONResponse({"ok": True, "result": _as_returned(result)})
 
     async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
@@ -426,6 +453,14 @@ class FakeBotAPI:
         if markup is not None:
             message["reply_markup"] = markup
         return message
+
+
+def _refused(refusal: Refusal) -> JSONResponse:
+    body: dict[str, Any] = {"ok": False, "error_code": refusal.code,
+                            "description": refusal.description}
+    if refusal.retry_after is not None:
+        body["parameters"] = {"retry_after": refusal.retry_after}
+    return JSONResponse(body, status_code=refusal.code)
 
 
 def _as_returned(result: Any) -> Any:

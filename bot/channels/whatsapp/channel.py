@@ -1,0 +1,178 @@
+"""The WhatsApp adapter: a message Twilio posted becomes an `Inbound`, the handlers answer,
+and each `Reply` goes back as Twilio messages through the REST API. It decides nothing itself.
+
+The webhook is answered at once with an empty TwiML `<Response/>`; the conversation runs in
+a task of its own, one person at a time (a per-number lock keeps their messages in order),
+so that long answers, several messages and attachments all go through the REST API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+
+from bot.channels.whatsapp import options
+from bot.channels.whatsapp.inbound import CHANNEL, sender_number, to_inbound
+from bot.channels.whatsapp.media import MediaStore
+from bot.channels.whatsapp.messages import TwilioMessages, classify
+from bot.channels.whatsapp.render import Rendered, render_all
+from bot.config import WhatsAppSettings
+from handlers import Context, Inbound, Reply, handle
+from handlers.phones import InvalidPhone, normalize_phone
+from storage import contacts as contacts_store
+from storage import inbound_messages, whatsapp_status
+from storage.whatsapp_status import Applied
+
+log = logging.getLogger(__name__)
+
+SEEN_FOR = timedelta(days=3)
+PRUNE_EVERY = 500
+
+
+class WhatsAppChannel:
+    """One Twilio WhatsApp sender wired to the handlers. Close it on the loop that used it."""
+
+    channel = CHANNEL
+
+    def __init__(self, settings: WhatsAppSettings, context: Context, *,
+                 messages: TwilioMessages | None = None) -> None:
+        self.settings = settings
+        self.context = context
+        self.messages = messages or TwilioMessages(settings)
+        self.media = MediaStore(settings.media_base_url) if settings.media_base_url else None
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._paused_until: datetime | None = None
+        self._received = 0
+
+    # --- inbound ----------------------------------------------------------------------------
+
+    def first_time(self, message_sid: str) -> bool:
+        """Record a message sid; False when Twilio is retrying one already handled."""
+        now = self.context.now()
+        seen = inbound_messages.first_time(self.context.db, message_sid, now=now)
+        self._received += 1
+        if self._received % PRUNE_EVERY == 1:  # now and then, not on every message
+            inbound_messages.prune(self.context.db, before=now - SEEN_FOR)
+        return seen
+
+    def receive(self, form: Mapping[str, str]) -> None:
+        """Handle one message in the background (the webhook answers at once)."""
+        task = asyncio.create_task(self.handle_message(dict(form)))
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("whatsapp message failed", exc_info=task.exception())
+
+    async def join(self) -> None:
+        """Wait for the messages being handled (tests; a clean shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def handle_message(self, form: Mapping[str, str]) -> None:
+        number = sender_number(form)
+        if number is None:
+            log.warning("whatsapp: ignored a message from %r", form.get("From", "")[:40])
+            return
+        lock = self._locks.setdefault(number, asyncio.Lock())
+        async with lock:
+            db = self.context.db
+            found = contacts_store.identity(db, CHANNEL, number)
+            contact = contacts_store.get(db, found.contact_id) if found else None
+            shown = options.shown(contact) if contact else []
+            inbound = to_inbound(form, number, shown, self._session_of)
+            replies = handle(self.context, inbound)
+            if any(reply.request_phone for reply in replies):
+                # WhatsApp already told us the number: share it on the person's behalf.
+                replies = [reply for reply in replies if not reply.request_phone]
+                replies += handle(self.context, Inbound(CHANNEL, number, phone=number))
+            self._keep_number(number)
+            await self.deliver(number, replies)
+
+    def _session_of(self, message_sid: str) -> str | None:
+        if not message_sid:
+            return None
+        return whatsapp_status.session_of_message(self.context.db, message_sid)
+
+    def _keep_number(self, number: str) -> None:
+        """The sender's number is known on WhatsApp: it becomes the contact's phone when the
+        contact has none and no one else has it."""
+        db = self.context.db
+        found = contacts_store.identity(db, CHANNEL, number)
+        contact = contacts_store.get(db, found.contact_id) if found else None
+        if contact is None or contact.phone:
+            return
+        if contacts_store.find_by_phone(db, number) is None:
+            contacts_store.update(db, contact.id, phone=number)
+
+    # --- outbound ---------------------------------------------------------------------------
+
+    def rendered(self, replies: Sequence[Reply]) -> Rendered:
+        return render_all(replies, zone=self.context.zone,
+                          publish=self.media.publish if self.media else None)
+
+    async def deliver(self, number: str, replies: Sequence[Reply]) -> None:
+        """Send `replies` to `number` in order and remember their options. An unreachable
+        number (63003/63014/63024) marks the identity inactive; nothing more is sent to it."""
+        rendered = self.rendered(replies)
+        found = contacts_store.identity(self.context.db, CHANNEL, number)
+        if found is not None:
+            contact = contacts_store.get(self.context.db, found.contact_id)
+            if contact is not None:
+                options.save(self.context.db, contact, rendered.options)
+        for message in rendered.messages:
+            try:
+                await self.messages.send(number, message)
+            except Exception as error:
+                result = classify(error)
+                if result.outcome == "blocked":
+                    contacts_store.mark_identity_inactive(self.context.db, CHANNEL, number,
+                                                          result.reason)
+                log.warning("whatsapp reply to %s not sent: %s", _masked(number), result.reason)
+                return
+
+    # --- status callbacks -------------------------------------------------------------------
+
+    def on_status(self, form: Mapping[str, str]) -> Applied:
+        """Apply one status callback; a rate refusal (63018) pauses the channel."""
+        code = form.get("ErrorCode", "").strip()
+        to = form.get("To", "").removeprefix("whatsapp:")
+        try:
+            number = normalize_phone(to) if to else None
+        except InvalidPhone:
+            number = None
+        now = self.context.now()
+        applied = whatsapp_status.apply(
+            self.context.db, message_sid=form.get("MessageSid", ""),
+            status=form.get("MessageStatus", form.get("SmsStatus", "")),
+            error_code=int(code) if code.isdigit() else None, address=number, now=now)
+        if applied.effect.requeue:
+            self.pause_until(now + whatsapp_status.RATE_BACKOFF)
+        if applied.effect.inactive:
+            log.info("whatsapp %s: %s, marked inactive", _masked(number or "?"),
+                     applied.effect.inactive)
+        return applied
+
+    def pause_until(self, moment: datetime) -> None:
+        if self._paused_until is None or moment > self._paused_until:
+            self._paused_until = moment
+
+    def paused_for(self, now: datetime) -> float:
+        """Seconds the outbox must still wait after a rate refusal (0 when none)."""
+        if self._paused_until is None:
+            return 0.0
+        return max((self._paused_until - now).total_seconds(), 0.0)
+
+    async def close(self) -> None:
+        await self.join()
+        await self.messages.close()
+
+
+def _masked(number: str) -> str:
+    """A number as logs show it: enough to tell people apart, not to call them."""
+    return number[:-4] + "••••" if len(number) > 6 else number

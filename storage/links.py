@@ -1,0 +1,129 @@
+"""One person on two channels: link codes, merging two contacts, the preferred channel.
+
+A person who first wrote on WhatsApp and later on Telegram starts as two contacts. They
+become one when the person proves both are theirs (the same phone number, or a one-time code
+said on the other side): the identities, topics, registrations and outbox rows of one
+contact move onto the other, whose empty fields are filled from it, and the first is deleted.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from sqlite_utils import Database
+
+from storage import audit
+from storage.zones import from_utc_text, now_utc, to_utc_text
+
+CODE_TTL = timedelta(minutes=10)
+CODE_DIGITS = 6
+CHANNELS = ("telegram", "whatsapp")
+# Fields copied from the absorbed contact when the kept one has none.
+_FILLED = ("name", "role", "company_id", "company_other", "language", "phone", "consent_at")
+
+
+def issue_code(db: Database, contact_id: int, channel: str, *, now: datetime,
+               ttl: timedelta = CODE_TTL) -> str:
+    """A fresh 6-digit code for `contact_id`, replacing any earlier one, valid for `ttl`."""
+    with db.atomic():
+        db.execute("DELETE FROM link_codes WHERE contact_id = ? OR expires_at < ?",
+                   [contact_id, to_utc_text(now)])
+        while True:
+            code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+            cursor = db.execute(
+                "INSERT OR IGNORE INTO link_codes (code, contact_id, channel, expires_at)"
+                " VALUES (?, ?, ?, ?)",
+                [code, contact_id, channel, to_utc_text(now + ttl)],
+            )
+            if cursor.rowcount:
+                return code
+
+
+def redeem_code(db: Database, code: str, *, now: datetime) -> tuple[int, str] | None:
+    """(contact id, channel) the code was issued to, once; None when unknown or expired."""
+    with db.atomic():
+        row = db.execute("SELECT contact_id, channel, expires_at FROM link_codes WHERE code = ?",
+                         [code]).fetchone()
+        if row is None:
+            return None
+        db.execute("DELETE FROM link_codes WHERE code = ?", [code])
+    contact_id, channel, expires_at = row
+    if from_utc_text(expires_at) < now:
+        return None
+    return contact_id, channel
+
+
+def channels_of(db: Database, contact_id: int) -> set[str]:
+    rows = db.execute("SELECT DISTINCT channel FROM identities WHERE contact_id = ?",
+                      [contact_id]).fetchall()
+    return {row[0] for row in rows}
+
+
+def has_history(db: Database, contact_id: int) -> bool:
+    """Whether merging this contact away would hide something: registrations, outbox rows."""
+    row = db.execute(
+        "SELECT EXISTS (SELECT 1 FROM registrations WHERE contact_id = ?)"
+        " OR EXISTS (SELECT 1 FROM deliveries WHERE contact_id = ?)",
+        [contact_id, contact_id],
+    ).fetchone()
+    return bool(row[0])
+
+
+def merge(db: Database, *, keep: int, absorb: int, actor: str) -> None:
+    """Move everything of contact `absorb` onto contact `keep`, then delete `absorb`.
+
+    Where both have a row (a subscription, a registration for the same session, an outbox
+    row for the same announcement and channel), `keep`'s stays. Audited.
+    """
+    if keep == absorb:
+        return
+    with db.atomic():
+        columns = ", ".join(_FILLED)
+        kept = db.execute(f"SELECT {columns} FROM contacts WHERE id = ?", [keep]).fetchone()
+        gone = db.execute(f"SELECT {columns} FROM contacts WHERE id = ?", [absorb]).fetchone()
+        if kept is None or gone is None:
+            raise ValueError(f"no such contact: {keep if kept is None else absorb}")
+        fills = {name: theirs for name, ours, theirs in zip(_FILLED, kept, gone, strict=True)
+                 if ours is None and theirs is not None}
+        for table in ("identities", "link_codes"):
+            db.execute(f"UPDATE {table} SET contact_id = ? WHERE contact_id = ?", [keep, absorb])
+        for table in ("subscriptions", "registrations", "deliveries"):
+            db.execute(f"UPDATE OR IGNORE {table} SET contact_id = ? WHERE contact_id = ?",
+                       [keep, absorb])
+        db.execute("DELETE FROM contacts WHERE id = ?", [absorb])
+        if fills:
+            assignments = ", ".join(f"{name} = ?" for name in fills)
+            db.execute(f"UPDATE contacts SET {assignments}, updated_at = ? WHERE id = ?",
+                       [*fills.values(), to_utc_text(now_utc()), keep])
+        audit.record(db, actor=actor, action="contacts.merge", subject=f"contact:{keep}",
+                     absorbed=absorb)
+
+
+def preferred_channel(db: Database, contact_id: int) -> str | None:
+    row = db.execute("SELECT preferred_channel FROM contacts WHERE id = ?",
+                     [contact_id]).fetchone()
+    return row[0] if row else None
+
+
+def set_preferred_channel(db: Database, contact_id: int, channel: str | None) -> None:
+    """Where notifications go first (None: the channel the person used last)."""
+    if channel is not None and channel not in CHANNELS:
+        raise ValueError(f"not a channel: {channel!r}")
+    db.execute("UPDATE contacts SET preferred_channel = ? WHERE id = ?", [channel, contact_id])
+
+
+def notification_identity(db: Database, contact_id: int) -> tuple[int, str, str] | None:
+    """(identity id, channel, address) a notification goes to: the preferred channel when
+    active, else the one the person used last."""
+    row = db.execute(
+        """
+        SELECT i.id, i.channel, i.address FROM identities i JOIN contacts c ON c.id = i.contact_id
+        WHERE i.contact_id = ? AND i.active = 1 AND i.channel IN ('telegram', 'whatsapp')
+        ORDER BY i.channel IS c.preferred_channel DESC, i.last_inbound_at IS NULL,
+                 i.last_inbound_at DESC, i.id
+        LIMIT 1
+        """,
+        [contact_id],
+    ).fetchone()
+    return (row[0], row[1], row[2]) if row else None
