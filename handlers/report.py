@@ -9,6 +9,7 @@ from __future__ import annotations
 from handlers import views
 from handlers.context import Context
 from handlers.i18n import N_, format_when, t
+from handlers.notifications import FINAL_COUNTS
 from handlers.types import Reply
 from storage import announcements, broadcasts
 from storage.announcements import Announcement
@@ -23,14 +24,7 @@ ANNOUNCEMENT_STATUS = {
     "missed": N_("missed"),
 }
 # The six counts always shown (a zero is information too), then the ones still moving.
-COUNTS = (
-    ("sent", N_("Sent: {count}")),
-    ("delivered", N_("Delivered: {count}")),
-    ("read", N_("Read: {count}")),
-    ("failed", N_("Failed: {count}")),
-    ("skipped", N_("Skipped: {count}")),
-    ("unknown", N_("Unknown: {count}")),
-)
+COUNTS = FINAL_COUNTS
 IN_PROGRESS = ("pending", "sending")
 
 
