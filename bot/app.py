@@ -12,12 +12,23 @@ import socket
 from collections.abc import Iterator
 
 import uvicorn
+from starlette.routing import BaseRoute
 
 from bot import web
 from bot.channels.telegram import TelegramChannel, build_application, lifecycle
 from bot.channels.telegram.sender import TelegramSender
-from bot.config import TELEGRAM_WEBHOOK_SECRET_ENV, Config, ConfigError
+from bot.channels.whatsapp import WhatsAppSender, build_whatsapp, check_whatsapp, whatsapp_routes
+from bot.channels.whatsapp.messages import INBOUND_PATH, STATUS_PATH
+from bot.config import (
+    TELEGRAM_TOKEN_ENV,
+    TELEGRAM_WEBHOOK_SECRET_ENV,
+    TWILIO_SID_ENV,
+    TWILIO_TOKEN_ENV,
+    Config,
+    ConfigError,
+)
 from bot.context import build_context
+from bot.dispatcher import Sender
 from bot.outbox import RunningOutbox
 from handlers import Context
 
@@ -30,18 +41,34 @@ def build_telegram(config: Config, context: Context) -> TelegramChannel:
 
 def enabled_channels(config: Config) -> list[str]:
     """The channels this process serves: those whose credentials are set."""
-    return ["telegram"] if config.telegram.token else []
+    channels = []
+    if config.telegram.token:
+        channels.append("telegram")
+    if config.whatsapp.enabled:
+        channels.append("whatsapp")
+    return channels
+
+
+def no_channel_message() -> str:
+    return (f"no channel to serve: set {TELEGRAM_TOKEN_ENV} (Telegram, your bot's token from"
+            f" @BotFather) and/or {TWILIO_SID_ENV} and {TWILIO_TOKEN_ENV} (WhatsApp through"
+            " Twilio); see README, 'Telegram' and 'WhatsApp'")
 
 
 def check_runnable(config: Config) -> None:
-    """What `run` needs beyond a valid file: a channel, and the webhook secret in webhook mode."""
-    if not enabled_channels(config):
-        raise ConfigError("no channel to serve")
-    if config.telegram.mode == "webhook" and not config.telegram.webhook_secret:
+    """What `run` needs beyond a valid file: a channel, the webhook secret in webhook mode,
+    and WhatsApp's sender and public URL when Twilio's credentials are set."""
+    channels = enabled_channels(config)
+    if not channels:
+        raise ConfigError(no_channel_message())
+    if ("telegram" in channels and config.telegram.mode == "webhook"
+            and not config.telegram.webhook_secret):
         raise ConfigError(
             f"[telegram] mode = 'webhook': set {TELEGRAM_WEBHOOK_SECRET_ENV} to a random secret"
             " (1-256 characters among A-Z, a-z, 0-9, _ and -)"
         )
+    if "whatsapp" in channels:
+        check_whatsapp(config)
 
 
 def build_telegram_sender(config: Config) -> TelegramSender:
@@ -55,46 +82,67 @@ def build_telegram_sender(config: Config) -> TelegramSender:
 async def serve(config: Config, stop: asyncio.Event) -> None:
     """Serve until `stop` is set, then stop cleanly: no update lost, no row half-written
     (handlers run to the end; signals only set `stop`). The outbox runs beside the
-    conversation on the same loop: the scheduler releases what falls due, the dispatcher
-    sends it, and a stop lets the requests in flight finish."""
+    conversation on the same loop: the scheduler releases what falls due, the dispatchers
+    send it, and a stop lets the requests in flight finish. Each part is undone, in reverse
+    order, whatever failed after it."""
     check_runnable(config)
+    channels = enabled_channels(config)
     context = build_context(config)
-    telegram = build_telegram(config, context)
-    application = telegram.application
-    server: _Server | None = None
-    sender = build_telegram_sender(config)
-    outbox: RunningOutbox | None = None
-    try:
-        await lifecycle.start(application, config.bot.default_language)
-        log.info(
-            "formabot started: telegram bot @%s, mode %s, database %s, channels: %s",
-            application.bot.username, config.telegram.mode, config.bot.database.resolve(),
-            ", ".join(enabled_channels(config)),
-        )
-        await sender.open()
-        outbox = RunningOutbox(config, context.db, [sender])
-        sender.pace = outbox.dispatchers[sender.channel].admit
+    async with contextlib.AsyncExitStack() as started:
+        started.callback(context.db.close)
+        senders: list[Sender] = []
+        routes: list[BaseRoute] = []
+        telegram_hook: web.TelegramWebhook | None = None
+        telegram: TelegramChannel | None = None
+        telegram_sender: TelegramSender | None = None
+        if "telegram" in channels:
+            telegram = build_telegram(config, context)
+            started.push_async_callback(lifecycle.stop, telegram.application)
+            await lifecycle.start(telegram.application, config.bot.default_language,
+                                  db=context.db)
+            telegram_sender = build_telegram_sender(config)
+            started.push_async_callback(telegram_sender.close)
+            await telegram_sender.open()
+            senders.append(telegram_sender)
+            if config.telegram.mode == "webhook":
+                telegram_hook = web.TelegramWebhook(
+                    config.telegram.webhook_route, config.telegram.webhook_secret,
+                    telegram.receive)
+        if "whatsapp" in channels:
+            whatsapp = build_whatsapp(config, context)
+            started.push_async_callback(whatsapp.close)
+            senders.append(WhatsAppSender(whatsapp))
+            routes.extend(whatsapp_routes(whatsapp))
+        log.info("formabot started: database %s, channels: %s",
+                 config.bot.database.resolve(), ", ".join(channels))
+
+        outbox = RunningOutbox(config, context.db, senders)
+        if telegram_sender is not None:
+            telegram_sender.pace = outbox.dispatchers[telegram_sender.channel].admit
+        started.push_async_callback(outbox.stop)
         await outbox.start()
-        if config.telegram.mode == "webhook":
-            hook = web.TelegramWebhook(
-                config.telegram.webhook_route, config.telegram.webhook_secret, telegram.receive
-            )
-            server = _Server(web.create_app(telegram=hook), config.web.host, config.web.port)
+
+        if telegram_hook is not None or routes:
+            server = _Server(web.create_app(telegram=telegram_hook, routes=routes),
+                             config.web.host, config.web.port)
             await server.start()
-            await lifecycle.set_webhook(application, config.telegram)
-            log.info("telegram webhook %s served on %s:%s%s", config.telegram.webhook_url,
-                     config.web.host, config.web.port, hook.path)
+            started.push_async_callback(server.stop)
+            log.info("web app served on %s:%s", config.web.host, config.web.port)
+        if telegram is not None:
+            application = telegram.application
+            if telegram_hook is not None:
+                await lifecycle.set_webhook(application, config.telegram)
+                log.info("telegram bot @%s: webhook %s on path %s", application.bot.username,
+                         config.telegram.webhook_url, telegram_hook.path)
+            else:
+                log.info("telegram bot @%s: long polling", application.bot.username)
+        if "whatsapp" in channels:
+            log.info("whatsapp: webhooks expected at %s%s and %s%s",
+                     config.whatsapp.public_url.rstrip("/"), INBOUND_PATH,
+                     config.whatsapp.public_url.rstrip("/"), STATUS_PATH)
         settle_heap()
         await stop.wait()
         log.info("formabot stopping")
-    finally:
-        if server is not None:
-            await server.stop()
-        if outbox is not None:
-            await outbox.stop()
-        await sender.close()
-        await lifecycle.stop(application)
-        context.db.close()
     log.info("formabot stopped")
 
 

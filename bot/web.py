@@ -1,5 +1,5 @@
 """The project's one web app (Starlette on uvicorn): `/healthz`, the optional Telegram
-webhook, and later the Twilio endpoints. Channel-neutral: a channel hands in a coroutine
+webhook, and the Twilio endpoints. Channel-neutral: a channel hands in a coroutine
 that takes what was posted.
 """
 
@@ -8,14 +8,14 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 log = logging.getLogger(__name__)
 
@@ -31,11 +31,14 @@ class TelegramWebhook:
     receive: Callable[[dict[str, Any]], Awaitable[None]]
 
 
-def create_app(*, telegram: TelegramWebhook | None = None) -> Starlette:
-    routes = [Route("/healthz", _healthz, methods=["GET"])]
+def create_app(*, telegram: TelegramWebhook | None = None,
+               routes: Sequence[BaseRoute] = ()) -> Starlette:
+    """The app: `/healthz`, Telegram's webhook when given, and other channels' `routes`."""
+    served: list[BaseRoute] = [Route("/healthz", _healthz, methods=["GET"])]
     if telegram is not None:
-        routes.append(Route(telegram.path, _telegram_endpoint(telegram), methods=["POST"]))
-    return Starlette(routes=routes)
+        served.append(Route(telegram.path, _telegram_endpoint(telegram), methods=["POST"]))
+    served.extend(routes)
+    return Starlette(routes=served)
 
 
 async def _healthz(_: Request) -> Response:

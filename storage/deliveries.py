@@ -216,9 +216,12 @@ def mark_failed(db: Database, delivery_id: int, *, now: datetime, reason: str) -
             [reason], from_status="sending")
 
 
-def mark_skipped(db: Database, delivery_id: int, *, now: datetime, reason: str) -> None:
+def mark_skipped(db: Database, delivery_id: int, *, now: datetime, reason: str,
+                 from_status: str = "pending") -> None:
+    """Never to be sent: before its turn (`pending`) or refused by the channel's own rules
+    once taken (`sending`)."""
     _update(db, delivery_id, now, "status = 'skipped', reason = ?", [reason],
-            from_status="pending")
+            from_status=from_status)
 
 
 def mark_interrupted_unknown(db: Database, *, now: datetime) -> dict[int, int]:

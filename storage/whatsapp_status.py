@@ -113,22 +113,3 @@ def session_of_message(db: Database, message_sid: str) -> str | None:
         [message_sid],
     ).fetchone()
     return row[0] if row else None
-
-
-def skip_in_flight(db: Database, delivery_id: int, *, reason: str, now: datetime,
-                   channels: tuple[str, ...] = DEFAULT_CHANNELS) -> str | None:
-    """A row being sent that must not go on WhatsApp (outside the window, no template):
-    `skipped` with the reason, and rerouted to the person's other channel if there is one.
-    Returns that channel."""
-    delivery = deliveries.get(db, delivery_id)
-    if delivery is None:
-        return None
-    rerouted = deliveries.reroute(db, delivery, channels=channels, now=now)
-    if rerouted:
-        reason = f"{reason}; sent on {rerouted} instead"
-    db.execute(
-        "UPDATE deliveries SET status = 'skipped', reason = ?, updated_at = ?"
-        " WHERE id = ? AND status = 'sending'",
-        [reason, to_utc_text(now), delivery_id],
-    )
-    return rerouted

@@ -10,7 +10,7 @@ import click
 
 from bot import app
 from bot.commands.telegram_errors import operator_errors
-from bot.config import TELEGRAM_TOKEN_ENV, ConfigError
+from bot.config import ConfigError
 
 
 @click.command()
@@ -19,11 +19,8 @@ from bot.config import TELEGRAM_TOKEN_ENV, ConfigError
 def run(state, verbose: bool) -> None:
     """Run the bot on the channels whose credentials are set."""
     config = state.config
-    if not config.telegram.token:
-        raise click.ClickException(
-            f"no channel to serve: set {TELEGRAM_TOKEN_ENV} to your bot's token from @BotFather"
-            " (see README, 'Telegram')"
-        )
+    if not app.enabled_channels(config):
+        raise click.ClickException(app.no_channel_message())
     configure_logging(verbose)
     with operator_errors(config.telegram):
         try:

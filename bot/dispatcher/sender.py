@@ -12,7 +12,7 @@ from typing import Literal, Protocol
 from handlers.types import Reply
 from storage.deliveries import Delivery
 
-Outcome = Literal["sent", "retry_after", "transient", "blocked", "failed"]
+Outcome = Literal["sent", "retry_after", "transient", "blocked", "skipped", "failed"]
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,12 @@ class SendResult:
     def blocked(cls, reason: str) -> SendResult:
         """The person blocked the bot or left the channel: do not write there again."""
         return cls("blocked", reason=reason)
+
+    @classmethod
+    def skipped(cls, reason: str) -> SendResult:
+        """Not sent, by a rule of the channel (WhatsApp's 24-hour window with no template):
+        the person's other channel, if any, gets the notification instead."""
+        return cls("skipped", reason=reason)
 
     @classmethod
     def failed(cls, reason: str) -> SendResult:

@@ -279,6 +279,11 @@ class Dispatcher:
                 backoff = self.settings.backoff_seconds * 2 ** (attempts - 1)
                 deliveries.retry_later(self.db, row.id, now=now, reason=result.reason,
                                        at=now + timedelta(seconds=backoff))
+        elif result.outcome == "skipped":
+            other = deliveries.reroute(self.db, row, channels=self.channels, now=now)
+            suffix = f"; sent on {other} instead" if other else ""
+            deliveries.mark_skipped(self.db, row.id, now=now, reason=f"{result.reason}{suffix}",
+                                    from_status="sending")
         elif result.outcome == "blocked":
             contacts_store.mark_identity_inactive(self.db, row.channel, row.address,
                                                   result.reason)

@@ -55,7 +55,7 @@ def test_run_answers_start_and_stops_cleanly(
             process.communicate()
     assert "Choisissez votre langue" in bot_api.transcript(AMINA)
     assert process.returncode == 0, err
-    assert "telegram bot @formabot_test_bot, mode polling" in err
+    assert "telegram bot @formabot_test_bot: long polling" in err
     assert str((tmp_path / "formabot.db").resolve()) in err
     assert "channels: telegram" in err
     assert "formabot stopped" in err

@@ -21,7 +21,7 @@ from bot.channels.whatsapp.variables import content_variables
 from bot.channels.whatsapp.window import Skip, Template, choose_form
 from bot.dispatcher import SendResult
 from handlers.types import Reply
-from storage import announcements, catalog, whatsapp_status
+from storage import announcements, catalog
 from storage import contacts as contacts_store
 from storage.deliveries import Delivery
 from storage.zones import from_utc_text
@@ -48,11 +48,7 @@ class WhatsAppSender:
             return SendResult.rate_limited(paused)
         prepared = self.prepare(delivery, rendered, now)
         if isinstance(prepared, Skip):
-            whatsapp_status.skip_in_flight(self.whatsapp.context.db, delivery.id,
-                                           reason=prepared.reason, now=now)
-            # The row is already `skipped` (and rerouted); the dispatcher's "failed" finds
-            # it no longer `sending` and changes nothing.
-            return SendResult.failed(f"skipped: {prepared.reason}")
+            return SendResult.skipped(prepared.reason)
         first_sid: str | None = None
         for number, message in enumerate(prepared):
             try:
