@@ -1,0 +1,178 @@
+"""`formabot run` serving WhatsApp as an operator starts it: a subprocess, a config file, the
+Twilio credentials in the environment; alone, or beside Telegram. A person writes through a
+signed webhook on the bot's web port, and the answer comes back through the fake Twilio."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import cli
+from tests.fakes.bot_api import TOKEN, FakeBotAPI
+from tests.fakes.twilio_api import ACCOUNT_SID, AUTH_TOKEN, SENDER, FakeTwilio
+from tests.telegram.chat import AMINA
+from tests.telegram.support import free_port
+from tests.whatsapp.phone import PUBLIC_URL, inbound_form, sign
+
+FORMABOT = Path(sys.executable).with_name("formabot")
+NUMBER = "+212612345678"
+TWILIO_ENV = {"FORMABOT_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+              "FORMABOT_TWILIO_AUTH_TOKEN": AUTH_TOKEN}
+
+
+def environment(**extra: str) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("FORMABOT_")}
+    return {**env, **extra}
+
+
+def wait_for(condition: Callable[[], object], seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out")
+        time.sleep(0.02)
+
+
+def write_config(directory: Path, twilio: FakeTwilio, port: int, *, telegram: str = "",
+                 whatsapp: str = "") -> Path:
+    path = directory / "config.toml"
+    path.write_text(
+        f"""
+[bot]
+database = "formabot.db"
+
+{telegram}
+
+[whatsapp]
+api_base_url = "{twilio.base_url}"
+from = "{SENDER}"
+public_url = "{PUBLIC_URL}"
+{whatsapp}
+
+[web]
+host = "127.0.0.1"
+port = {port}
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.fixture
+def bot_api() -> Iterator[FakeBotAPI]:
+    server = FakeBotAPI()
+    server.start()
+    yield server
+    server.close()
+
+
+class Running:
+    """`formabot run` in a subprocess; `stop()` sends SIGTERM and returns its standard error."""
+
+    def __init__(self, config: Path, env: dict[str, str], port: int) -> None:
+        self.port = port
+        self.process = subprocess.Popen(
+            [str(FORMABOT), "--config", str(config), "run"], env=environment(**env),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        wait_for(self.listening)
+
+    def listening(self) -> bool:
+        if self.process.poll() is not None:
+            raise AssertionError(f"formabot run exited: {self.process.communicate()[1]}")
+        try:
+            return httpx.get(f"http://127.0.0.1:{self.port}/healthz", timeout=1).status_code > 0
+        except httpx.TransportError:
+            return False
+
+    def post(self, path: str, form: dict[str, str], signature: str | None) -> httpx.Response:
+        headers = {"X-Twilio-Signature": signature} if signature else {}
+        return httpx.post(f"http://127.0.0.1:{self.port}{path}", data=form, headers=headers,
+                          timeout=5)
+
+    def stop(self) -> str:
+        self.process.send_signal(signal.SIGTERM)
+        _, err = self.process.communicate(timeout=20)
+        assert self.process.returncode == 0, err
+        return err
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.communicate()
+
+
+def test_run_serves_whatsapp_alone(tmp_path: Path, twilio: FakeTwilio) -> None:
+    port = free_port()
+    running = Running(write_config(tmp_path, twilio, port), TWILIO_ENV, port)
+    try:
+        form = inbound_form(NUMBER, "salam")
+        forged = running.post("/whatsapp/inbound", form, signature="forged")
+        assert forged.status_code == 403
+        answered = running.post("/whatsapp/inbound", form, sign("/whatsapp/inbound", form))
+        assert answered.status_code == 200
+        wait_for(lambda: twilio.bodies(NUMBER))
+        err = running.stop()
+    finally:
+        running.kill()
+    assert "Choisissez votre langue" in "\n".join(twilio.bodies(NUMBER))
+    assert [request.field("StatusCallback") for request in twilio.messages] == [
+        f"{PUBLIC_URL}/whatsapp/status"]
+    assert "channels: whatsapp" in err
+    assert f"{PUBLIC_URL}/whatsapp/inbound" in err
+    assert AUTH_TOKEN not in err
+    assert "Traceback" not in err
+
+
+def test_run_serves_telegram_and_whatsapp_together(
+        tmp_path: Path, twilio: FakeTwilio, bot_api: FakeBotAPI) -> None:
+    port = free_port()
+    telegram = (f'[telegram]\nbase_url = "{bot_api.base_url}"\n'
+                f'base_file_url = "{bot_api.base_file_url}"')
+    config = write_config(tmp_path, twilio, port, telegram=telegram)
+    running = Running(config, {**TWILIO_ENV, "FORMABOT_TELEGRAM_TOKEN": TOKEN}, port)
+    try:
+        bot_api.text(AMINA, "/start")
+        form = inbound_form(NUMBER, "bonjour")
+        assert running.post("/whatsapp/inbound", form,
+                            sign("/whatsapp/inbound", form)).status_code == 200
+        wait_for(lambda: bot_api.messages(AMINA) and twilio.bodies(NUMBER))
+        err = running.stop()
+    finally:
+        running.kill()
+    assert "Choisissez votre langue" in bot_api.transcript(AMINA)
+    assert "Choisissez votre langue" in "\n".join(twilio.bodies(NUMBER))
+    assert "channels: telegram, whatsapp" in err
+    assert TOKEN not in err and AUTH_TOKEN not in err
+
+
+def test_run_with_whatsapp_but_no_sender_says_what_to_set(
+        tmp_path: Path, twilio: FakeTwilio) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(f'[whatsapp]\napi_base_url = "{twilio.base_url}"\n'
+                      f'public_url = "{PUBLIC_URL}"\n', encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--config", str(config), "run"],
+                                env=environment(**TWILIO_ENV), catch_exceptions=False)
+    assert result.exit_code == 1
+    assert "[whatsapp]" in result.output and "from" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_run_with_no_channel_names_every_variable(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text("[bot]\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--config", str(config), "run"], env=environment(),
+                                catch_exceptions=False)
+    assert result.exit_code == 1
+    for variable in ("FORMABOT_TELEGRAM_TOKEN", "FORMABOT_TWILIO_ACCOUNT_SID",
+                     "FORMABOT_TWILIO_AUTH_TOKEN"):
+        assert variable in result.output
