@@ -1,8 +1,9 @@
 """Who receives a notification: the audience criteria and the recipients they select.
 
 Only contacts who consented and did not opt out, with an active identity on one of the
-channels asked, are recipients; each gets one identity (the one they last wrote from), so a
-person with Telegram and WhatsApp receives a notification once. Recipients are read in pages
+channels asked, are recipients; each gets one identity — on the channel they chose, else the
+one they last wrote from — so a person with Telegram and WhatsApp receives a notification
+once. Recipients are read in pages
 ordered by contact id (keyset), so a whole audience is never held in memory.
 """
 
@@ -128,7 +129,10 @@ def _query(audience: Audience, channels: tuple[str, ...], default_language: str)
             SELECT i2.id FROM identities i2
             WHERE i2.contact_id = c.id AND i2.active = 1
               AND i2.channel IN ({_marks(channels)})
-            ORDER BY i2.last_inbound_at IS NULL, i2.last_inbound_at DESC, i2.id
+            -- SQLite 3.40 cannot see `c` in this ORDER BY: the preference is read again.
+            ORDER BY i2.channel IS (SELECT preferred_channel FROM contacts
+                                    WHERE id = i2.contact_id) DESC,
+                     i2.last_inbound_at IS NULL, i2.last_inbound_at DESC, i2.id
             LIMIT 1)
         WHERE {" AND ".join(where)}
     """
