@@ -172,7 +172,8 @@ def _one_of(*options: str) -> Check:
 _WHATSAPP_SENDER = re.compile(r"^whatsapp:\+[1-9][0-9]{6,14}$")
 _MESSAGING_SERVICE_SID = re.compile(r"^MG[0-9a-fA-F]{32}$")
 CONTENT_SID = re.compile(r"^HX[0-9a-fA-F]{32}$")
-TEMPLATE_KINDS = ("announcement", "reminder", "confirm_request", "cancellation", "promotion")
+TEMPLATE_KINDS = ("announcement", "reminder", "confirm_request", "cancellation", "promotion",
+                  "report")
 
 
 def _is_whatsapp_sender(value: Any) -> bool:
