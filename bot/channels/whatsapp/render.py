@@ -17,65 +17,24 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar
 
+from bot.channels.splitting import split_text, utf16_length
 from bot.channels.whatsapp.messages import Outbound
 from handlers.i18n import format_span, t
 from handlers.types import Attachment, Choice, Reply
 
 BODY_LIMIT = 1_600
-_SEPARATORS = ("\n\n", "\n", " ")
 Publish = Callable[[Attachment], str]  # an attachment → the public URL serving it
 
 
 def length(text: str) -> int:
     """Length as Twilio counts a body: UTF-16 code units."""
-    return len(text.encode("utf-16-le")) // 2
+    return utf16_length(text)
 
 
 def split_body(text: str, limit: int = BODY_LIMIT) -> list[str]:
     """`text` in pieces of at most `limit`, cut between paragraphs, else lines, else words;
     only a word longer than a message is cut inside."""
-    return [piece.strip() for piece in _pieces(text, limit, _SEPARATORS) if piece.strip()]
-
-
-def _pieces(text: str, limit: int, separators: tuple[str, ...]) -> list[str]:
-    if length(text) <= limit:
-        return [text]
-    if not separators:
-        return _hard_cut(text, limit)
-    separator, finer = separators[0], separators[1:]
-    parts = text.split(separator)
-    if len(parts) == 1:
-        return _pieces(text, limit, finer)
-    chunks: list[str] = []
-    current = ""
-    for part in parts:
-        candidate = f"{current}{separator}{part}" if current else part
-        if length(candidate) <= limit:
-            current = candidate
-            continue
-        if current:
-            chunks.append(current)
-        if length(part) <= limit:
-            current = part
-        else:
-            *done, current = _pieces(part, limit, finer)
-            chunks.extend(done)
-    if current:
-        chunks.append(current)
-    return chunks
-
-
-def _hard_cut(text: str, limit: int) -> list[str]:
-    chunks, current, size = [], [], 0
-    for character in text:
-        cost = length(character)
-        if size + cost > limit:
-            chunks.append("".join(current))
-            current, size = [], 0
-        current.append(character)
-        size += cost
-    chunks.append("".join(current))
-    return chunks
+    return split_text(text, limit, utf16_length)
 
 
 def reply_line(language: str, numbers: Sequence[int]) -> str:
