@@ -39,6 +39,11 @@ class TokenBucket:
         if wait > 0:
             await self._clock.sleep(wait)
 
+    def charge(self) -> None:
+        """Count a request that went without waiting (a reply to a person): the slots reserved
+        after it move back by one, so the overall rate stays the one asked."""
+        self.reserve()
+
 
 class PerChatLimit:
     """At most `rate` messages a second to one chat; remembers only recent chats."""

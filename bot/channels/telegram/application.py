@@ -9,22 +9,33 @@ from __future__ import annotations
 from telegram import Bot
 from telegram.ext import Application
 
+from bot.channels.telegram.pacing import SharedPace
 from bot.config import TelegramSettings
 
 
 def build_application(settings: TelegramSettings) -> Application:
     """No JobQueue (our scheduler is APScheduler, DESIGN.md) and, in webhook mode, no Updater:
-    updates then arrive through our own Starlette app."""
+    updates then arrive through our own Starlette app. Requests are paced by `SharedPace`
+    (see `pace_of`), which the composition root attaches to the outbox."""
     builder = (
         Application.builder()
         .token(settings.token)
         .base_url(settings.base_url)
         .base_file_url(settings.base_file_url)
         .job_queue(None)
+        .rate_limiter(SharedPace())
     )
     if settings.mode == "webhook":
         builder = builder.updater(None)
     return builder.build()
+
+
+def pace_of(application: Application) -> SharedPace:
+    """The application's `SharedPace`, to attach to the outbox's Telegram limits."""
+    limiter = application.bot.rate_limiter
+    if not isinstance(limiter, SharedPace):
+        raise TypeError("the application was not built by build_application")
+    return limiter
 
 
 async def fetch_username(settings: TelegramSettings) -> str:
