@@ -3,7 +3,8 @@
 audience (→ a session's registrants) → session → text (→ other languages) → time → preview.
 Each step is written to the draft in the contact's state (`announce_draft`), so a restart
 or a switch of channel loses nothing. Nothing is created before Confirm, and Confirm calls
-the library function `formabot announce` calls (`storage.broadcasts.publish`).
+the library function `formabot announce` calls (`storage.broadcasts.publish`); an announcement
+for "now" is released by the running bot's scheduler, off the conversation's event loop.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from handlers.context import Context
 from handlers.i18n import LANGUAGES, format_when, t
 from handlers.types import Reply
 from storage import audit, broadcasts, catalog, companies
-from storage.audience import preview
+from storage.audience import pages
 from storage.contacts import ROLES, Contact
 from storage.zones import parse_local
 
@@ -154,17 +155,20 @@ def _confirm(context: Context, contact: Contact, draft: Draft, arg: str,
         save(context, contact, draft)
         return view(context, contact, draft, lead=t(language, "This session no longer"
                                                                " exists."))
-    if not sum(preview(context.db, draft.audience).values()):
-        return view(context, contact, draft)
+    if next(pages(context.db, draft.audience, page_size=1), None) is None:
+        return view(context, contact, draft)  # no one any more: the preview says so
+    # "Now" is left to the running bot's scheduler, which writes the delivery rows in a
+    # worker thread within a second: written here, on the bot's event loop, a large
+    # audience would hold up every other conversation until the last row.
     published = broadcasts.publish(
         context.db, texts=draft.texts, audience=draft.audience, due_at=draft.due or now,
         created_by=actor, now=now, session_id=draft.session,
-        default_language=context.default_language)
+        default_language=context.default_language, release_now=False)
     clear(context, contact)
     number = published.announcement_id
-    if published.release is not None:
+    if draft.due is None:
         text = t(language, "Announcement #{id} is going out now. Recipients: {count}.",
-                 id=number, count=published.release.rows)
+                 id=number, count=published.recipients)
     else:
         text = t(language, "Announcement #{id} is scheduled for {when}. Recipients as of now:"
                            " {count}.", id=number, count=published.recipients,

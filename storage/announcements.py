@@ -90,6 +90,13 @@ def scheduled(db: Database) -> list[Announcement]:
     return [_announcement(row) for row in rows]
 
 
+def due(db: Database, *, now: datetime) -> list[Announcement]:
+    """Scheduled rows whose time has come (through the index on status and due time)."""
+    rows = db.query("SELECT * FROM announcements WHERE status = 'scheduled' AND due_at <= ?"
+                    " ORDER BY due_at, id", [to_utc_text(now)])
+    return [_announcement(row) for row in rows]
+
+
 def listing(db: Database, *, kinds: tuple[str, ...] = KINDS, limit: int = 50) -> list[Announcement]:
     marks = ", ".join("?" * len(kinds))
     rows = db.query(

@@ -22,15 +22,19 @@ from storage.zones import to_utc_text
 class Published:
     announcement_id: int
     recipients: int
-    release: Release | None  # None when scheduled for later
+    release: Release | None  # None when scheduled for later, or left to the scheduler
 
 
 def publish(
     db: Database, *, texts: dict[str, str], audience: Audience, due_at: datetime,
     created_by: str, now: datetime, session_id: str | None = None, urgent: bool = False,
     default_language: str = "fr", channels: tuple[str, ...] = DEFAULT_CHANNELS,
+    release_now: bool = True,
 ) -> Published:
-    """Create the announcement; when it is due now, write its delivery rows at once."""
+    """Create the announcement; when it is due now, write its delivery rows at once — unless
+    `release_now` is False: then it stays `scheduled`, due now, and the running bot's scheduler
+    releases it within a second, in a worker thread. A chat uses that: its handler runs on the
+    bot's event loop, where writing a large audience would hold up every conversation."""
     recipients = sum(preview(db, audience, channels=channels).values())
     announcement_id = announcements.create(
         db, texts=texts, audience=audience, due_at=due_at, created_by=created_by, now=now,
@@ -39,16 +43,21 @@ def publish(
                  subject=f"announcement:{announcement_id}", audience=audience.describe(),
                  due_at=to_utc_text(due_at), recipients=recipients)
     outcome = None
-    if due_at <= now:
+    if release_now and due_at <= now:
         outcome = release(db, announcement_id, now=now, grace=IMMEDIATE_GRACE,
                           channels=channels, default_language=default_language)
     return Published(announcement_id, recipients, outcome)
 
 
 def cancel(db: Database, announcement_id: int, *, actor: str, now: datetime) -> bool:
-    """Cancel a scheduled announcement (or stop one being sent); False when it is too late."""
-    if not announcements.cancel(db, announcement_id, now=now):
+    """Cancel a scheduled announcement (or stop one being sent); False when it is too late.
+
+    The status first, so that a release still writing rows adds no more; then the pending
+    rows are skipped a batch at a time (the write lock is never held for long)."""
+    if not announcements.set_status(db, announcement_id, "cancelled", now=now,
+                                    note="cancelled", only_from=("scheduled", "sending")):
         return False
+    deliveries.skip_pending(db, announcement_id, reason="cancelled", now=now)
     audit.record(db, actor=actor, action="announcement.cancel",
                  subject=f"announcement:{announcement_id}")
     return True

@@ -14,6 +14,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from storage import audit
+from storage.db import write_transaction
 from storage.zones import now_utc, to_utc_text
 
 LANGUAGES = ("fr", "ar", "en")
@@ -139,10 +140,12 @@ def resolve(
 ) -> tuple[Contact, bool]:
     """The contact behind a channel identity, created on first contact; records the inbound time.
 
-    Returns the contact and whether it was created now.
+    Returns the contact and whether it was created now. The transaction takes the write lock
+    before looking the identity up: begun the default way, it could not wait for a broadcast
+    being written by another connection and would fail with "database is locked".
     """
     now = to_utc_text(now_utc())
-    with db.atomic():
+    with write_transaction(db):
         found = identity(db, channel, address)
         created = found is None
         if found is None:
@@ -194,7 +197,7 @@ def erase(db: Database, contact_id: int) -> None:
     Registrations stay as anonymous rows (contact_id NULL) so that session counts hold;
     identities and subscriptions go with the contact row.
     """
-    with db.atomic():
+    with write_transaction(db):
         db.execute("UPDATE registrations SET contact_id = NULL WHERE contact_id = ?", [contact_id])
         db.execute("DELETE FROM contacts WHERE id = ?", [contact_id])
         db.execute(
