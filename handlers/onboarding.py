@@ -13,7 +13,7 @@ from dataclasses import replace
 from handlers import topics, views
 from handlers.context import Context
 from handlers.i18n import LANGUAGES, t
-from handlers.types import Action, Choice, Reply
+from handlers.types import Action, Choice, Reply, whole_number
 from storage import audit, catalog, companies
 from storage import contacts as contacts_store
 from storage.contacts import Contact
@@ -188,7 +188,8 @@ def pick_company(context: Context, contact: Contact, company_id: str | None) -> 
         typed = contact.state.get("company_query") or "?"
         contacts_store.update(context.db, contact.id, company_other=typed)
     else:
-        company = companies.get(context.db, int(company_id)) if company_id.isdigit() else None
+        number = whole_number(company_id)
+        company = companies.get(context.db, number) if number is not None else None
         if company is None:
             return prompt(context, contact, lead=t(contact.language, "This button has expired."))
         contacts_store.update(context.db, contact.id, company_id=company.id, company_other=None)

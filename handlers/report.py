@@ -10,7 +10,7 @@ from handlers import views
 from handlers.context import Context
 from handlers.i18n import N_, format_when, t
 from handlers.notifications import FINAL_COUNTS
-from handlers.types import Reply
+from handlers.types import Reply, whole_number
 from storage import announcements, broadcasts
 from storage.announcements import Announcement
 from storage.contacts import Contact
@@ -36,11 +36,11 @@ def _latest(context: Context) -> Announcement | None:
 
 def show(context: Context, contact: Contact, argument: str, actor: str) -> list[Reply]:
     language = contact.language
-    if argument and not argument.lstrip("#").isdigit():
+    number = whole_number(argument.lstrip("#"))
+    if argument and number is None:
         return [views.menu(contact, t(language, "Usage: /report, or /report followed by an"
                                                 " announcement number."))]
-    if argument:
-        number = int(argument.lstrip("#"))
+    if number is not None:
         row = announcements.get(context.db, number)
         if row is None:
             return [views.menu(contact, t(language, "There is no announcement #{id}.",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from handlers import coordinator_views, views
 from handlers.context import Context
 from handlers.i18n import format_when, t
-from handlers.types import Action, Choice, Reply
+from handlers.types import Action, Choice, Reply, whole_number
 from storage import announcements, broadcasts
 from storage.announcements import Announcement
 from storage.contacts import Contact
@@ -48,7 +48,8 @@ def listing(context: Context, contact: Contact, *, lead: str | None = None,
 
 
 def _scheduled(context: Context, argument: str) -> Announcement | None:
-    row = announcements.get(context.db, int(argument)) if argument.isdigit() else None
+    number = whole_number(argument)
+    row = announcements.get(context.db, number) if number is not None else None
     return row if row is not None and row.kind == "announcement" else None
 
 

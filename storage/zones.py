@@ -21,7 +21,8 @@ class UnknownZone(ValueError):
 def zone(name: str) -> zoneinfo.ZoneInfo:
     try:
         return zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as error:
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError) as error:
+        # OSError: a folder of the tzdata package ("Africa") or a name too long for a file.
         raise UnknownZone(name) from error
 
 
@@ -37,8 +38,12 @@ def from_utc_text(text: str) -> datetime:
 
 
 def local_to_utc(wall_time: datetime, zone_name: str) -> datetime:
-    """Wall time as entered (naive) in `zone_name`, as an aware UTC datetime."""
-    return wall_time.replace(tzinfo=zone(zone_name)).astimezone(UTC)
+    """Wall time as entered (naive) in `zone_name`, as an aware UTC datetime; ValueError when
+    that moment falls outside the years 1 to 9999 (0001-01-01 00:00 in Tokyo)."""
+    try:
+        return wall_time.replace(tzinfo=zone(zone_name)).astimezone(UTC)
+    except OverflowError as error:
+        raise ValueError(f"{wall_time:%Y-%m-%d %H:%M} in {zone_name} is out of range") from error
 
 
 LOCAL_FORMAT = "%Y-%m-%d %H:%M"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection, Mapping
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Any, TypeVar
 
 from bot.imports.problems import FieldError
@@ -177,7 +177,10 @@ def zone_name(value: Any) -> str:
 
 def local_moment(wall: datetime, zone_text: str) -> datetime:
     """`wall` in `zone_text` as UTC; a wall time skipped by a clock change does not exist."""
-    moment = local_to_utc(wall, zone_text)
+    try:
+        moment = local_to_utc(wall, zone_text)
+    except ValueError as error:  # 0001-01-01 00:00 in Paris is before the year 1 in UTC
+        raise FieldError(f'"{wall:%Y-%m-%dT%H:%M}" in {zone_text} is out of range') from error
     if moment.astimezone(zone(zone_text)).replace(tzinfo=None) != wall:
         raise FieldError(
             f'"{wall:%Y-%m-%dT%H:%M}" does not exist in {zone_text} (the clocks skip it)'
@@ -185,13 +188,22 @@ def local_moment(wall: datetime, zone_text: str) -> datetime:
     return moment
 
 
+CAPACITY_MAX = 100_000
+
+
 def capacity(value: Any) -> int:
+    """A number of seats. `str.isdecimal`, not `isdigit`: "²" is a digit `int` refuses; and
+    a bound, so that no number too large for SQLite gets as far as the database."""
     if isinstance(value, bool):
         raise FieldError(f"{_show(value)} is not a number of seats (0 or more)")
-    if isinstance(value, int) and value >= 0:
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
+    seats = value
+    if isinstance(value, str) and value.strip().isdecimal():
+        text = value.strip()
+        seats = int(text) if len(text) <= 9 else CAPACITY_MAX + 1  # int() has limits too
+    if isinstance(seats, int) and seats > CAPACITY_MAX:
+        raise FieldError(f"{_show(value)} is more than {CAPACITY_MAX:,} seats")
+    if isinstance(seats, int) and seats >= 0:
+        return seats
     if _is_blank(value):
         raise FieldError("is required, as a number of seats (0 or more)")
     raise FieldError(f"{_show(value)} is not a number of seats (0 or more)")
@@ -247,7 +259,11 @@ def consent(default_zone: str) -> Parser[datetime]:
                 f"{_show(text)} is not a date like 2026-01-15 or a date and time like"
                 " 2026-01-15T09:30"
             ) from error
-        aware = moment if moment.tzinfo else local_to_utc(moment, default_zone)
+        try:  # stored as UTC text, which has no year 0 or 10000
+            aware = (moment.astimezone(UTC) if moment.tzinfo
+                     else local_to_utc(moment, default_zone))
+        except (OverflowError, ValueError) as error:
+            raise FieldError(f"{_show(text)} is out of range") from error
         if aware > now_utc():
             raise FieldError(f"{_show(text)} is in the future")
         return aware

@@ -83,6 +83,8 @@ def read_csv(
             header = next(reader)
     except csv.Error as error:
         raise FileProblem(f"{path.name}: the header is not valid CSV ({error})") from error
+    except StopIteration as error:  # only separators: "," or ";;" lines, and nothing else
+        raise FileProblem(f"{path.name}: no header, only empty cells") from error
     columns = _columns(path.name, header, required, optional)
     rows: list[CsvRow] = []
     previous_end = reader.line_num

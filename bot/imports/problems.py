@@ -14,8 +14,18 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 
+def one_line(text: str) -> str:
+    """`text` with line breaks and other control characters shown escaped (`\\n`): a cell
+    or a TOML key may hold them, and the operator reads one error per line."""
+    return "".join(character if character.isprintable() or character == " "
+                   else repr(character)[1:-1] for character in text)
+
+
 class FileProblem(Exception):
     """The file as a whole cannot be used; the message names the file and what to do."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(one_line(message))
 
 
 class FieldError(ValueError):
@@ -31,8 +41,8 @@ class RowError:
 
     def __str__(self) -> str:
         if self.field is None:
-            return f"{self.where}: {self.message}"
-        return f'{self.where}, field "{self.field}": {self.message}'
+            return one_line(f"{self.where}: {self.message}")
+        return one_line(f'{self.where}, field "{self.field}": {self.message}')
 
 
 class ImportFailed(Exception):

@@ -27,13 +27,13 @@ def to_inbound(update: Update) -> Inbound | None:
     if update.callback_query is not None:
         query = update.callback_query
         message = query.message
-        if message is not None and message.chat.type != ChatType.PRIVATE:
+        if message is not None and not _private(message):
             return None
         chat_id = message.chat.id if message is not None else user.id
         action = Action.decode(query.data or "") or EXPIRED
         return Inbound(CHANNEL, str(user.id), chat_id=str(chat_id), action=action)
     message = update.message
-    if message is None or message.chat.type != ChatType.PRIVATE:
+    if message is None or not _private(message):
         return None
     who = {"channel": CHANNEL, "address": str(user.id), "chat_id": str(message.chat.id)}
     if message.contact is not None:
@@ -48,6 +48,13 @@ def to_inbound(update: Update) -> Inbound | None:
             **who, command=command.group(1).lower(), argument=(command.group(2) or "").strip()
         )
     return Inbound(**who, text=message.text)
+
+
+def _private(message: object) -> bool:
+    """Whether `message` is in a private chat. A forged webhook update may omit the chat
+    (PTB then leaves it None): that is no conversation either."""
+    chat = getattr(message, "chat", None)
+    return chat is not None and chat.type == ChatType.PRIVATE
 
 
 def international(phone_number: str) -> str:

@@ -48,10 +48,12 @@ async def signed_form(request: Request, validator: RequestValidator,
     """The posted form when Twilio signed it; None (logged) otherwise. Parsed here (Twilio
     posts application/x-www-form-urlencoded), so no multipart parser is needed."""
     body = await request.body()
+    client = request.client.host if request.client else "unknown"
     if len(body) > FORM_MAX_BYTES:
+        log.warning("whatsapp %s: refused a request from %s of %d bytes", request.url.path,
+                    client, len(body))
         return None
     form = ImmutableMultiDict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
-    client = request.client.host if request.client else "unknown"
     signature = request.headers.get(SIGNATURE_HEADER)
     if not signature:
         log.warning("whatsapp %s: refused a request from %s without signature",
