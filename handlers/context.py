@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
+from handlers.flood import FloodGate
 from storage.zones import now_utc, zone
 
 
@@ -19,6 +20,8 @@ class Context:
     default_language: str = "fr"
     page_size: int = 5
     clock: Callable[[], datetime] = field(default=now_utc)
+    # Inbound flood control's buckets: one per running bot, shared by its channels.
+    flood: FloodGate = field(default_factory=FloodGate, compare=False, repr=False)
 
     @property
     def zone(self) -> ZoneInfo:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from handlers import (
     attendance,
     coordinator_router,
+    flood,
     keywords,
     linking,
     onboarding,
@@ -27,7 +28,7 @@ from handlers.context import Context
 from handlers.i18n import t
 from handlers.onboarding import LANGUAGE_NAMES
 from handlers.phones import InvalidPhone, normalize_phone
-from handlers.types import Inbound, Reply
+from handlers.types import Inbound, Reply, whole_number
 from storage import contacts as contacts_store
 from storage.contacts import Contact
 
@@ -42,13 +43,17 @@ Feature = Callable[[Context, Contact, tuple[str, ...]], list[Reply]]
 
 def handle(context: Context, inbound: Inbound) -> list[Reply]:
     """The replies to one inbound message or button press."""
+    held = flood.screen(context, inbound)  # someone writing too fast: nothing else runs
+    if held is not None:
+        return held
     contact, created = contacts_store.resolve(
         context.db, channel=inbound.channel, address=inbound.address, chat_id=inbound.chat_id
     )
     try:
         return _route(context, contact, inbound, created)
     except Exception:
-        log.exception("handler failed for contact %s", contact.id)
+        log.exception("handler failed for contact %s", contact.id,
+                      extra={"channel": inbound.channel})
         return [views.menu(contact, t(contact.language,
                                       "Sorry, something went wrong on our side. Please try"
                                       " again."))]
@@ -173,7 +178,7 @@ def _action(context: Context, contact: Contact, name: str, args: tuple[str, ...]
         "topics": lambda: [topics.toggles(context, contact)],
         "tp": lambda: topics.toggle(context, contact, first, onboarding=False),
         "tp_done": lambda: [views.menu(contact, topics.summary(context, contact))],
-        "ss": lambda: sessions.browse(context, contact, int(first) if first.isdigit() else 0,
+        "ss": lambda: sessions.browse(context, contact, whole_number(first) or 0,
                                       replaces_menu=True),
         "s": lambda: sessions.card(context, contact, first),
         "int": lambda: sessions.interested(context, contact, first),

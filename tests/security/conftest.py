@@ -1,0 +1,101 @@
+"""Both channels at once on one `Context` (as `formabot run` builds them), with a clock the
+test moves: Telegram polling the fake Bot API, WhatsApp behind its signed webhook answering
+through the fake Twilio. The fake servers' fixtures are the channels' own suites'."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlite_utils import Database
+from starlette.applications import Starlette
+
+from bot import app
+from bot.channels.telegram import TelegramChannel, lifecycle
+from bot.channels.whatsapp import WhatsAppChannel, whatsapp_routes
+from bot.config import Config, WhatsAppSettings, load
+from handlers import Context
+from handlers.flood import REFILL_SECONDS
+from tests.conftest import NOW
+from tests.fakes.bot_api import TOKEN, FakeBotAPI
+from tests.fakes.twilio_api import FakeTwilio
+from tests.telegram.chat import Chat
+from tests.telegram.conftest import bot_api, bot_api_server  # noqa: F401 (fixtures)
+from tests.telegram.support import write_config
+from tests.whatsapp.conftest import settings, twilio, twilio_server  # noqa: F401 (fixtures)
+from tests.whatsapp.phone import Phone
+
+
+class Clock:
+    """The handlers' clock, moved by the test."""
+
+    def __init__(self) -> None:
+        self.now = NOW
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float = REFILL_SECONDS) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def context(programme: Database, clock: Clock) -> Context:
+    return Context(db=programme, clock=clock)
+
+
+@pytest.fixture
+def config(tmp_path: Path, bot_api: FakeBotAPI) -> Config:  # noqa: F811
+    return load(write_config(tmp_path, bot_api), environ={"FORMABOT_TELEGRAM_TOKEN": TOKEN})
+
+
+@pytest.fixture
+async def telegram(config: Config, context: Context) -> AsyncIterator[TelegramChannel]:
+    channel = app.build_telegram(config, context)
+    await lifecycle.start(channel.application, config.bot.default_language, db=context.db)
+    try:
+        yield channel
+    finally:
+        await lifecycle.stop(channel.application)
+
+
+@pytest.fixture
+async def whatsapp(settings: WhatsAppSettings,  # noqa: F811
+                   context: Context) -> AsyncIterator[WhatsAppChannel]:
+    channel = WhatsAppChannel(settings, context)
+    try:
+        yield channel
+    finally:
+        await channel.close()
+
+
+@pytest.fixture
+async def http(whatsapp: WhatsAppChannel) -> AsyncIterator[httpx.AsyncClient]:
+    app_ = Starlette(routes=whatsapp_routes(whatsapp))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app_),
+                                 base_url="http://127.0.0.1:8080") as client:
+        yield client
+
+
+@pytest.fixture
+def telegram_chat(bot_api: FakeBotAPI,  # noqa: F811
+                  telegram: TelegramChannel) -> Iterator[Callable]:
+    """A chat of `user` with the bot; every button press was answered at the end."""
+    yield lambda user: Chat(bot_api, telegram, user)
+    assert bot_api.unanswered() == set()
+
+
+@pytest.fixture
+def phone(http: httpx.AsyncClient, whatsapp: WhatsAppChannel,
+          twilio: FakeTwilio) -> Callable:  # noqa: F811
+    """The phone of `number` on WhatsApp, posting signed messages."""
+    return lambda number: Phone(http, whatsapp, twilio, number)
+

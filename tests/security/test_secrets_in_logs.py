@@ -1,0 +1,186 @@
+"""No secret ever reaches a log: `formabot run --verbose` (debug level, the most it says) with
+both channels configured against the fakes and every secret set to a value of its own, through
+a conversation and a broadcast on both channels, refusals included — a wrong and a missing
+webhook secret, a forged Twilio signature, 401s from the Bot API and from Twilio — and then
+its whole standard output and error are searched for each secret."""
+
+from __future__ import annotations
+
+import base64
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+from click.testing import CliRunner
+from sqlite_utils import Database
+
+from bot.cli import cli
+from bot.web import TELEGRAM_SECRET_HEADER
+from storage import open_database
+from tests.fakes.bot_api import TOKEN, FakeBotAPI, User
+from tests.fakes.twilio_api import ACCOUNT_SID, AUTH_TOKEN, SENDER, FakeTwilio
+from tests.outbox.outbox_fakes import add_contact
+from tests.telegram.support import free_port
+from tests.whatsapp.phone import PUBLIC_URL, inbound_form, sign
+
+FORMABOT = Path(sys.executable).with_name("formabot")
+WEBHOOK_SECRET = "Wh-secret_4c1f9e7b2a-for-the-log-test"
+SECRETS = {
+    "FORMABOT_TELEGRAM_TOKEN": TOKEN,
+    "FORMABOT_TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET,
+    "FORMABOT_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+    "FORMABOT_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+}
+FORBIDDEN = {
+    "telegram token": TOKEN,
+    "telegram token's secret part": TOKEN.split(":", 1)[1],
+    "webhook secret": WEBHOOK_SECRET,
+    "twilio auth token": AUTH_TOKEN,
+    "twilio basic auth": base64.b64encode(f"{ACCOUNT_SID}:{AUTH_TOKEN}".encode()).decode(),
+}
+TALKER, RECIPIENT = User(7501, "Amina"), User(7502, "Rita")
+TALKER_NUMBER, RECIPIENT_NUMBER = "+212612345601", "+212612345602"
+HOOK = "/telegram/hook"
+
+
+def environment() -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("FORMABOT_")}
+    return {**env, **SECRETS}
+
+
+def wait_for(condition: Callable[[], object], seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out")
+        time.sleep(0.02)
+
+
+def write_config(directory: Path, bot_api: FakeBotAPI, twilio: FakeTwilio, port: int) -> Path:
+    path = directory / "config.toml"
+    path.write_text(f"""
+[bot]
+database = "formabot.db"
+quiet_hours = ""
+
+[telegram]
+base_url = "{bot_api.base_url}"
+base_file_url = "{bot_api.base_file_url}"
+mode = "webhook"
+webhook_url = "{PUBLIC_URL}{HOOK}"
+
+[whatsapp]
+api_base_url = "{twilio.base_url}"
+from = "{SENDER}"
+public_url = "{PUBLIC_URL}"
+
+[dispatcher]
+backoff_seconds = 0.05
+
+[web]
+host = "127.0.0.1"
+port = {port}
+""", encoding="utf-8")
+    return path
+
+
+def test_no_secret_in_the_output_of_a_run_with_errors(
+        tmp_path: Path, bot_api: FakeBotAPI, twilio: FakeTwilio) -> None:
+    port = free_port()
+    config = write_config(tmp_path, bot_api, twilio, port)
+    db = open_database(tmp_path / "formabot.db")
+    add_contact(db, "Rita", telegram=str(RECIPIENT.id), company=None, topics=())
+    add_contact(db, "Nadia", whatsapp=RECIPIENT_NUMBER, company=None, topics=())
+    bot_api.meet(RECIPIENT)
+    process = subprocess.Popen([str(FORMABOT), "--config", str(config), "run", "--verbose"],
+                               env=environment(), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(lambda: bot_api.webhook is not None and _listening(process, base))
+
+        def telegram(user: User, text: str, secret: str | None = WEBHOOK_SECRET) -> int:
+            update = bot_api.update(user, bot_api.message(user, text=text))
+            headers = {TELEGRAM_SECRET_HEADER: secret} if secret is not None else {}
+            return httpx.post(base + HOOK, json=update, headers=headers, timeout=5).status_code
+
+        def whatsapp(number: str, text: str, signature: str = "valid") -> int:
+            form = inbound_form(number, text)
+            signed = sign("/whatsapp/inbound", form) if signature == "valid" else signature
+            return httpx.post(base + "/whatsapp/inbound", data=form,
+                              headers={"X-Twilio-Signature": signed}, timeout=5).status_code
+
+        # a conversation on both channels, refusals and 401s included
+        assert telegram(TALKER, "/start", secret="not-the-secret") == 403
+        assert telegram(TALKER, "/start", secret=None) == 403
+        assert whatsapp(TALKER_NUMBER, "bonjour", signature="forged=") == 403
+        assert telegram(TALKER, "/start") == 200
+        wait_for(lambda: bot_api.messages(TALKER))
+        bot_api.refuse_next(TALKER, 401, "Unauthorized")
+        assert telegram(TALKER, "Français") == 200
+        wait_for(lambda: len(bot_api.calls_to("sendMessage")) >= 2)
+        assert whatsapp(TALKER_NUMBER, "bonjour") == 200
+        wait_for(lambda: twilio.bodies(TALKER_NUMBER))
+        twilio.refuse_next(401, 20003, "Authenticate")
+        assert whatsapp(TALKER_NUMBER, "1") == 200
+        assert whatsapp(RECIPIENT_NUMBER, "menu") == 200  # opens WhatsApp's 24-hour window
+        wait_for(lambda: twilio.bodies(RECIPIENT_NUMBER))
+
+        # a broadcast, whose first attempts meet a 401 on each channel
+        bot_api.refuse_next(RECIPIENT, 401, "Unauthorized")
+        twilio.refuse_next(401, 20003, "Authenticate")
+        announced = subprocess.run(
+            [str(FORMABOT), "--config", str(config), "announce", "--everyone",
+             "--text", "Nouvelle session de soudage", "--yes"],
+            env=environment(), capture_output=True, text=True, timeout=60)
+        assert announced.returncode == 0, announced.stderr
+        wait_for(lambda: _all_sent(db))
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+        db.close()
+    assert process.returncode == 0, err
+    logged = "\n".join([out, err, announced.stdout, announced.stderr])
+    # the errors were there to be logged …
+    assert "wrong secret token" in logged and "without secret token" in logged
+    assert "wrong signature" in logged
+    assert "telegram refused the bot's credentials" in logged
+    assert "twilio refused the account's credentials" in logged
+    # … and no secret with them
+    assert {name for name, secret in FORBIDDEN.items() if secret in logged} == set()
+
+
+def test_a_malformed_secret_is_named_not_shown(tmp_path: Path, bot_api: FakeBotAPI) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(f'[telegram]\nbase_url = "{bot_api.base_url}"\n', encoding="utf-8")
+    malformed = "has spaces and $ymbols " + WEBHOOK_SECRET
+    result = CliRunner().invoke(
+        cli, ["--config", str(config), "run"], catch_exceptions=False,
+        env={**{key: "" for key in os.environ if key.startswith("FORMABOT_")},
+             "FORMABOT_TELEGRAM_TOKEN": TOKEN,
+             "FORMABOT_TELEGRAM_WEBHOOK_SECRET": malformed})
+    assert result.exit_code == 1
+    assert "FORMABOT_TELEGRAM_WEBHOOK_SECRET" in result.output
+    assert WEBHOOK_SECRET not in result.output and TOKEN not in result.output
+
+
+def _listening(process: subprocess.Popen[str], base: str) -> bool:
+    if process.poll() is not None:
+        raise AssertionError(f"formabot run exited: {process.communicate()[1]}")
+    try:
+        return httpx.get(base + "/healthz", timeout=1).status_code > 0
+    except httpx.TransportError:
+        return False
+
+
+def _all_sent(db: Database) -> bool:
+    rows = db.execute("SELECT status FROM deliveries").fetchall()
+    return len(rows) == 2 and {status for (status,) in rows} == {"sent"}
