@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute
 
 from bot import web
 from bot.channels.telegram import TelegramChannel, build_application, lifecycle
+from bot.channels.telegram.application import pace_of
 from bot.channels.telegram.sender import TelegramSender
 from bot.channels.whatsapp import WhatsAppSender, build_whatsapp, check_whatsapp, whatsapp_routes
 from bot.channels.whatsapp.messages import INBOUND_PATH, STATUS_PATH
@@ -28,15 +29,21 @@ from bot.config import (
     ConfigError,
 )
 from bot.context import build_context
-from bot.dispatcher import Sender
+from bot.dispatcher import QuietHours, Sender
+from bot.durations import parse_duration
+from bot.health import Health, Thresholds
+from bot.metrics import Metrics
 from bot.outbox import RunningOutbox
 from handlers import Context
+from storage import monitoring
+from storage.zones import now_utc, zone
 
 log = logging.getLogger("formabot")
 
 
-def build_telegram(config: Config, context: Context) -> TelegramChannel:
-    return TelegramChannel(build_application(config.telegram), context)
+def build_telegram(config: Config, context: Context,
+                   metrics: Metrics | None = None) -> TelegramChannel:
+    return TelegramChannel(build_application(config.telegram), context, metrics=metrics)
 
 
 def enabled_channels(config: Config) -> list[str]:
@@ -88,15 +95,17 @@ async def serve(config: Config, stop: asyncio.Event) -> None:
     check_runnable(config)
     channels = enabled_channels(config)
     context = build_context(config)
+    metrics = Metrics(channels)
     async with contextlib.AsyncExitStack() as started:
         started.callback(context.db.close)
+        started.callback(metrics.count_handler_errors())
         senders: list[Sender] = []
         routes: list[BaseRoute] = []
         telegram_hook: web.TelegramWebhook | None = None
         telegram: TelegramChannel | None = None
         telegram_sender: TelegramSender | None = None
         if "telegram" in channels:
-            telegram = build_telegram(config, context)
+            telegram = build_telegram(config, context, metrics)
             started.push_async_callback(lifecycle.stop, telegram.application)
             await lifecycle.start(telegram.application, config.bot.default_language,
                                   db=context.db)
@@ -110,24 +119,31 @@ async def serve(config: Config, stop: asyncio.Event) -> None:
                     telegram.receive)
         if "whatsapp" in channels:
             whatsapp = build_whatsapp(config, context)
+            whatsapp.metrics = metrics
             started.push_async_callback(whatsapp.close)
             senders.append(WhatsAppSender(whatsapp))
             routes.extend(whatsapp_routes(whatsapp))
         log.info("formabot started: database %s, channels: %s",
                  config.bot.database.resolve(), ", ".join(channels))
 
-        outbox = RunningOutbox(config, context.db, senders)
-        if telegram_sender is not None:
-            telegram_sender.pace = outbox.dispatchers[telegram_sender.channel].admit
+        outbox = RunningOutbox(config, context.db, senders, metrics=metrics)
+        if telegram is not None and telegram_sender is not None:
+            dispatcher = outbox.dispatchers[telegram_sender.channel]
+            telegram_sender.pace = dispatcher.admit
+            # Replies count against the same overall rate as the broadcast.
+            pace_of(telegram.application).attach(dispatcher.bucket, dispatcher.pause)
         started.push_async_callback(outbox.stop)
         await outbox.start()
 
-        if telegram_hook is not None or routes:
-            server = _Server(web.create_app(telegram=telegram_hook, routes=routes),
-                             config.web.host, config.web.port)
-            await server.start()
-            started.push_async_callback(server.stop)
-            log.info("web app served on %s:%s", config.web.host, config.web.port)
+        metrics.watch_outbox(monitoring.opening(config.bot.database), channels, now_utc)
+        health = build_health(config, metrics, channels, outbox)
+        server = _Server(web.create_app(telegram=telegram_hook, routes=routes,
+                                        health=health.report, metrics=metrics.scrape),
+                         config.web.host, config.web.port)
+        await server.start()
+        started.push_async_callback(server.stop)
+        log.info("web app served on %s:%s (/healthz, /metrics)", config.web.host,
+                 config.web.port)
         if telegram is not None:
             application = telegram.application
             if telegram_hook is not None:
@@ -146,6 +162,16 @@ async def serve(config: Config, stop: asyncio.Event) -> None:
     log.info("formabot stopped")
 
 
+def build_health(config: Config, metrics: Metrics, channels: list[str],
+                 outbox: RunningOutbox) -> Health:
+    """`/healthz` for this process: its database, outbox and channels, `[health]` limits."""
+    thresholds = Thresholds(max_due_age=parse_duration(config.health.max_due_age),
+                            max_silence=parse_duration(config.health.max_silence))
+    quiet = QuietHours.parse(config.bot.quiet_hours, zone(config.bot.timezone))
+    return Health(monitoring.opening(config.bot.database), metrics, channels, outbox=outbox,
+                  quiet=quiet, thresholds=thresholds)
+
+
 def settle_heap() -> None:
     """What the start built lives as long as the process: out of the garbage collector's
     sight with it (`gc.freeze`). Otherwise each full collection walks those ~90,000 objects
@@ -161,7 +187,8 @@ class _Server:
     without its own signal handling: `serve` owns SIGINT/SIGTERM."""
 
     def __init__(self, app: object, host: str, port: int) -> None:
-        config = uvicorn.Config(app, host=host, port=port, log_config=None, lifespan="off")
+        config = uvicorn.Config(app, host=host, port=port, log_config=None, lifespan="off",
+                                access_log=False)
         self._server = _QuietServer(config)
         self._host, self._port = host, port
         self._task: asyncio.Task[None] | None = None

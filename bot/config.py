@@ -29,7 +29,12 @@ TWILIO_TOKEN_ENV = "FORMABOT_TWILIO_AUTH_TOKEN"
 
 
 class ConfigError(Exception):
-    """A configuration problem, worded for the operator."""
+    """A configuration problem, worded for the operator on one line: a line break or other
+    control character in a key or section named in it is shown escaped (`\\n`)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("".join(character if character.isprintable() or character == " "
+                                 else repr(character)[1:-1] for character in message))
 
 
 @dataclass(frozen=True)
@@ -112,6 +117,17 @@ class DispatcherSettings:
 
 
 @dataclass(frozen=True)
+class LogSettings:
+    format: str = "text"  # "text": one readable line per event; "json": one JSON object
+
+
+@dataclass(frozen=True)
+class HealthSettings:
+    max_due_age: str = "1h"
+    max_silence: str = "10m"
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path | None
     bot: BotSettings = field(default_factory=BotSettings)
@@ -121,6 +137,8 @@ class Config:
     reminders: RemindersSettings = field(default_factory=RemindersSettings)
     scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
     dispatcher: DispatcherSettings = field(default_factory=DispatcherSettings)
+    log: LogSettings = field(default_factory=LogSettings)
+    health: HealthSettings = field(default_factory=HealthSettings)
 
 
 # --- validation helpers -------------------------------------------------------------------
@@ -172,6 +190,7 @@ def _one_of(*options: str) -> Check:
 _WHATSAPP_SENDER = re.compile(r"^whatsapp:\+[1-9][0-9]{6,14}$")
 _MESSAGING_SERVICE_SID = re.compile(r"^MG[0-9a-fA-F]{32}$")
 CONTENT_SID = re.compile(r"^HX[0-9a-fA-F]{32}$")
+LOG_FORMATS = ("text", "json")
 TEMPLATE_KINDS = ("announcement", "reminder", "confirm_request", "cancellation", "promotion",
                   "report")
 
@@ -231,6 +250,14 @@ SCHEMA: dict[str, dict[str, tuple[str, Check]]] = {
         "max_attempts": ("a whole number from 1 to 20", _int_between(1, 20)),
         "backoff_seconds": ("seconds, e.g. 2", _rate),
         "request_timeout": ("seconds, e.g. 10", _rate),
+    },
+    "log": {
+        "format": ("\"text\" (one readable line per event) or \"json\" (one JSON object per"
+                   " line)", _one_of(*LOG_FORMATS)),
+    },
+    "health": {
+        "max_due_age": ("a duration such as \"1h\"", is_duration),
+        "max_silence": ("a duration such as \"10m\"", is_duration),
     },
 }
 
@@ -304,6 +331,8 @@ def load(path: Path | None = None, environ: Mapping[str, str] | None = None) -> 
                                        for key, value in values.get("reminders", {}).items()}),
         scheduler=SchedulerSettings(**values.get("scheduler", {})),
         dispatcher=DispatcherSettings(**values.get("dispatcher", {})),
+        log=LogSettings(**values.get("log", {})),
+        health=HealthSettings(**values.get("health", {})),
     )
 
 

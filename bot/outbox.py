@@ -3,8 +3,10 @@ channel, all on the bot's event loop, started and stopped by the composition roo
 
 At start, rows a crash left `sending` become `unknown` (logged and audited) before any
 dispatcher runs; the scheduler rebuilds its jobs from the database and releases what fell due
-meanwhile. Each release wakes the dispatchers. When a broadcast has gone out, the coordinator
-who started it from a chat gets the final report through the outbox too.
+meanwhile. An audience's delivery rows are written in the scheduler's worker threads, never
+on the loop, where the conversation runs (only one-person notices are: a promotion, a report).
+Each release wakes the dispatchers. When a broadcast has gone out, the coordinator who started
+it from a chat gets the final report through the outbox too.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from bot.config import Config
 from bot.dispatcher import Dispatcher, DispatcherSettings, QuietHours, Sender
 from bot.dispatcher import recover_interrupted as recover
 from bot.durations import parse_duration
+from bot.metrics import Metrics
 from bot.scheduler import OutboxScheduler, ScheduleSettings
 from handlers.notifications import final_report
 from storage import announcements, contacts, deliveries, open_database
@@ -75,7 +78,8 @@ class RunningOutbox:
     """`start` once on the bot's loop, `stop` once; the senders are opened and closed by the
     caller (they belong to their channel)."""
 
-    def __init__(self, config: Config, db: Database, senders: Sequence[Sender]) -> None:
+    def __init__(self, config: Config, db: Database, senders: Sequence[Sender], *,
+                 metrics: Metrics | None = None) -> None:
         self.config = config
         self.db = db
         place = zone(config.bot.timezone)
@@ -83,7 +87,7 @@ class RunningOutbox:
         self.dispatchers = {
             sender.channel: Dispatcher(
                 db, sender, zone=place, settings=dispatcher_settings(config, sender.channel),
-                quiet=quiet, on_finished=self._finished)
+                quiet=quiet, on_finished=self._finished, metrics=metrics)
             for sender in senders
         }
         # The scheduler's periodic resync runs in a worker thread: its own connection.
@@ -103,9 +107,9 @@ class RunningOutbox:
                         " unknown (never resent): announcements %s",
                         sum(interrupted.values()), ", ".join(map(str, sorted(interrupted))))
         rebuilt = self.scheduler.start()
-        log.info("outbox started: %s jobs scheduled, %s released at start (%s missed);"
-                 " channels: %s", len(rebuilt.scheduled), len(rebuilt.released),
-                 len(rebuilt.missed), ", ".join(self.dispatchers))
+        log.info("outbox started: %s jobs scheduled, %s fell due while stopped (released"
+                 " in the background); channels: %s", len(rebuilt.scheduled), len(rebuilt.due),
+                 ", ".join(self.dispatchers))
         self._tasks = [asyncio.create_task(dispatcher.run(self._stop), name=f"outbox-{channel}")
                        for channel, dispatcher in self.dispatchers.items()]
 
@@ -120,6 +124,15 @@ class RunningOutbox:
                 log.error("outbox dispatcher failed", exc_info=result)
         self._scheduler_db.close()
         log.info("outbox stopped")
+
+    def scheduler_running(self) -> bool:
+        return bool(self.scheduler.scheduler.running)
+
+    def dispatchers_running(self) -> dict[str, bool]:
+        """Channel → whether its dispatcher's task is still running (for `/healthz`)."""
+        tasks = {task.get_name(): task for task in self._tasks}
+        return {channel: (task := tasks.get(f"outbox-{channel}")) is not None
+                and not task.done() for channel in self.dispatchers}
 
     def wake(self) -> None:
         for dispatcher in self.dispatchers.values():

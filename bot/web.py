@@ -1,6 +1,6 @@
-"""The project's one web app (Starlette on uvicorn): `/healthz`, the optional Telegram
-webhook, and the Twilio endpoints. Channel-neutral: a channel hands in a coroutine
-that takes what was posted.
+"""The project's one web app (Starlette on uvicorn): `/healthz`, `/metrics`, the optional
+Telegram webhook, and the Twilio endpoints. Channel-neutral: a channel hands in a coroutine
+that takes what was posted; health and metrics hand in what computes their answer.
 """
 
 from __future__ import annotations
@@ -12,10 +12,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
+
+from bot.health import Report
 
 log = logging.getLogger(__name__)
 
@@ -32,17 +35,43 @@ class TelegramWebhook:
 
 
 def create_app(*, telegram: TelegramWebhook | None = None,
-               routes: Sequence[BaseRoute] = ()) -> Starlette:
-    """The app: `/healthz`, Telegram's webhook when given, and other channels' `routes`."""
-    served: list[BaseRoute] = [Route("/healthz", _healthz, methods=["GET"])]
+               routes: Sequence[BaseRoute] = (),
+               health: Callable[[], Awaitable[Report]] | None = None,
+               metrics: Callable[[], Awaitable[bytes]] | None = None) -> Starlette:
+    """The app: `/healthz` (the `health` report, else a bare "ok"), `/metrics` when given,
+    Telegram's webhook when given, and other channels' `routes`."""
+    served: list[BaseRoute] = [
+        Route("/healthz", _healthz(health) if health else _alive, methods=["GET"])]
+    if metrics is not None:
+        served.append(Route("/metrics", _metrics(metrics), methods=["GET"]))
     if telegram is not None:
         served.append(Route(telegram.path, _telegram_endpoint(telegram), methods=["POST"]))
     served.extend(routes)
     return Starlette(routes=served)
 
 
-async def _healthz(_: Request) -> Response:
+async def _alive(_: Request) -> Response:
     return PlainTextResponse("ok")
+
+
+def _healthz(health: Callable[[], Awaitable[Report]]
+             ) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(_: Request) -> Response:
+        """200 and the details when healthy; 503 with the reasons when not."""
+        report = await health()
+        return JSONResponse(report.body, status_code=report.status_code,
+                            headers={"Cache-Control": "no-store"})
+
+    return endpoint
+
+
+def _metrics(scrape: Callable[[], Awaitable[bytes]]
+             ) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(_: Request) -> Response:
+        """Prometheus text format."""
+        return Response(await scrape(), media_type=CONTENT_TYPE_LATEST)
+
+    return endpoint
 
 
 def _telegram_endpoint(webhook: TelegramWebhook) -> Callable[[Request], Awaitable[Response]]:

@@ -49,6 +49,7 @@ class CoordinatorChat:
     address: str
     chat_id: str
     language: str | None
+    coordinator_id: int = 0  # what logs name them by
 
 
 def chats(db: Database, channel: str) -> list[CoordinatorChat]:
@@ -56,7 +57,7 @@ def chats(db: Database, channel: str) -> list[CoordinatorChat]:
     address itself and no language when they have not written to the bot yet)."""
     rows = db.execute(
         """
-        SELECT k.address, coalesce(i.chat_id, k.address), c.language
+        SELECT k.address, coalesce(i.chat_id, k.address), c.language, k.id
         FROM coordinators k
         LEFT JOIN identities i ON i.channel = k.channel AND i.address = k.address
         LEFT JOIN contacts c ON c.id = i.contact_id

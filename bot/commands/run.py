@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import signal
 
 import click
 
-from bot import app
+from bot import app, logs
 from bot.commands.telegram_errors import operator_errors
 from bot.config import ConfigError
 
@@ -21,7 +20,7 @@ def run(state, verbose: bool) -> None:
     config = state.config
     if not app.enabled_channels(config):
         raise click.ClickException(app.no_channel_message())
-    configure_logging(verbose)
+    configure_logging(verbose, config.log.format)
     with operator_errors(config.telegram):
         try:
             asyncio.run(_serve_until_signalled(config))
@@ -42,17 +41,11 @@ async def _serve_until_signalled(config) -> None:
             loop.remove_signal_handler(signum)
 
 
-def configure_logging(verbose: bool) -> None:
-    """Timestamps to stderr. httpx logs each request URL, which contains the bot token:
-    it is kept to warnings so that the token never reaches a log."""
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    for noisy in ("httpx", "httpcore", "aiohttp"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.INFO if verbose else logging.WARNING)
-    logging.getLogger("telegram").setLevel(logging.INFO if verbose else logging.WARNING)
+def configure_logging(verbose: bool, kind: str = "text") -> None:
+    """One line per event to stderr, as text or JSON (`[log] format`). httpx logs each
+    request URL, which contains the bot token: it is kept to warnings so that the token
+    never reaches a log (`bot.logs.QUIET_LOGGERS`)."""
+    logs.configure(kind, verbose=verbose)
 
 
 commands = [run]

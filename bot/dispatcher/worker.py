@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from bot.dispatcher.limits import ChannelPause, PerChatLimit, TokenBucket
 from bot.dispatcher.quiet import QuietHours
 from bot.dispatcher.render import Renderer
 from bot.dispatcher.sender import Sender, SendResult
+from bot.metrics import Metrics
 from handlers.types import Reply
 from storage import announcements, audit, deliveries
 from storage import contacts as contacts_store
@@ -67,7 +69,7 @@ class Dispatcher:
         settings: DispatcherSettings | None = None, clock: Clock | None = None,
         quiet: QuietHours | None = None, channels: tuple[str, ...] = DEFAULT_CHANNELS,
         render: Callable[[Delivery], Reply | None] | None = None,
-        on_finished: Callable[[int], None] | None = None,
+        on_finished: Callable[[int], None] | None = None, metrics: Metrics | None = None,
     ) -> None:
         self.db = db
         self.sender = sender
@@ -78,6 +80,7 @@ class Dispatcher:
         self.channels = channels
         self.render = render or Renderer(db, zone)
         self.on_finished = on_finished
+        self.metrics = metrics or Metrics()
         self.bucket = TokenBucket(self.settings.rate_per_second, self.clock)
         self.per_chat = PerChatLimit(self.settings.per_chat_per_second, self.clock)
         self.pause = ChannelPause(self.clock)
@@ -240,11 +243,14 @@ class Dispatcher:
         if not deliveries.mark_sending(self.db, row.id, now=self.clock.now()):
             return  # cancelled or handled meanwhile
         self._committed.add(row.id)
+        started = time.perf_counter()
         try:
             result = await self.sender.send(row, rendered)
         except Exception as error:  # a sender bug must not stop the broadcast
             log.exception("delivery %s: sender raised", row.id)
             result = SendResult.transient(f"{type(error).__name__}: {error}")
+        self.metrics.sent(self.channel, result.outcome, None if result.outcome == "skipped"
+                          else time.perf_counter() - started)
         self._apply(row, result)
 
     def _skip(self, row: Delivery, reason: str) -> None:
@@ -254,6 +260,7 @@ class Dispatcher:
                 reason = f"blocked; sent on {other} instead"
         deliveries.mark_skipped(self.db, row.id, now=self.clock.now(), reason=reason)
         self.stats["skipped"] += 1
+        self.metrics.sent(self.channel, "skipped", None)
 
     def _apply(self, row: Delivery, result: SendResult) -> None:
         now = self.clock.now()
@@ -267,6 +274,7 @@ class Dispatcher:
                     self.settings.flush_seconds, self.flush)
         elif result.outcome == "retry_after":
             self.pause.pause(result.retry_after)
+            self.metrics.retried(self.channel)
             deliveries.retry_later(self.db, row.id, now=now, reason=result.reason,
                                    at=now + timedelta(seconds=result.retry_after),
                                    count_attempt=False)
@@ -277,6 +285,7 @@ class Dispatcher:
                     f"{result.reason} (gave up after {attempts} attempts)"))
             else:
                 backoff = self.settings.backoff_seconds * 2 ** (attempts - 1)
+                self.metrics.retried(self.channel)
                 deliveries.retry_later(self.db, row.id, now=now, reason=result.reason,
                                        at=now + timedelta(seconds=backoff))
         elif result.outcome == "skipped":

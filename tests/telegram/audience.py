@@ -11,6 +11,7 @@ from storage import broadcasts, contacts
 from storage.audience import Audience
 from storage.zones import now_utc, to_utc_text
 from tests.fakes.bot_api import FakeBotAPI, User
+from tests.telegram.support import free_port
 
 
 def recipients(count: int, first_id: int = 70_000) -> list[User]:
@@ -47,6 +48,9 @@ def outbox_config(directory: Path, bot_api: FakeBotAPI, *, telegram: str = "",
 [bot]
 database = "formabot.db"
 quiet_hours = ""
+
+[web]
+port = {free_port()}
 
 [telegram]
 base_url = "{bot_api.base_url}"

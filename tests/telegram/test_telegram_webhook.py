@@ -112,7 +112,7 @@ async def test_serve_in_webhook_mode_listens_answers_and_stops(
 ) -> None:
     """The composition root end to end: uvicorn on a real port, PTB on the same loop."""
     port = free_port()
-    config = load(write_config(tmp_path, bot_api, HOOK + f"\n[web]\nport = {port}"), environ={
+    config = load(write_config(tmp_path, bot_api, HOOK, port=port), environ={
         "FORMABOT_TELEGRAM_TOKEN": TOKEN, "FORMABOT_TELEGRAM_WEBHOOK_SECRET": SECRET,
     })
     stop = asyncio.Event()

@@ -15,6 +15,7 @@ from telegram.ext import Application, ContextTypes, TypeHandler
 
 from bot.channels.telegram.inbound import CHANNEL, to_inbound
 from bot.channels.telegram.render import inline_keyboard, phone_keyboard, split_message
+from bot.metrics import Metrics
 from handlers import Context, Reply, handle
 from handlers.i18n import t
 from storage import contacts
@@ -28,9 +29,11 @@ ALLOWED_UPDATES = ["message", "callback_query"]
 class TelegramChannel:
     """One bot on Telegram, wired to the handlers through a single PTB `TypeHandler`."""
 
-    def __init__(self, application: Application, context: Context) -> None:
+    def __init__(self, application: Application, context: Context, *,
+                 metrics: Metrics | None = None) -> None:
         self.application = application
         self.context = context
+        self.metrics = metrics or Metrics()
         application.add_handler(TypeHandler(Update, self.on_update))
         application.add_error_handler(self.on_error)
 
@@ -47,6 +50,7 @@ class TelegramChannel:
         inbound = to_inbound(update)
         if inbound is None or inbound.chat_id is None:
             return
+        self.metrics.received(CHANNEL)
         replies = handle(self.context, inbound)
         menu = query.message if query is not None and isinstance(query.message, Message) else None
         await self.deliver(
@@ -73,8 +77,11 @@ class TelegramChannel:
                     await self._send(chat_id, reply, remove_keyboard=remove_keyboard)
                 remove_keyboard = False
                 menu = None  # only the message that carried the button may be replaced
+                self.metrics.call_succeeded(CHANNEL)
         except Forbidden as error:
-            log.info("telegram user %s is unreachable (%s): marked inactive", address, error)
+            identity = contacts.identity(self.context.db, CHANNEL, address)
+            log.info("telegram: contact %s is unreachable (%s): marked inactive",
+                     identity.contact_id if identity else "unknown", error)
             contacts.mark_identity_inactive(self.context.db, CHANNEL, address, error.message)
 
     async def _edit(self, menu: Message, reply: Reply) -> bool:
@@ -125,13 +132,15 @@ class TelegramChannel:
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log what went wrong with one update; the bot carries on with the next."""
+        self.metrics.handler_failed(CHANNEL)
         log.error("update %s failed", _update_id(update), exc_info=context.error)
 
     async def receive(self, payload: dict[str, Any]) -> None:
         """Queue one update that came by webhook; ValueError when it is not an update."""
         try:
             update = Update.de_json(payload, self.bot)
-        except (KeyError, TypeError, ValueError) as error:
+        except Exception as error:  # PTB reads untrusted JSON: {"message": false} is an
+            # AttributeError, a date past 9999 an OverflowError…; none of them is an update.
             raise ValueError(f"not a Telegram update: {error}") from error
         await self.application.update_queue.put(update)
 

@@ -38,15 +38,16 @@ async def register_coordinator_commands(bot: Bot, chats: Iterable[CoordinatorCha
     is logged and skipped; the others still get theirs."""
     for chat in chats:
         if not chat.chat_id.lstrip("-").isdigit():
-            log.warning("coordinator %s has no Telegram chat id: no menu", chat.address)
+            log.warning("coordinator %s has no Telegram chat id yet: no menu",
+                        chat.coordinator_id)
             continue
         language = chat.language if chat.language in LANGUAGES else default_language
         menu = _menu([*public_commands(language), *coordinator_commands(language)])
         try:
             await bot.set_my_commands(menu, scope=BotCommandScopeChat(int(chat.chat_id)))
         except TelegramError as error:
-            log.warning("could not register the coordinator menu of %s: %s", chat.address,
-                        error)
+            log.warning("could not register the menu of coordinator %s: %s",
+                        chat.coordinator_id, error)
 
 
 def _menu(commands: list[tuple[str, str]]) -> list[BotCommand]:

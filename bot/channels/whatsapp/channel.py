@@ -19,6 +19,7 @@ from bot.channels.whatsapp.media import MediaStore
 from bot.channels.whatsapp.messages import TwilioMessages, classify
 from bot.channels.whatsapp.render import Rendered, render_all
 from bot.config import WhatsAppSettings
+from bot.metrics import Metrics
 from handlers import Context, Inbound, Reply, handle
 from handlers.phones import InvalidPhone, normalize_phone
 from storage import contacts as contacts_store
@@ -37,9 +38,10 @@ class WhatsAppChannel:
     channel = CHANNEL
 
     def __init__(self, settings: WhatsAppSettings, context: Context, *,
-                 messages: TwilioMessages | None = None) -> None:
+                 messages: TwilioMessages | None = None, metrics: Metrics | None = None) -> None:
         self.settings = settings
         self.context = context
+        self.metrics = metrics or Metrics()
         self.messages = messages or TwilioMessages(settings)
         self.media = MediaStore(settings.media_base_url) if settings.media_base_url else None
         self._locks: dict[str, asyncio.Lock] = {}
@@ -67,6 +69,7 @@ class WhatsAppChannel:
     def _done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
+            self.metrics.handler_failed(CHANNEL)
             log.error("whatsapp message failed", exc_info=task.exception())
 
     async def join(self) -> None:
@@ -77,8 +80,10 @@ class WhatsAppChannel:
     async def handle_message(self, form: Mapping[str, str]) -> None:
         number = sender_number(form)
         if number is None:
-            log.warning("whatsapp: ignored a message from %r", form.get("From", "")[:40])
+            log.warning("whatsapp: ignored message %s: its sender is not a phone number",
+                        form.get("MessageSid", "?")[:40])
             return
+        self.metrics.received(CHANNEL)
         lock = self._locks.setdefault(number, asyncio.Lock())
         async with lock:
             db = self.context.db
@@ -87,6 +92,8 @@ class WhatsAppChannel:
             shown = options.shown(contact) if contact else []
             inbound = to_inbound(form, number, shown, self._session_of)
             replies = handle(self.context, inbound)
+            if not replies:  # e.g. someone writing too fast: nothing shown, nothing to keep
+                return
             if any(reply.request_phone for reply in replies):
                 # WhatsApp already told us the number: share it on the person's behalf.
                 replies = [reply for reply in replies if not reply.request_phone]
@@ -121,6 +128,7 @@ class WhatsAppChannel:
         number (63003/63014/63024) marks the identity inactive; nothing more is sent to it."""
         rendered = self.rendered(replies)
         found = contacts_store.identity(self.context.db, CHANNEL, number)
+        who = found.contact_id if found is not None else "unknown"
         if found is not None:
             contact = contacts_store.get(self.context.db, found.contact_id)
             if contact is not None:
@@ -128,12 +136,13 @@ class WhatsAppChannel:
         for message in rendered.messages:
             try:
                 await self.messages.send(number, message)
+                self.metrics.call_succeeded(CHANNEL)
             except Exception as error:
                 result = classify(error)
                 if result.outcome == "blocked":
                     contacts_store.mark_identity_inactive(self.context.db, CHANNEL, number,
                                                           result.reason)
-                log.warning("whatsapp reply to %s not sent: %s", _masked(number), result.reason)
+                log.warning("whatsapp reply to contact %s not sent: %s", who, result.reason)
                 return
 
     # --- status callbacks -------------------------------------------------------------------
@@ -154,7 +163,9 @@ class WhatsAppChannel:
         if applied.effect.requeue:
             self.pause_until(now + whatsapp_status.RATE_BACKOFF)
         if applied.effect.inactive:
-            log.info("whatsapp %s: %s, marked inactive", _masked(number or "?"),
+            found = contacts_store.identity(self.context.db, CHANNEL, number) if number else None
+            log.info("whatsapp contact %s: %s, marked inactive",
+                     found.contact_id if found is not None else "unknown",
                      applied.effect.inactive)
         return applied
 
@@ -172,7 +183,3 @@ class WhatsAppChannel:
         await self.join()
         await self.messages.close()
 
-
-def _masked(number: str) -> str:
-    """A number as logs show it: enough to tell people apart, not to call them."""
-    return number[:-4] + "••••" if len(number) > 6 else number

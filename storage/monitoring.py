@@ -1,0 +1,95 @@
+"""What `/healthz` and `/metrics` read from the database: can it take a write, how many
+delivery rows are in each state, and how long the outbox's due rows have waited.
+
+Each question is one statement on the deliveries index (channel, status, next_attempt_at):
+about 20 ms for 200,000 rows, 120 ms for a million. The bot asks them in a worker thread, on
+a connection of its own (`connection`), so that a scrape never holds up its event loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from storage.db import open_database
+from storage.zones import from_utc_text, to_utc_text
+
+# Where a check gets its connection: `opening(path)` in the bot, `borrowed(db)` in a test.
+Connect = Callable[[], AbstractContextManager[Database]]
+
+
+def opening(path: str | Path) -> Connect:
+    """A new connection for each check, closed after it (the schema is the bot's business)."""
+
+    @contextmanager
+    def connect() -> Iterator[Database]:
+        db = open_database(path, migrate=False)
+        try:
+            yield db
+        finally:
+            db.close()
+
+    return connect
+
+
+def borrowed(db: Database) -> Connect:
+    """An open connection, used as it is and left open."""
+    return lambda: nullcontext(db)
+
+
+def probe_write(db: Database) -> None:
+    """Raise `sqlite3.Error` unless the database takes a write now: not read-only, and the
+    write lock obtained within the busy timeout (`BEGIN IMMEDIATE` waits for another writer,
+    where a plain transaction could fail at once). Rolled back: nothing is left behind."""
+    conn = db.conn
+    nested = conn.in_transaction
+    conn.execute("SAVEPOINT health_probe" if nested else "BEGIN IMMEDIATE")
+    try:
+        conn.execute("CREATE TABLE health_probe (checked_at TEXT)")
+        conn.execute("INSERT INTO health_probe VALUES (datetime('now'))")
+    finally:
+        if nested:
+            conn.execute("ROLLBACK TO health_probe")
+            conn.execute("RELEASE health_probe")
+        else:
+            conn.execute("ROLLBACK")
+
+
+def counts_by_status(db: Database) -> dict[tuple[str, str], int]:
+    """(channel, status) → rows, for every pair that has any."""
+    rows = db.execute(
+        "SELECT channel, status, count(*) FROM deliveries GROUP BY channel, status"
+    ).fetchall()
+    return {(channel, status): count for channel, status, count in rows}
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """A channel's pending rows: how many, how many may go now, and the oldest due time of
+    the rows that may go (all of them, and the urgent ones alone: quiet hours hold the rest)."""
+
+    pending: int = 0
+    due: int = 0
+    oldest_due: datetime | None = None
+    oldest_urgent_due: datetime | None = None
+
+
+def backlog(db: Database, channel: str, *, now: datetime) -> Backlog:
+    stamp = to_utc_text(now)
+    pending, due, oldest, urgent = db.execute(
+        """
+        SELECT count(*), count(CASE WHEN next_attempt_at <= :now THEN 1 END),
+               min(CASE WHEN next_attempt_at <= :now THEN next_attempt_at END),
+               min(CASE WHEN next_attempt_at <= :now AND urgent = 1 THEN next_attempt_at END)
+        FROM deliveries WHERE channel = :channel AND status = 'pending'
+        """,
+        {"now": stamp, "channel": channel},
+    ).fetchone()
+    return Backlog(pending=pending, due=due,
+                   oldest_due=from_utc_text(oldest) if oldest else None,
+                   oldest_urgent_due=from_utc_text(urgent) if urgent else None)
