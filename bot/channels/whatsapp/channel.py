@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from bot.channels.whatsapp import options
 from bot.channels.whatsapp.inbound import CHANNEL, sender_number, to_inbound
 from bot.channels.whatsapp.media import MediaStore
-from bot.channels.whatsapp.messages import TwilioMessages, classify
+from bot.channels.whatsapp.messages import Outbound, TwilioMessages, classify
 from bot.channels.whatsapp.render import Rendered, render_all
 from bot.config import WhatsAppSettings
 from bot.metrics import Metrics
@@ -30,12 +30,15 @@ log = logging.getLogger(__name__)
 
 SEEN_FOR = timedelta(days=3)
 PRUNE_EVERY = 500
+REPLY_ATTEMPTS = 4  # waits 1, 2 then 4 s between them: 7 s at most
+REPLY_BACKOFF_SECONDS = 1.0
 
 
 class WhatsAppChannel:
     """One Twilio WhatsApp sender wired to the handlers. Close it on the loop that used it."""
 
     channel = CHANNEL
+    reply_backoff = REPLY_BACKOFF_SECONDS
 
     def __init__(self, settings: WhatsAppSettings, context: Context, *,
                  messages: TwilioMessages | None = None, metrics: Metrics | None = None) -> None:
@@ -134,16 +137,36 @@ class WhatsAppChannel:
             if contact is not None:
                 options.save(self.context.db, contact, rendered.options)
         for message in rendered.messages:
+            if not await self._send_reply(number, message, who):
+                return
+
+    async def _send_reply(self, number: str, message: Outbound, who: int | str) -> bool:
+        """One message of a reply. Refused for the rate (429, 63018) or by a passing failure
+        Twilio reports (5xx, a connection refused), it is sent again after a wait, a few times:
+        a person's answer is not dropped for a hiccup. A timeout is not retried: Twilio may
+        have taken the message, and the person would read it twice."""
+        for attempt in range(1, REPLY_ATTEMPTS + 1):
             try:
                 await self.messages.send(number, message)
-                self.metrics.call_succeeded(CHANNEL)
             except Exception as error:
                 result = classify(error)
-                if result.outcome == "blocked":
-                    contacts_store.mark_identity_inactive(self.context.db, CHANNEL, number,
-                                                          result.reason)
-                log.warning("whatsapp reply to contact %s not sent: %s", who, result.reason)
-                return
+                retry = (result.outcome == "retry_after"
+                         or (result.outcome == "transient" and not isinstance(error, TimeoutError)))
+            else:
+                self.metrics.call_succeeded(CHANNEL)
+                return True
+            if result.outcome == "blocked":
+                contacts_store.mark_identity_inactive(self.context.db, CHANNEL, number,
+                                                      result.reason)
+            if retry and attempt < REPLY_ATTEMPTS:
+                wait = result.retry_after or self.reply_backoff * 2 ** (attempt - 1)
+                log.info("whatsapp reply to contact %s: %s; again in %g s", who, result.reason,
+                         wait)
+                await asyncio.sleep(wait)
+                continue
+            log.warning("whatsapp reply to contact %s not sent: %s", who, result.reason)
+            return False
+        return False
 
     # --- status callbacks -------------------------------------------------------------------
 
