@@ -9,14 +9,16 @@ from __future__ import annotations
 from telegram import Bot
 from telegram.ext import Application
 
+from bot.channels.telegram.ordering import PerPersonOrder
 from bot.channels.telegram.pacing import SharedPace
 from bot.config import TelegramSettings
 
 
 def build_application(settings: TelegramSettings) -> Application:
     """No JobQueue (our scheduler is APScheduler, DESIGN.md) and, in webhook mode, no Updater:
-    updates then arrive through our own Starlette app. Requests are paced by `SharedPace`
-    (see `pace_of`), which the composition root attaches to the outbox."""
+    updates then arrive through our own Starlette app. Different people's updates are
+    handled concurrently, each person's in order (`PerPersonOrder`); requests are paced by
+    `SharedPace` (see `pace_of`), which the composition root attaches to the outbox."""
     builder = (
         Application.builder()
         .token(settings.token)
@@ -24,6 +26,7 @@ def build_application(settings: TelegramSettings) -> Application:
         .base_file_url(settings.base_file_url)
         .job_queue(None)
         .rate_limiter(SharedPace())
+        .concurrent_updates(PerPersonOrder())
     )
     if settings.mode == "webhook":
         builder = builder.updater(None)

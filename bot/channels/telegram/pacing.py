@@ -2,10 +2,11 @@
 
 Telegram's ceiling (about 30 messages a second overall) counts every message the bot sends,
 replies included. A reply must not wait behind a broadcast, so it goes at once, and the
-outbox's next slots move back by one (`TokenBucket.charge`). While Telegram has asked the
-channel to wait (429 / `RetryAfter`), a reply waits too; a reply refused with `RetryAfter`
-pauses the whole channel, waits, and is sent again, a bounded number of times: a person's
-answer is never dropped because a broadcast was running.
+outbox's next slots move back by one (`TokenBucket.charge`). It goes even while the outbox
+waits out a 429: that wait may be longer than the platform's (a pause is per channel), and a
+person waiting for an answer should not pay for it. A reply refused with `RetryAfter` pauses
+the whole channel, waits, and is sent again, a bounded number of times: a person's answer is
+never dropped because a broadcast was running.
 """
 
 from __future__ import annotations
@@ -60,8 +61,6 @@ class SharedPace(BaseRateLimiter[None]):
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
         attempt = 0
         while True:
-            if self._pause is not None:
-                await self._pause.wait()
             if self._bucket is not None:
                 self._bucket.charge()
             try:
@@ -75,6 +74,7 @@ class SharedPace(BaseRateLimiter[None]):
                             endpoint, seconds)
                 if self._pause is not None:
                     self._pause.pause(seconds)
+                    await self._pause.wait()
                 else:
                     await asyncio.sleep(seconds)
 
