@@ -10,6 +10,7 @@ PUBLIC_COMMANDS = (
     ("sessions", N_("Upcoming training sessions")),
     ("my", N_("My sessions")),
     ("topics", N_("Topics I follow")),
+    ("link", N_("Link my Telegram and WhatsApp")),
     ("language", N_("Change language")),
     ("help", N_("Help")),
     ("stop", N_("Stop all notifications")),
