@@ -191,6 +191,8 @@ _WHATSAPP_SENDER = re.compile(r"^whatsapp:\+[1-9][0-9]{6,14}$")
 _MESSAGING_SERVICE_SID = re.compile(r"^MG[0-9a-fA-F]{32}$")
 CONTENT_SID = re.compile(r"^HX[0-9a-fA-F]{32}$")
 LOG_FORMATS = ("text", "json")
+# Paths the web app serves itself (the Telegram webhook may not take them).
+OWN_PATHS = ("/healthz", "/metrics", "/whatsapp")
 TEMPLATE_KINDS = ("announcement", "reminder", "confirm_request", "cancellation", "promotion",
                   "report")
 
@@ -352,11 +354,19 @@ def _telegram(
             f"{origin}[telegram] mode = 'webhook': set [telegram] webhook_url to the https URL"
             " Telegram should call"
         )
-    return TelegramSettings(
+    settings = TelegramSettings(
         **values,
         token=environ.get(TELEGRAM_TOKEN_ENV, "").strip(),
         webhook_secret=secret,
     )
+    route = settings.webhook_route.rstrip("/")
+    if settings.mode == "webhook" and (route in OWN_PATHS or route.startswith("/whatsapp/")):
+        key = "webhook_path" if settings.webhook_path else "webhook_url"
+        raise ConfigError(
+            f"{origin}[telegram] {key}: the path {settings.webhook_route!r} is one of"
+            " formabot's own endpoints; choose another, e.g. \"/telegram/<something random>\""
+        )
+    return settings
 
 
 def _whatsapp(

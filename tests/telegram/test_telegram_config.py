@@ -62,3 +62,13 @@ def test_secrets_in_the_file_are_refused(tmp_path: Path, key: str) -> None:
 def test_webhook_path_must_be_a_path(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"\[telegram\] webhook_path = 'hook': expected a URL"):
         load_telegram(tmp_path, 'webhook_path = "hook"')
+
+
+@pytest.mark.parametrize("text", [
+    'webhook_url = "https://bot.example.org/healthz"',
+    'webhook_url = "https://bot.example.org/hook"\nwebhook_path = "/metrics/"',
+    'webhook_url = "https://bot.example.org/whatsapp/inbound"',
+])
+def test_the_webhook_may_not_take_formabots_own_paths(tmp_path: Path, text: str) -> None:
+    with pytest.raises(ConfigError, match="one of formabot's own endpoints"):
+        load_telegram(tmp_path, f'mode = "webhook"\n{text}')
