@@ -131,7 +131,9 @@ async def serve(config: Config, stop: asyncio.Event) -> None:
             dispatcher = outbox.dispatchers[telegram_sender.channel]
             telegram_sender.pace = dispatcher.admit
             # Replies count against the same overall rate as the broadcast.
-            pace_of(telegram.application).attach(dispatcher.bucket, dispatcher.pause)
+            pace_of(telegram.application).attach(
+                dispatcher.bucket, dispatcher.pause,
+                throttled=lambda: metrics.throttled("telegram"))
         started.push_async_callback(outbox.stop)
         await outbox.start()
 

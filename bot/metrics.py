@@ -109,6 +109,11 @@ class Metrics:
             if outcome == "retry_after":
                 self._child(self.rate_limited, channel).inc()
 
+    def throttled(self, channel: str) -> None:
+        """A 429 outside the outbox (a reply to a person, refused then sent again)."""
+        self.call_failed(channel)
+        self._child(self.rate_limited, channel).inc()
+
     def retried(self, channel: str) -> None:
         self._child(self.retries, channel).inc()
 

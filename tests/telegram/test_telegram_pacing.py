@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from bot.channels.telegram import TelegramChannel
 from bot.channels.telegram.application import pace_of
 from bot.dispatcher.limits import ChannelPause, TokenBucket
+from bot.metrics import Metrics
 from tests.fakes.bot_api import FakeBotAPI
 from tests.telegram.chat import AMINA, Chat
 
@@ -37,11 +38,15 @@ async def test_a_429_on_a_reply_pauses_the_whole_channel(
         bot_api: FakeBotAPI, telegram: TelegramChannel, chat: Chat) -> None:
     clock = StillClock()
     pause = ChannelPause(clock)
-    pace_of(telegram.application).attach(TokenBucket(30, clock), pause)
+    metrics = Metrics(["telegram"])
+    pace_of(telegram.application).attach(TokenBucket(30, clock), pause,
+                                         throttled=lambda: metrics.throttled("telegram"))
     bot_api.refuse_next(AMINA, 429, "Too Many Requests: retry after 1", retry_after=1)
     await chat.says("/start")
     assert pause.count == 1  # the outbox's dispatcher waited too
     assert "Choisissez votre langue" in chat.transcript
+    assert 'formabot_rate_limited_total{channel="telegram"} 1.0' in (
+        metrics.exposition().decode())
 
 
 async def test_each_reply_takes_a_slot_from_the_broadcast(

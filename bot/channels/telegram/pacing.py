@@ -40,9 +40,12 @@ class SharedPace(BaseRateLimiter[None]):
         self.max_retries = max_retries
         self._bucket: TokenBucket | None = None
         self._pause: ChannelPause | None = None
+        self._throttled: Callable[[], None] | None = None
 
-    def attach(self, bucket: TokenBucket, pause: ChannelPause) -> None:
-        self._bucket, self._pause = bucket, pause
+    def attach(self, bucket: TokenBucket, pause: ChannelPause, *,
+               throttled: Callable[[], None] | None = None) -> None:
+        """Share `bucket` and `pause` with the outbox; `throttled` counts each 429."""
+        self._bucket, self._pause, self._throttled = bucket, pause, throttled
 
     async def initialize(self) -> None:
         """Nothing to open."""
@@ -70,6 +73,8 @@ class SharedPace(BaseRateLimiter[None]):
                 if attempt > self.max_retries:
                     raise
                 seconds = retry_after_seconds(error)
+                if self._throttled is not None:
+                    self._throttled()
                 log.warning("telegram %s: asked to wait %g s (429); the whole channel waits",
                             endpoint, seconds)
                 if self._pause is not None:
