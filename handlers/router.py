@@ -25,7 +25,7 @@ from handlers import (
 )
 from handlers.commands import public_commands
 from handlers.context import Context
-from handlers.i18n import t
+from handlers.i18n import N_, t
 from handlers.onboarding import LANGUAGE_NAMES
 from handlers.phones import InvalidPhone, normalize_phone
 from handlers.types import Inbound, Reply, whole_number
@@ -41,22 +41,29 @@ TEXT_MAX = 4_000
 Feature = Callable[[Context, Contact, tuple[str, ...]], list[Reply]]
 
 
+SORRY = N_("Sorry, something went wrong on our side. Please try again.")
+
+
 def handle(context: Context, inbound: Inbound) -> list[Reply]:
     """The replies to one inbound message or button press."""
     held = flood.screen(context, inbound)  # someone writing too fast: nothing else runs
     if held is not None:
         return held
-    contact, created = contacts_store.resolve(
-        context.db, channel=inbound.channel, address=inbound.address, chat_id=inbound.chat_id
-    )
+    try:
+        contact, created = contacts_store.resolve(
+            context.db, channel=inbound.channel, address=inbound.address,
+            chat_id=inbound.chat_id)
+    except Exception:  # e.g. the database locked past its timeout: still an answer
+        log.exception("handler failed before the contact was known",
+                      extra={"channel": inbound.channel})
+        language = context.default_language
+        return [Reply(t(language, SORRY), language=language)]
     try:
         return _route(context, contact, inbound, created)
     except Exception:
         log.exception("handler failed for contact %s", contact.id,
                       extra={"channel": inbound.channel})
-        return [views.menu(contact, t(contact.language,
-                                      "Sorry, something went wrong on our side. Please try"
-                                      " again."))]
+        return [views.menu(contact, t(contact.language, SORRY))]
 
 
 def _route(context: Context, contact: Contact, inbound: Inbound, created: bool) -> list[Reply]:

@@ -395,3 +395,19 @@ def test_a_contact_from_the_mailing_list_is_not_asked_again(db: Database) -> Non
     sara = Person(Context(db=db, clock=lambda: NOW), "+212661234567", channel="whatsapp")
     sara.command("start")  # no role and no topics on the list: only those are asked
     assert "What is your role?" in sara.text
+
+
+def test_a_database_locked_past_its_timeout_still_gets_an_apology(
+        context: Context, db_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    context.db.execute("PRAGMA busy_timeout = 50")
+    holder = Database(db_path)
+    holder.execute("BEGIN IMMEDIATE")  # another process holding the write lock
+    try:
+        replies = handle(context, Inbound("telegram", "9001", text="/start"))
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert [reply.text for reply in replies] == [
+        "Désolé, un problème est survenu de notre côté. Veuillez réessayer."]
+    assert "handler failed before the contact was known" in caplog.text
+    assert handle(context, Inbound("telegram", "9001", text="/start"))  # answered once free
