@@ -48,12 +48,7 @@ def build_telegram(config: Config, context: Context,
 
 def enabled_channels(config: Config) -> list[str]:
     """The channels this process serves: those whose credentials are set."""
-    channels = []
-    if config.telegram.token:
-        channels.append("telegram")
-    if config.whatsapp.enabled:
-        channels.append("whatsapp")
-    return channels
+    return list(config.served_channels)
 
 
 def no_channel_message() -> str:

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bot.durations import is_duration, is_durations, is_span, parse_duration
+from bot.oneline import one_line
 from storage.zones import UnknownZone, zone
 
 DEFAULT_PATH = Path("config.toml")
@@ -33,8 +34,7 @@ class ConfigError(Exception):
     control character in a key or section named in it is shown escaped (`\\n`)."""
 
     def __init__(self, message: str) -> None:
-        super().__init__("".join(character if character.isprintable() or character == " "
-                                 else repr(character)[1:-1] for character in message))
+        super().__init__(one_line(message))
 
 
 @dataclass(frozen=True)
@@ -139,6 +139,17 @@ class Config:
     dispatcher: DispatcherSettings = field(default_factory=DispatcherSettings)
     log: LogSettings = field(default_factory=LogSettings)
     health: HealthSettings = field(default_factory=HealthSettings)
+
+    @property
+    def served_channels(self) -> tuple[str, ...]:
+        """The channels this deployment serves: those whose credentials are set. Nothing is
+        queued for another (a Telegram-only bot must not leave WhatsApp rows waiting)."""
+        served = []
+        if self.telegram.token:
+            served.append("telegram")
+        if self.whatsapp.enabled:
+            served.append("whatsapp")
+        return tuple(served)
 
 
 # --- validation helpers -------------------------------------------------------------------

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from sqlite_utils import Database
 
 from bot.config import Config
+from bot.context import notification_channels
 from bot.dispatcher import Dispatcher, DispatcherSettings, QuietHours, Sender
 from bot.dispatcher import recover_interrupted as recover
 from bot.durations import parse_duration
@@ -49,6 +50,7 @@ def schedule_settings(config: Config) -> ScheduleSettings:
         misfire_grace=parse_duration(config.scheduler.misfire_grace),
         reminder_offsets=config.reminders.timedeltas(),
         confirm_at=config.reminders.confirm_at,
+        channels=notification_channels(config),
         default_language=config.bot.default_language,
     )
 
@@ -87,7 +89,8 @@ class RunningOutbox:
         self.dispatchers = {
             sender.channel: Dispatcher(
                 db, sender, zone=place, settings=dispatcher_settings(config, sender.channel),
-                quiet=quiet, on_finished=self._finished, metrics=metrics)
+                quiet=quiet, channels=notification_channels(config),
+                on_finished=self._finished, metrics=metrics)
             for sender in senders
         }
         # The scheduler's periodic resync runs in a worker thread: its own connection.

@@ -32,7 +32,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlite_utils import Database
 
 from bot.dispatcher.clock import Clock, SystemClock
-from storage import announcements, open_database, reminders
+from storage import announcements, deliveries, open_database, reminders
 from storage.announcements import Announcement
 from storage.audience import DEFAULT_CHANNELS
 from storage.outbox import Release, release
@@ -96,6 +96,7 @@ class RebuildReport:
     scheduled: list[str] = field(default_factory=list)  # job ids, for rows to come
     released: list[Release] = field(default_factory=list)  # overdue, released by the rebuild
     due: list[str] = field(default_factory=list)  # job ids, for overdue rows: run at once
+    settled: int = 0  # rows moved off a channel not served (see deliveries.settle_unserved)
 
     @property
     def missed(self) -> list[Release]:
@@ -150,7 +151,8 @@ class OutboxScheduler:
         settings = self.settings
         reminders.sync_all(self.db, offsets=settings.reminder_offsets,
                            confirm_at=settings.confirm_at, now=now)
-        report = RebuildReport()
+        report = RebuildReport(settled=deliveries.settle_unserved(
+            self.db, served=settings.channels, now=now))
         wanted: set[str] = set()
         for row in announcements.scheduled(self.db):
             if row.due_at <= now:
@@ -178,7 +180,7 @@ class OutboxScheduler:
                 job.remove()  # cancelled or released since the last rebuild
         for item in report.missed:
             log.warning("announcement %s %s", item.announcement_id, item.note)
-        if report.released and self.on_release is not None:
+        if (report.released or report.settled) and self.on_release is not None:
             self.on_release()
         return report
 

@@ -155,7 +155,8 @@ def _confirm(context: Context, contact: Contact, draft: Draft, arg: str,
         save(context, contact, draft)
         return view(context, contact, draft, lead=t(language, "This session no longer"
                                                                " exists."))
-    if next(pages(context.db, draft.audience, page_size=1), None) is None:
+    if next(pages(context.db, draft.audience, channels=context.channels, page_size=1),
+            None) is None:
         return view(context, contact, draft)  # no one any more: the preview says so
     # "Now" is left to the running bot's scheduler, which writes the delivery rows in a
     # worker thread within a second: written here, on the bot's event loop, a large
@@ -163,7 +164,8 @@ def _confirm(context: Context, contact: Contact, draft: Draft, arg: str,
     published = broadcasts.publish(
         context.db, texts=draft.texts, audience=draft.audience, due_at=draft.due or now,
         created_by=actor, now=now, session_id=draft.session,
-        default_language=context.default_language, release_now=False)
+        default_language=context.default_language, channels=context.channels,
+        release_now=False)
     clear(context, contact)
     number = published.announcement_id
     if draft.due is None:

@@ -161,7 +161,7 @@ def _preview(context: Context, contact: Contact, draft: Draft) -> list[Reply]:
     if message.choices:
         shown.append(t(language, "With the buttons: {labels}",
                        labels=", ".join(choice.label for choice in message.choices)))
-    counts = preview(context.db, draft.audience)
+    counts = preview(context.db, draft.audience, channels=context.channels)
     total = sum(counts.values())
     when = (format_when(draft.due, context.zone, language) if draft.due
             else t(language, "now"))

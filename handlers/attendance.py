@@ -38,7 +38,8 @@ def decline(context: Context, contact: Contact, session_id: str) -> list[Reply]:
                  subject=f"session:{session.id}", promoted=outcome.promoted_contact_id)
     if outcome.promoted_contact_id is not None:
         outbox.notify_promotion(context.db, session_id=session.id,
-                                contact_id=outcome.promoted_contact_id, now=context.now())
+                                contact_id=outcome.promoted_contact_id, now=context.now(),
+                                channels=context.channels)
     return [views.menu(contact, t(contact.language, "Noted: your seat for {title} is released."
                                   " Thank you for telling us.",
                                   title=title_of(session, contact.language)))]

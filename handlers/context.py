@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlite_utils import Database
 
 from handlers.flood import FloodGate
+from storage.audience import DEFAULT_CHANNELS
 from storage.zones import now_utc, zone
 
 
@@ -20,6 +21,8 @@ class Context:
     default_language: str = "fr"
     page_size: int = 5
     clock: Callable[[], datetime] = field(default=now_utc)
+    # The channels notifications may go to: those the deployment serves.
+    channels: tuple[str, ...] = DEFAULT_CHANNELS
     # Inbound flood control's buckets: one per running bot, shared by its channels.
     flood: FloodGate = field(default_factory=FloodGate, compare=False, repr=False)
 

@@ -69,7 +69,8 @@ def cancel(context: Context, contact: Contact, argument: str, actor: str) -> lis
     row = _scheduled(context, argument)
     if row is None:
         return listing(context, contact, lead=t(contact.language, "This button has expired."))
-    if not broadcasts.cancel(context.db, row.id, actor=actor, now=context.now()):
+    if not broadcasts.cancel(context.db, row.id, actor=actor, now=context.now(),
+                             skip_rows=False):  # handlers run on the bot's loop
         lead = t(contact.language, "Announcement #{id} can no longer be cancelled: it has"
                                    " gone out or was cancelled already.", id=row.id)
     else:

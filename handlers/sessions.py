@@ -188,7 +188,7 @@ def cancel(context: Context, contact: Contact, session_id: str) -> list[Reply]:
     promoted = registrations.cancel(context.db, contact.id, session.id, session.capacity)
     if promoted is not None:
         outbox.notify_promotion(context.db, session_id=session.id, contact_id=promoted,
-                                now=context.now())
+                                now=context.now(), channels=context.channels)
     return card(context, contact, session.id, lead=t(
         contact.language, "Your registration is cancelled."))
 

@@ -49,15 +49,19 @@ def publish(
     return Published(announcement_id, recipients, outcome)
 
 
-def cancel(db: Database, announcement_id: int, *, actor: str, now: datetime) -> bool:
+def cancel(db: Database, announcement_id: int, *, actor: str, now: datetime,
+           skip_rows: bool = True) -> bool:
     """Cancel a scheduled announcement (or stop one being sent); False when it is too late.
 
-    The status first, so that a release still writing rows adds no more; then the pending
-    rows are skipped a batch at a time (the write lock is never held for long)."""
+    The status first, so that a release still writing rows adds no more and a dispatcher
+    skips any row it takes; then the pending rows are skipped a batch at a time (the write
+    lock is never held for long). On the bot's event loop (`skip_rows=False`) that sweep is
+    left to the dispatchers, which skip the rows as they reach them, without a request."""
     if not announcements.set_status(db, announcement_id, "cancelled", now=now,
                                     note="cancelled", only_from=("scheduled", "sending")):
         return False
-    deliveries.skip_pending(db, announcement_id, reason="cancelled", now=now)
+    if skip_rows:
+        deliveries.skip_pending(db, announcement_id, reason="cancelled", now=now)
     audit.record(db, actor=actor, action="announcement.cancel",
                  subject=f"announcement:{announcement_id}")
     return True

@@ -79,6 +79,15 @@ _INSERT = """
                                       language, urgent, next_attempt_at, created_at, updated_at)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
+# An audience's row, unless the contact has one already, on whichever channel: two releases
+# of one announcement (a resumed release, the CLI and the bot at once) give one copy each,
+# even if the person wrote on their other channel in between.
+_ENQUEUE = """
+    INSERT OR IGNORE INTO deliveries (announcement_id, contact_id, identity_id, channel, address,
+                                      language, urgent, next_attempt_at, created_at, updated_at)
+    SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10
+    WHERE NOT EXISTS (SELECT 1 FROM deliveries WHERE announcement_id = ?1 AND contact_id = ?2)
+"""
 
 
 def enqueue(
@@ -106,15 +115,19 @@ def enqueue(
         with write_transaction(db):
             if not _may_release(db, announcement.id):
                 break
-            added += db.conn.executemany(_INSERT, rows).rowcount
+            added += db.conn.executemany(_ENQUEUE, rows).rowcount
         if len(page) == page_size:  # more may follow
             time.sleep(pause)
     return added
 
 
 def _may_release(db: Database, announcement_id: int) -> bool:
+    return _status_of(db, announcement_id) in ("scheduled", "sending")
+
+
+def _status_of(db: Database, announcement_id: int) -> str | None:
     row = db.execute("SELECT status FROM announcements WHERE id = ?", [announcement_id]).fetchone()
-    return row is not None and row[0] in ("scheduled", "sending")
+    return row[0] if row else None
 
 
 def skip_pending(db: Database, announcement_id: int, *, reason: str, now: datetime,
@@ -139,7 +152,10 @@ def skip_pending(db: Database, announcement_id: int, *, reason: str, now: dateti
 
 def reroute(db: Database, delivery: Delivery, *, channels: tuple[str, ...],
             now: datetime) -> str | None:
-    """A copy of `delivery` on the contact's other active channel; that channel, if any."""
+    """A copy of `delivery` on the contact's other active channel; that channel, if any
+    (none for a cancelled announcement)."""
+    if _status_of(db, delivery.announcement_id) in (None, "cancelled"):
+        return None
     other = audience_store.preferred_identity(db, delivery.contact_id, channels=channels,
                                               excluding=delivery.channel)
     if other is None:
@@ -149,6 +165,33 @@ def reroute(db: Database, delivery: Delivery, *, channels: tuple[str, ...],
     db.execute(_INSERT, [delivery.announcement_id, delivery.contact_id, identity_id, channel,
                          address, delivery.language, int(delivery.urgent), stamp, stamp, stamp])
     return channel
+
+
+def settle_unserved(db: Database, *, served: tuple[str, ...], now: datetime,
+                    batch: int = 500) -> int:
+    """Pending rows on a channel this deployment does not serve (written by a CLI run without
+    the bot's credentials, which could not know) go to the person's served channel when they
+    have one, else are skipped with that reason; how many were settled. Otherwise they would
+    wait for ever, and their announcement would never be reported as gone out."""
+    unserved = tuple(channel for channel in audience_store.DEFAULT_CHANNELS
+                     if channel not in served)
+    if not unserved or not served:
+        return 0
+    settled = 0
+    while True:
+        rows = db.execute(
+            f"SELECT {_COLUMNS} FROM deliveries WHERE status = 'pending'"
+            f" AND channel IN ({', '.join('?' * len(unserved))}) ORDER BY id LIMIT ?",
+            [*unserved, batch]).fetchall()
+        if not rows:
+            return settled
+        with write_transaction(db):
+            for delivery in map(_delivery, rows):
+                other = reroute(db, delivery, channels=served, now=now)
+                reason = f"{delivery.channel} is not served by this deployment"
+                mark_skipped(db, delivery.id, now=now,
+                             reason=f"{reason}; sent on {other} instead" if other else reason)
+        settled += len(rows)
 
 
 def get(db: Database, delivery_id: int) -> Delivery | None:
@@ -194,16 +237,21 @@ def next_due_at(db: Database, channel: str, *, urgent_only: bool = False) -> dat
 
 
 def skip_reason(db: Database, delivery: Delivery) -> str | None:
-    """Why a row must not be sent any more (opted out since, identity blocked), else None."""
+    """Why a row must not be sent any more (its announcement cancelled, opted out since,
+    identity blocked), else None. A cancel skips the pending rows in batches; one taken
+    before its batch is caught here."""
     row = db.execute(
         """
-        SELECT c.consent_at IS NOT NULL AND c.opted_out_at IS NULL, i.active
+        SELECT c.consent_at IS NOT NULL AND c.opted_out_at IS NULL, i.active,
+               (SELECT status FROM announcements WHERE id = ?)
         FROM contacts c LEFT JOIN identities i ON i.id = ? WHERE c.id = ?
         """,
-        [delivery.identity_id, delivery.contact_id],
+        [delivery.announcement_id, delivery.identity_id, delivery.contact_id],
     ).fetchone()
     if row is None:
         return "contact erased"
+    if row[2] == "cancelled":
+        return "cancelled"
     if not row[0]:
         return "opted out"
     if not row[1]:

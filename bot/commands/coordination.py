@@ -14,6 +14,7 @@ import click
 from sqlite_utils import Database
 
 from bot.commands import announce_wait
+from bot.context import notification_channels
 from handlers.phones import InvalidPhone, normalize_phone
 from storage import announcements, audit, broadcasts, catalog, coordinators, deliveries, rosters
 from storage.audience import Audience, preview
@@ -76,7 +77,8 @@ def announce(state, topics, roles, cities, companies, registrants, everyone, tex
             raise click.BadParameter("expected \"YYYY-MM-DD HH:MM\"", param_hint="--at") from error
         if due_at <= now:
             raise click.BadParameter("this time has passed", param_hint="--at")
-    counts = preview(db, audience)
+    channels = notification_channels(state.config)
+    counts = preview(db, audience, channels=channels)
     total = sum(counts.values())
     click.echo(f"Audience: {audience.describe()}")
     click.echo(f"Recipients: {total} (" + ", ".join(
@@ -91,12 +93,12 @@ def announce(state, topics, roles, cities, companies, registrants, everyone, tex
                            (("ar", text_ar), ("en", text_en)) if value}}
     published = broadcasts.publish(
         db, texts=texts, audience=audience, due_at=due_at, created_by=_actor(), now=now,
-        session_id=session_id, urgent=urgent,
+        session_id=session_id, urgent=urgent, channels=channels,
         default_language=state.config.bot.default_language)
     if published.release is not None:
         click.echo(f"Queued {published.release.rows} deliveries; the running bot sends them.")
     else:
-        click.echo("Scheduled; the running bot picks it up within a minute.")
+        click.echo("Scheduled; the running bot sends it at that time.")
     click.echo(published.announcement_id)
     if wait:
         report = announce_wait.wait_for(db, published.announcement_id,
