@@ -122,20 +122,6 @@ def set_status(db: Database, announcement_id: int, status: str, *, now: datetime
     return cursor.rowcount > 0
 
 
-def cancel(db: Database, announcement_id: int, *, now: datetime) -> bool:
-    """Cancel a scheduled announcement, or stop one being sent: its pending rows are skipped."""
-    with db.atomic():
-        if not set_status(db, announcement_id, "cancelled", now=now, note="cancelled",
-                          only_from=("scheduled", "sending")):
-            return False
-        db.execute(
-            "UPDATE deliveries SET status = 'skipped', reason = 'cancelled', updated_at = ?"
-            " WHERE announcement_id = ? AND status = 'pending'",
-            [to_utc_text(now), announcement_id],
-        )
-    return True
-
-
 def finish_sent(db: Database, *, now: datetime) -> list[int]:
     """Mark `sent` the announcements being sent that have no row left to send; the ids of
     those this call finished (another process or channel may have finished some first)."""

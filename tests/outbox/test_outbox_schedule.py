@@ -14,7 +14,15 @@ from bot.cli import cli
 from bot.scheduler import OutboxScheduler, ScheduleSettings
 from handlers import Context, Inbound
 from handlers.coordination import refusal
-from storage import announcements, audit, catalog, contacts, deliveries, registrations
+from storage import (
+    announcements,
+    audit,
+    broadcasts,
+    catalog,
+    contacts,
+    deliveries,
+    registrations,
+)
 from storage.audience import Audience
 
 OFFSETS = {"7d": timedelta(days=7), "1d": timedelta(days=1), "2h": timedelta(hours=2)}
@@ -100,7 +108,7 @@ async def test_schedule_cancel_and_restart_rebuild_jobs_once(programme, db_path,
     outbox.rebuild()
     ids = [job.id for job in outbox.scheduler.get_jobs() if job.id.startswith("announcement")]
     assert sorted(ids) == [f"announcement-{first}", f"announcement-{second}"]
-    announcements.cancel(programme, second, now=NOW)
+    broadcasts.cancel(programme, second, actor="test", now=NOW)
     outbox.rebuild()
     assert outbox.scheduler.get_job(f"announcement-{second}") is None
     outbox.shutdown()

@@ -30,6 +30,9 @@ log = logging.getLogger(__name__)
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 MAX_RETRIES = 3
+# Requests that put a message in a chat: what Telegram's "30 messages a second" counts
+# (answering a button press, getMe or setMyCommands do not).
+MESSAGE_METHODS = ("send", "edit", "copy", "forward")
 
 
 class SharedPace(BaseRateLimiter[None]):
@@ -64,7 +67,7 @@ class SharedPace(BaseRateLimiter[None]):
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
         attempt = 0
         while True:
-            if self._bucket is not None:
+            if self._bucket is not None and endpoint.lower().startswith(MESSAGE_METHODS):
                 self._bucket.charge()
             try:
                 return await callback(*args, **kwargs)
