@@ -10,6 +10,7 @@ import gc
 import logging
 import socket
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 
 import uvicorn
 from starlette.routing import BaseRoute
@@ -83,10 +84,10 @@ def build_telegram_sender(config: Config) -> TelegramSender:
 
 async def serve(config: Config, stop: asyncio.Event) -> None:
     """Serve until `stop` is set, then stop cleanly: no update lost, no row half-written
-    (handlers run to the end; signals only set `stop`). The outbox runs beside the
-    conversation on the same loop: the scheduler releases what falls due, the dispatchers
-    send it, and a stop lets the requests in flight finish. Each part is undone, in reverse
-    order, whatever failed after it."""
+    (handlers run to the end; signals only set `stop`). In order: each channel is prepared
+    (Telegram's token checked, its menus set), the outbox starts (crash recovery, the
+    scheduler, one dispatcher per channel), the web app listens, and only then are people's
+    messages taken in. Each part is undone, in reverse order, whatever failed after it."""
     check_runnable(config)
     channels = enabled_channels(config)
     context = build_context(config)
@@ -94,69 +95,98 @@ async def serve(config: Config, stop: asyncio.Event) -> None:
     async with contextlib.AsyncExitStack() as started:
         started.callback(context.db.close)
         started.callback(metrics.count_handler_errors())
-        senders: list[Sender] = []
-        routes: list[BaseRoute] = []
-        telegram_hook: web.TelegramWebhook | None = None
-        telegram: TelegramChannel | None = None
-        telegram_sender: TelegramSender | None = None
+        served = Served()
         if "telegram" in channels:
-            telegram = build_telegram(config, context, metrics)
-            started.push_async_callback(lifecycle.stop, telegram.application)
-            await lifecycle.start(telegram.application, config.bot.default_language,
-                                  db=context.db)
-            telegram_sender = build_telegram_sender(config)
-            started.push_async_callback(telegram_sender.close)
-            await telegram_sender.open()
-            senders.append(telegram_sender)
-            if config.telegram.mode == "webhook":
-                telegram_hook = web.TelegramWebhook(
-                    config.telegram.webhook_route, config.telegram.webhook_secret,
-                    telegram.receive)
+            await _prepare_telegram(config, context, metrics, served, started)
         if "whatsapp" in channels:
-            whatsapp = build_whatsapp(config, context)
-            whatsapp.metrics = metrics
-            started.push_async_callback(whatsapp.close)
-            senders.append(WhatsAppSender(whatsapp))
-            routes.extend(whatsapp_routes(whatsapp))
+            await _prepare_whatsapp(config, context, metrics, served, started)
         log.info("formabot started: database %s, channels: %s",
                  config.bot.database.resolve(), ", ".join(channels))
-
-        outbox = RunningOutbox(config, context.db, senders, metrics=metrics)
-        if telegram is not None and telegram_sender is not None:
-            dispatcher = outbox.dispatchers[telegram_sender.channel]
-            telegram_sender.pace = dispatcher.admit
-            # Replies count against the same overall rate as the broadcast.
-            pace_of(telegram.application).attach(
-                dispatcher.bucket, dispatcher.pause,
-                throttled=lambda: metrics.throttled("telegram"))
-        started.push_async_callback(outbox.stop)
-        await outbox.start()
-
-        metrics.watch_outbox(monitoring.opening(config.bot.database), channels, now_utc)
-        health = build_health(config, metrics, channels, outbox)
-        server = _Server(web.create_app(telegram=telegram_hook, routes=routes,
-                                        health=health.report, metrics=metrics.scrape),
-                         config.web.host, config.web.port)
-        await server.start()
-        started.push_async_callback(server.stop)
-        log.info("web app served on %s:%s (/healthz, /metrics)", config.web.host,
-                 config.web.port)
-        if telegram is not None:
-            application = telegram.application
-            if telegram_hook is not None:
-                await lifecycle.set_webhook(application, config.telegram)
-                log.info("telegram bot @%s: webhook %s on path %s", application.bot.username,
-                         config.telegram.webhook_url, telegram_hook.path)
-            else:
-                log.info("telegram bot @%s: long polling", application.bot.username)
-        if "whatsapp" in channels:
-            log.info("whatsapp: webhooks expected at %s%s and %s%s",
-                     config.whatsapp.public_url.rstrip("/"), INBOUND_PATH,
-                     config.whatsapp.public_url.rstrip("/"), STATUS_PATH)
+        outbox = await _start_outbox(config, context, metrics, served, started)
+        await _start_web(config, metrics, channels, outbox, served, started)
+        await _take_messages_in(config, served)
         settle_heap()
         await stop.wait()
         log.info("formabot stopping")
     log.info("formabot stopped")
+
+
+@dataclass
+class Served:
+    """What the channels hand to the outbox and the web app while `serve` starts them."""
+
+    senders: list[Sender] = field(default_factory=list)
+    routes: list[BaseRoute] = field(default_factory=list)
+    telegram: TelegramChannel | None = None
+    telegram_sender: TelegramSender | None = None
+    telegram_hook: web.TelegramWebhook | None = None
+
+
+async def _prepare_telegram(config: Config, context: Context, metrics: Metrics, served: Served,
+                            started: contextlib.AsyncExitStack) -> None:
+    telegram = served.telegram = build_telegram(config, context, metrics)
+    started.push_async_callback(lifecycle.stop, telegram.application)
+    await lifecycle.prepare(telegram.application, config.bot.default_language, db=context.db)
+    sender = served.telegram_sender = build_telegram_sender(config)
+    started.push_async_callback(sender.close)
+    await sender.open()
+    served.senders.append(sender)
+    if config.telegram.mode == "webhook":
+        served.telegram_hook = web.TelegramWebhook(
+            config.telegram.webhook_route, config.telegram.webhook_secret, telegram.receive)
+
+
+async def _prepare_whatsapp(config: Config, context: Context, metrics: Metrics, served: Served,
+                            started: contextlib.AsyncExitStack) -> None:
+    whatsapp = build_whatsapp(config, context, metrics)
+    started.push_async_callback(whatsapp.close)
+    served.senders.append(WhatsAppSender(whatsapp))
+    served.routes.extend(whatsapp_routes(whatsapp))
+
+
+async def _start_outbox(config: Config, context: Context, metrics: Metrics, served: Served,
+                        started: contextlib.AsyncExitStack) -> RunningOutbox:
+    outbox = RunningOutbox(config, context.db, served.senders, metrics=metrics)
+    if served.telegram is not None and served.telegram_sender is not None:
+        dispatcher = outbox.dispatchers[served.telegram_sender.channel]
+        served.telegram_sender.pace = dispatcher.admit
+        # Replies count against the same overall rate as the broadcast.
+        pace_of(served.telegram.application).attach(
+            dispatcher.bucket, dispatcher.pause,
+            throttled=lambda: metrics.throttled("telegram"))
+    started.push_async_callback(outbox.stop)
+    await outbox.start()
+    return outbox
+
+
+async def _start_web(config: Config, metrics: Metrics, channels: list[str],
+                     outbox: RunningOutbox, served: Served,
+                     started: contextlib.AsyncExitStack) -> None:
+    metrics.watch_outbox(monitoring.opening(config.bot.database), channels, now_utc)
+    health = build_health(config, metrics, channels, outbox)
+    server = _Server(web.create_app(telegram=served.telegram_hook, routes=served.routes,
+                                    health=health.report, metrics=metrics.scrape),
+                     config.web.host, config.web.port)
+    started.push_async_callback(server.stop)
+    await server.start()
+    log.info("web app served on %s:%s (/healthz, /metrics)", config.web.host, config.web.port)
+
+
+async def _take_messages_in(config: Config, served: Served) -> None:
+    """Last: what people write is handled only once everything it may need runs."""
+    if served.telegram is not None:
+        application = served.telegram.application
+        await lifecycle.receive(application)
+        if served.telegram_hook is not None:
+            await lifecycle.set_webhook(application, config.telegram)
+            log.info("telegram bot @%s: webhook %s on path %s", application.bot.username,
+                     config.telegram.webhook_url, served.telegram_hook.path)
+        else:
+            log.info("telegram bot @%s: long polling", application.bot.username)
+    if served.routes:
+        public = config.whatsapp.public_url.rstrip("/")
+        log.info("whatsapp: webhooks expected at %s%s and %s%s", public, INBOUND_PATH,
+                 public, STATUS_PATH)
 
 
 def build_health(config: Config, metrics: Metrics, channels: list[str],
@@ -206,11 +236,14 @@ class _Server:
             raise ConfigError(f"[web] the server on {self._host}:{self._port} did not start")
 
     async def stop(self) -> None:
+        """Safe after a failed start: what made it fail was raised by `start` already."""
         self._server.should_exit = True
-        if self._task is not None:
-            await self._task
-        if self._socket is not None:
-            self._socket.close()
+        try:
+            if self._task is not None:
+                await asyncio.gather(self._task, return_exceptions=True)
+        finally:
+            if self._socket is not None:
+                self._socket.close()
 
 
 def listening_socket(host: str, port: int) -> socket.socket:

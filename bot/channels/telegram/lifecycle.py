@@ -20,14 +20,24 @@ POLL_TIMEOUT_SECONDS = 30
 
 
 async def start(application: Application, language: str, db: Database | None = None) -> None:
-    """getMe (a wrong token fails here, clearly), the command menus — with `db`, the
-    coordinators' own, scoped to their chats — then updates: by long polling, or — in webhook
-    mode — once `set_webhook` is called with the server listening."""
+    """`prepare`, then `receive` by long polling (in webhook mode, `set_webhook` follows once
+    the server listens)."""
+    await prepare(application, language, db)
+    await receive(application)
+
+
+async def prepare(application: Application, language: str, db: Database | None = None) -> None:
+    """getMe (a wrong token fails here, clearly) and the command menus — with `db`, the
+    coordinators' own, scoped to their chats. No update is taken yet."""
     await application.initialize()
     await register_commands(application.bot, language)
     if db is not None:
         await register_coordinator_commands(application.bot, coordinators.chats(db, CHANNEL),
                                             language)
+
+
+async def receive(application: Application) -> None:
+    """Start handling updates: fetched by long polling, or posted to our webhook."""
     await application.start()
     if application.updater is not None:
         await application.updater.start_polling(
