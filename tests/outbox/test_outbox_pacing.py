@@ -38,3 +38,27 @@ async def test_after_a_pause_waiting_workers_take_new_evenly_spaced_slots(
     assert after[0] >= paused_at + 0.19  # nobody went during the pause
     # One slot apart (10 ms), not all at the pause's end.
     assert after[-1] - after[0] >= (len(after) - 1) / RATE * 0.8
+
+
+async def test_after_the_loop_stalled_late_workers_do_not_all_go_at_once(
+    programme: Database, telegram: FakeSender
+) -> None:
+    dispatcher = Dispatcher(programme, telegram, zone=zone("Africa/Casablanca"),
+                            settings=DispatcherSettings(rate_per_second=RATE,
+                                                        per_chat_per_second=0))
+    admitted: list[float] = []
+
+    async def worker(number: int) -> None:
+        await dispatcher.admit(f"chat-{number}")
+        admitted.append(time.monotonic())
+
+    workers = [asyncio.create_task(worker(number)) for number in range(10)]
+    await asyncio.sleep(0.005)  # every worker holds a slot, 0-90 ms from now
+    time.sleep(0.12)  # the loop stalls (a slow write, a busy machine): every slot passes
+    resumed = time.monotonic()
+    await asyncio.wait_for(asyncio.gather(*workers), timeout=5)
+
+    late = sorted(moment for moment in admitted if moment >= resumed)
+    assert len(late) >= 8
+    # Each took a new slot, one apart, instead of all going the moment the loop woke.
+    assert late[-1] - late[0] >= (len(late) - 1) / RATE * 0.8
