@@ -11,14 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from bot.oneline import one_line
+
 T = TypeVar("T")
-
-
-def one_line(text: str) -> str:
-    """`text` with line breaks and other control characters shown escaped (`\\n`): a cell
-    or a TOML key may hold them, and the operator reads one error per line."""
-    return "".join(character if character.isprintable() or character == " "
-                   else repr(character)[1:-1] for character in text)
 
 
 class FileProblem(Exception):
