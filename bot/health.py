@@ -2,30 +2,45 @@
 uptime probe or a person: 200 when healthy, 503 with the reasons when not.
 
 Unhealthy means something an operator must look at: the database does not take a write;
-the scheduler or a channel's dispatcher has stopped; a due notification has waited longer
-than `[health] max_due_age`; or a channel that has notifications to send has had no
-successful request, or handled no row, for longer than `[health] max_silence`. Quiet hours
-are not a fault: during them only urgent rows count as due, and after them a non-urgent row
-counts as waiting from the moment they ended.
+the scheduler or a channel's dispatcher has stopped; a channel that has notifications to
+send has had no successful request, or handled no row, for longer than `[health]
+max_silence`; or a due notification has waited longer than `[health] max_due_age` while
+the outbox drains too slowly to catch up (at the last minute's pace, what is due would take
+longer than `max_due_age` more). A long broadcast going out at full speed is healthy.
 
-`report` reads the outbox's state on the event loop, then asks the database in a worker
-thread (on a connection of its own): a check never holds up the conversation.
+A row counts as waiting from the latest of: its due time, the start of this process (what
+fell due while the bot was down is not this process's delay) and, for a non-urgent row, the
+end of the last quiet hours (during them only urgent rows count as due).
+
+`report` is cheap to call often: it answers from a report at most `CACHE_FOR` old, makes a
+new one once for all the requests that arrive meanwhile, in a worker thread on a connection
+of its own, and takes the database's write lock (the write probe) at most every
+`PROBE_EVERY`. A check never holds up the conversation.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
+
+from sqlite_utils import Database
 
 from bot.dispatcher import QuietHours
 from bot.metrics import Metrics
 from storage import monitoring
 from storage.monitoring import Backlog, Connect
 from storage.zones import now_utc, to_utc_text
+
+CACHE_FOR = timedelta(seconds=5)
+PROBE_EVERY = timedelta(seconds=30)
+PACE_WINDOW = timedelta(minutes=1)
+# Outcomes after which a row has left the outbox (a 429 or a timeout puts it back).
+DRAINED = frozenset({"sent", "blocked", "skipped", "failed"})
 
 
 class Outbox(Protocol):
@@ -46,6 +61,7 @@ class Thresholds:
 class Report:
     healthy: bool
     body: dict[str, Any]
+    checked_at: datetime
 
     @property
     def status_code(self) -> int:
@@ -56,6 +72,24 @@ class Report:
 class OutboxState:
     scheduler: bool | None
     dispatchers: Mapping[str, bool]
+
+
+class Pace:
+    """How many rows a channel's outbox drained (sent, blocked, skipped, failed) per minute
+    lately: the metrics' counter, sampled at each check and compared with the newest sample
+    at least `PACE_WINDOW` old (or, early on, with the start of the process)."""
+
+    def __init__(self, started_at: datetime, drained: float) -> None:
+        self.samples: deque[tuple[datetime, float]] = deque([(started_at, drained)])
+
+    def per_minute(self, now: datetime, drained: float) -> float:
+        samples = self.samples
+        while len(samples) > 1 and now - samples[1][0] >= PACE_WINDOW:
+            samples.popleft()
+        then, before = samples[0]
+        samples.append((now, drained))
+        span = max((now - then).total_seconds(), 1.0)
+        return (drained - before) * 60 / span
 
 
 class Health:
@@ -71,11 +105,30 @@ class Health:
         self.quiet = quiet
         self.thresholds = thresholds or Thresholds()
         self.clock = clock
-        self.started_at = clock()
+        self.started_at = clock()  # the composition root builds it once the outbox runs
+        self.paces = {channel: Pace(self.started_at, drained(metrics, channel))
+                      for channel in self.channels}
+        self._probed: tuple[datetime, str | None] | None = None  # when, and the error if any
+        self._last: Report | None = None
+        self._making: asyncio.Task[Report] | None = None
 
     async def report(self) -> Report:
-        """`check`, with the database's part in a worker thread."""
-        return await asyncio.to_thread(self.check, self.outbox_state())
+        """The last report while it is less than `CACHE_FOR` old; else a new one, made once
+        (in a worker thread) for every request that arrives while it is being made."""
+        last = self._last
+        if last is not None and _within(self.clock() - last.checked_at, CACHE_FOR):
+            return last
+        if self._making is None:
+            self._making = asyncio.get_running_loop().create_task(self._make())
+        # A client that hangs up cancels its own wait, not the check the others wait for.
+        return await asyncio.shield(self._making)
+
+    async def _make(self) -> Report:
+        try:
+            self._last = await asyncio.to_thread(self.check, self.outbox_state())
+            return self._last
+        finally:
+            self._making = None
 
     def outbox_state(self) -> OutboxState:
         """What the running outbox says of itself (read on its event loop)."""
@@ -106,36 +159,42 @@ class Health:
         body["channels"] = channels
         if reasons:
             body["status"] = "unhealthy"
-        return Report(not reasons, body)
+        return Report(not reasons, body, now)
 
     # --- the parts ----------------------------------------------------------------------------
 
     def _ask_database(self, now: datetime, reasons: list[str]
                       ) -> tuple[dict[str, Any], dict[str, Backlog | None]]:
-        """Whether it takes a write, and each channel's backlog (None when unreadable)."""
+        """Whether it takes a write (probed at most every `PROBE_EVERY`), and each channel's
+        backlog (None when unreadable)."""
         backlogs: dict[str, Backlog | None] = dict.fromkeys(self.channels)
         try:
             with self.connect() as db:
-                try:
-                    monitoring.probe_write(db)
-                except sqlite3.Error as error:
+                probed = self._probed
+                if probed is None or not _within(now - probed[0], PROBE_EVERY):
+                    probed = self._probed = (now, _probe(db))
+                probed_at, error = probed
+                if error is not None:
                     reasons.append(f"database not writable: {error}")
-                    return {"writable": False, "error": str(error)}, backlogs
+                    return ({"writable": False, "error": error,
+                             "probed_at": to_utc_text(probed_at)}, backlogs)
                 for channel in self.channels:
                     backlogs[channel] = monitoring.backlog(db, channel, now=now)
         except sqlite3.Error as error:
             reasons.append(f"database not readable: {error}")
             return {"writable": False, "error": str(error)}, backlogs
-        return {"writable": True}, backlogs
+        return {"writable": True, "probed_at": to_utc_text(probed_at)}, backlogs
 
     def _channel(self, channel: str, backlog: Backlog | None, dispatcher: bool | None,
                  now: datetime, reasons: list[str]) -> dict[str, Any]:
         limits = self.thresholds
         last = self.metrics.last_success(channel)
+        pace = self.paces[channel].per_minute(now, drained(self.metrics, channel))
         state: dict[str, Any] = {
             "last_success_at": to_utc_text(last) if last else None,
             "seconds_since_success": _seconds(now, last),
             "dispatcher_running": dispatcher,
+            "drained_per_minute": round(pace, 1),
         }
         if dispatcher is False:
             reasons.append(f"{channel}: dispatcher stopped")
@@ -147,9 +206,6 @@ class Health:
                      overdue_seconds=_seconds(now, waiting) or 0.0)
         if waiting is None:
             return state
-        if now - waiting > limits.max_due_age:
-            reasons.append(f"{channel}: a due notification has waited"
-                           f" {_whole(now - waiting)} s (limit {_whole(limits.max_due_age)} s)")
         failing = self.metrics.failing_since(channel)
         if failing is not None and now - failing > limits.max_silence:
             since = f"since {to_utc_text(last)}" if last else "since the start"
@@ -159,22 +215,59 @@ class Health:
         if now - max(handled, waiting) > limits.max_silence:
             reasons.append(f"{channel}: notifications are due but none was handled for"
                            f" {_whole(now - max(handled, waiting))} s")
+        if now - waiting > limits.max_due_age:
+            slow = self._too_slow(backlog, pace, now)
+            if slow is not None:
+                reasons.append(f"{channel}: a due notification has waited"
+                               f" {_whole(now - waiting)} s (limit"
+                               f" {_whole(limits.max_due_age)} s) and {slow}")
         return state
 
-    def _waiting_since(self, backlog: Backlog, now: datetime) -> datetime | None:
-        """Since when the oldest row that may go now has been allowed to go: urgent rows from
-        their due time, the others not before the end of the last quiet hours."""
-        if self.quiet is None:
-            return backlog.oldest_due
-        if self.quiet.ends_at(now) is not None:  # quiet now: only urgent rows may go
-            return backlog.oldest_urgent_due
-        if backlog.oldest_due is None:
+    def _too_slow(self, backlog: Backlog, pace: float, now: datetime) -> str | None:
+        """Why the rows that may go now would not be gone within `max_due_age` at `pace`
+        (rows a minute), or None when they would."""
+        if not pace:
+            return "none left the outbox in the last minute"
+        may_go = backlog.urgent_due if self._quiet_now(now) else backlog.due
+        drain = timedelta(minutes=may_go / pace)
+        if drain <= self.thresholds.max_due_age:
             return None
-        ended = last_quiet_end(self.quiet, now)
-        waiting = max(backlog.oldest_due, ended) if ended else backlog.oldest_due
-        if backlog.oldest_urgent_due is not None:
-            waiting = min(waiting, backlog.oldest_urgent_due)
-        return waiting
+        return f"at {pace:.1f} a minute the {may_go} due need {_whole(drain)} s more"
+
+    def _quiet_now(self, now: datetime) -> bool:
+        return self.quiet is not None and self.quiet.ends_at(now) is not None
+
+    def _waiting_since(self, backlog: Backlog, now: datetime) -> datetime | None:
+        """Since when the oldest row that may go now has been allowed to go, by this process:
+        not before it started; urgent rows from their due time, the others not before the end
+        of the last quiet hours."""
+        if self._quiet_now(now):  # only urgent rows may go
+            waiting = backlog.oldest_urgent_due
+        elif backlog.oldest_due is None or self.quiet is None:
+            waiting = backlog.oldest_due
+        else:
+            ended = last_quiet_end(self.quiet, now)
+            waiting = max(backlog.oldest_due, ended) if ended else backlog.oldest_due
+            if backlog.oldest_urgent_due is not None:
+                waiting = min(waiting, backlog.oldest_urgent_due)
+        return max(waiting, self.started_at) if waiting is not None else None
+
+
+def drained(metrics: Metrics, channel: str) -> float:
+    """Rows of `channel` that have left the outbox since the process started."""
+    return sum(sample.value for family in metrics.send_outcomes.collect()
+               for sample in family.samples
+               if sample.name.endswith("_total") and sample.labels["channel"] == channel
+               and sample.labels["outcome"] in DRAINED)
+
+
+def _probe(db: Database) -> str | None:
+    """None when the database takes a write, else SQLite's error."""
+    try:
+        monitoring.probe_write(db)
+    except sqlite3.Error as error:
+        return str(error)
+    return None
 
 
 def last_quiet_end(quiet: QuietHours, now: datetime) -> datetime | None:
@@ -194,3 +287,8 @@ def _seconds(now: datetime, then: datetime | None) -> float | None:
 
 def _whole(span: timedelta) -> int:
     return int(span.total_seconds())
+
+
+def _within(age: timedelta, limit: timedelta) -> bool:
+    """`age` is recent enough (a clock set back makes it negative: not recent)."""
+    return timedelta(0) <= age < limit

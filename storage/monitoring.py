@@ -70,26 +70,29 @@ def counts_by_status(db: Database) -> dict[tuple[str, str], int]:
 
 @dataclass(frozen=True)
 class Backlog:
-    """A channel's pending rows: how many, how many may go now, and the oldest due time of
-    the rows that may go (all of them, and the urgent ones alone: quiet hours hold the rest)."""
+    """A channel's pending rows: how many, how many are due, and the oldest due time; for
+    all of them, and for the urgent ones alone (quiet hours hold the rest)."""
 
     pending: int = 0
     due: int = 0
     oldest_due: datetime | None = None
     oldest_urgent_due: datetime | None = None
+    urgent_due: int = 0
 
 
 def backlog(db: Database, channel: str, *, now: datetime) -> Backlog:
     stamp = to_utc_text(now)
-    pending, due, oldest, urgent = db.execute(
+    pending, due, oldest, urgent, urgent_due = db.execute(
         """
         SELECT count(*), count(CASE WHEN next_attempt_at <= :now THEN 1 END),
                min(CASE WHEN next_attempt_at <= :now THEN next_attempt_at END),
-               min(CASE WHEN next_attempt_at <= :now AND urgent = 1 THEN next_attempt_at END)
+               min(CASE WHEN next_attempt_at <= :now AND urgent = 1 THEN next_attempt_at END),
+               count(CASE WHEN next_attempt_at <= :now AND urgent = 1 THEN 1 END)
         FROM deliveries WHERE channel = :channel AND status = 'pending'
         """,
         {"now": stamp, "channel": channel},
     ).fetchone()
     return Backlog(pending=pending, due=due,
                    oldest_due=from_utc_text(oldest) if oldest else None,
-                   oldest_urgent_due=from_utc_text(urgent) if urgent else None)
+                   oldest_urgent_due=from_utc_text(urgent) if urgent else None,
+                   urgent_due=urgent_due)

@@ -135,6 +135,15 @@ def test_nginx_passes_only_formabots_paths_to_its_port() -> None:
     assert "listen 443 ssl;" in NGINX and "ssl_certificate_key" in NGINX
 
 
+def test_nginx_serves_health_and_metrics_to_this_machine_only() -> None:
+    """Both show the outbox's state and cost database work: not for the internet."""
+    for path in ("/healthz", "/metrics"):
+        block = NGINX.split(f"location = {path} {{", 1)[1].split("}", 1)[0]
+        rules = [line.strip() for line in block.splitlines()
+                 if line.strip().startswith(("allow", "deny"))]
+        assert rules == ["allow 127.0.0.1;", "allow ::1;", "deny all;"], path
+
+
 class Nginx:
     """nginx in the foreground on two free loopback ports, with a throwaway certificate,
     proxying to `app_port`."""
