@@ -3,19 +3,25 @@ to N recipients on a fake platform that enforces a rate and adds latency, while 
 chats with the bot; prints one JSON line.
 
     .venv/bin/python tests/bench/broadcast.py --recipients 10000 --rate 1000 --latency-ms 50
+    .venv/bin/python tests/bench/broadcast.py --channel whatsapp --recipients 4800 --rate 80
 
 What it does, in order (progress on standard error, the JSON line alone on standard output):
 1. a temporary database with N consenting recipients (role trainee, one identity each on the
-   channel) and the person who chats (a manager, so not in the audience);
+   channel, their last message to us just now: inside WhatsApp's 24-hour window) and the
+   person who chats (a manager, so not in the audience, and a coordinator: staff, whom the
+   inbound flood control lets write ten messages a second);
 2. the fake platform in a process of its own (its CPU is not the bot's), enforcing `--rate`
-   over the announcement's messages with 429s (retry_after 1 s; GCRA with `--tolerance-ms`
-   of jitter allowed) and answering every sendMessage `--latency-ms` late;
-3. `formabot run` as an operator starts it (a subprocess, config file, token in the
-   environment), `[telegram] rate_limit_per_second` = the rate asked;
+   over the announcement's messages with 429s (GCRA with `--tolerance-ms` of jitter allowed;
+   Telegram: retry_after 1 s, and refused until then; Twilio: error 20429) and answering
+   every message sent `--latency-ms` late;
+3. `formabot run` as an operator starts it (a subprocess, config file, credentials in the
+   environment, that channel only), `rate_limit_per_second` = the rate asked;
 4. the announcement published as a coordinator would: `formabot announce --role trainee
    --text … --yes` (the CLI writes the delivery rows; the running bot sends them);
-5. meanwhile the person writes to the bot every `--chat-interval-ms`; each reply's latency
-   is from the update being queued to the reply's sendMessage being read by the fake;
+5. meanwhile the person writes to the bot every `--chat-interval-ms` (Telegram: an update
+   queued for getUpdates; WhatsApp: a signed POST to the bot's /whatsapp/inbound); each
+   reply's latency is from that to the reply's request (sendMessage, Messages.json) being
+   read by the fake;
 6. when every row is done: the figures, then the bot is stopped (SIGTERM) and everything
    started is cleaned up, within a time bound derived from N and the rate.
 
@@ -31,8 +37,9 @@ answered), `pauses_asked` (429s that started a pause; `provoked_429` also counts
 refused during one), `statuses` (the rows' final statuses in the database), `bot_errors`
 (tracebacks in the bot's log), `fake_cpu_s`, `timed_out`.
 
-Only the announcement's messages are policed by default: the person's replies go through
-PTB, not through the outbox and its limiter (`--police-replies` polices them too).
+Only the announcement's messages are policed by default: the person's replies do not go
+through the outbox and its limiter (`--police-replies` polices them too). The channel's
+specifics live in `channel_<name>.py`.
 """
 
 from __future__ import annotations
@@ -67,7 +74,8 @@ from storage import deliveries, open_database  # noqa: E402
 from storage.zones import now_utc, to_utc_text  # noqa: E402
 
 FORMABOT = Path(sys.executable).with_name("formabot")
-CHANNELS = {"telegram": "tests.bench.channel_telegram"}
+CHANNELS = {"telegram": "tests.bench.channel_telegram",
+            "whatsapp": "tests.bench.channel_whatsapp"}
 TEXT = ("Nouvelle session : soudage TIG <niveau 1> & 2, du 9 au 11 décembre à Casablanca."
         " Inscriptions ouvertes dans le menu « Sessions ».")
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -91,7 +99,8 @@ def options(argv: list[str] | None = None) -> argparse.Namespace:
                         help="messages a second: the fake's limit (429 above it) and the"
                              " bot's rate_limit_per_second (default 30)")
     parser.add_argument("--latency-ms", type=float, default=50.0, metavar="L",
-                        help="added by the fake to each sendMessage answer (default 50)")
+                        help="added by the fake to each answer to a message sent"
+                             " (default 50)")
     parser.add_argument("--channel", choices=sorted(CHANNELS), default="telegram",
                         help="the platform faked (default telegram)")
     parser.add_argument("--concurrency", type=int, default=0, metavar="C",
@@ -120,7 +129,9 @@ def options(argv: list[str] | None = None) -> argparse.Namespace:
 
 def seed(path: Path, channel: ModuleType, recipients: int) -> None:
     """N consenting trainees with one identity each, and the person who chats (a manager:
-    outside the audience), in one transaction of bulk inserts."""
+    outside the audience; a coordinator: exempt from the flood control, which would drop
+    most of their pings), in one transaction of bulk inserts. Everyone wrote to us just
+    now: WhatsApp's 24-hour window is open, so announcements go as free text."""
     stamp = to_utc_text(now_utc())
     state = json.dumps({"welcomed": True, "topics_chosen": True})
     db = open_database(path)
@@ -131,16 +142,20 @@ def seed(path: Path, channel: ModuleType, recipients: int) -> None:
                 " state, created_at, updated_at)"
                 " VALUES (1, 'Chatty', 'manager', 'ACME', 'fr', ?, ?, ?, ?)",
                 [stamp, state, stamp, stamp])
-            db.execute("INSERT INTO identities (contact_id, channel, address, created_at)"
-                       " VALUES (1, ?, ?, ?)", [channel.NAME, channel.PERSON_ADDRESS, stamp])
+            db.execute("INSERT INTO identities (contact_id, channel, address, last_inbound_at,"
+                       " created_at) VALUES (1, ?, ?, ?, ?)",
+                       [channel.NAME, channel.PERSON_ADDRESS, stamp, stamp])
+            db.execute("INSERT INTO coordinators (channel, address, name, added_at)"
+                       " VALUES (?, ?, 'Chatty', ?)", [channel.NAME, channel.PERSON_ADDRESS, stamp])
             db.conn.executemany(
                 "INSERT INTO contacts (id, name, role, language, consent_at, state, created_at,"
                 " updated_at) VALUES (?, ?, 'trainee', 'fr', ?, ?, ?, ?)",
                 ((n + 2, f"R{n}", stamp, state, stamp, stamp) for n in range(recipients)))
             db.conn.executemany(
-                "INSERT INTO identities (contact_id, channel, address, created_at)"
-                " VALUES (?, ?, ?, ?)",
-                ((n + 2, channel.NAME, channel.address(n), stamp) for n in range(recipients)))
+                "INSERT INTO identities (contact_id, channel, address, last_inbound_at,"
+                " created_at) VALUES (?, ?, ?, ?, ?)",
+                ((n + 2, channel.NAME, channel.address(n), stamp, stamp)
+                 for n in range(recipients)))
     finally:
         db.close()
 
@@ -213,9 +228,10 @@ class Bot:
     def text(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
-    def wait_started(self, seconds: float = 60) -> None:
+    def wait_started(self, ready: str, seconds: float = 60) -> None:
+        """Until `ready` is in the log (the channel's sign that the person may write)."""
         deadline = time.monotonic() + seconds
-        while "outbox started" not in self.text():
+        while ready not in self.text():
             if self.process.poll() is not None:
                 raise RuntimeError(f"formabot run exited:\n{self.text()[-3000:]}")
             if time.monotonic() > deadline:
@@ -345,7 +361,7 @@ def run(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
         config = write_config(directory, channel, fake.urls, args)
         bot = Bot(config, channel.environment(), directory / "bot.log")
         stack.callback(bot.stop)
-        bot.wait_started()
+        bot.wait_started(channel.READY)
         log(f"{args.channel}: rate {args.rate:g}/s, latency {args.latency_ms:g} ms,"
             f" concurrency {args.concurrency}; bot pid {bot.process.pid}")
 

@@ -1,7 +1,7 @@
 """Telegram's part of the broadcast benchmark: everything `broadcast.py` needs to know about
-the channel lives here, behind a few names (`NAME`, `address`, `PERSON_ADDRESS`,
-`config_section`, `environment`, `serve`). A WhatsApp module offering the same names plugs
-into `broadcast.py --channel` without touching the rest.
+the channel lives here, behind a few names (`NAME`, `READY`, `address`, `PERSON_ADDRESS`,
+`config_section`, `environment`, `serve`); `channel_whatsapp.py` offers the same names, and
+`broadcast.py --channel` chooses.
 
 `serve` runs in a process of its own (so that its CPU is not the bot's): the tests' fake
 Bot API (`tests.fakes.bot_api`), with `tests.fakes.bot_api_faults` adding the latency and
@@ -19,6 +19,7 @@ from __future__ import annotations
 import gc
 import re
 import resource
+import socket
 import threading
 import time
 from array import array
@@ -29,6 +30,7 @@ from tests.fakes.bot_api import TOKEN, FakeBotAPI, User
 from tests.fakes.bot_api_faults import Conditions, Faults, Refusal
 
 NAME = "telegram"
+READY = "outbox started"  # in the bot's log: the person may write
 FIRST_CHAT = 10_000_000
 PERSON = User(9_000_001, "Chatty")
 PERSON_ADDRESS = str(PERSON.id)
@@ -41,10 +43,18 @@ def address(number: int) -> str:
 
 
 def config_section(urls: dict[str, str], rate: float) -> str:
-    """The config file's channel section: the fake as the platform, the outbox's rate."""
+    """The config file's channel section: the fake as the platform, the outbox's rate; and
+    the web app (`/healthz`, `/metrics`, always served) on a free port, not 8080."""
     return (f'[telegram]\nbase_url = "{urls["base_url"]}"\n'
             f'base_file_url = "{urls["base_file_url"]}"\n'
-            f"rate_limit_per_second = {rate:g}\n")
+            f"rate_limit_per_second = {rate:g}\n\n"
+            f'[web]\nhost = "127.0.0.1"\nport = {free_port()}\n')
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def environment() -> dict[str, str]:

@@ -3,8 +3,11 @@
 Served by uvicorn in a background thread, so that the SDK (on the test's event loop) talks
 to it over real HTTP. It records every request — path, method, form fields (repeated ones
 kept), Basic auth — and answers `POST …/Messages.json` with 201 and a Message resource shaped
-like the examples in Twilio's OpenAPI description. It can be told to refuse (a status and a
-Twilio error code, for the next requests or for one recipient) or to hang until released.
+like the examples in Twilio's OpenAPI description, and `GET /2010-04-01/Accounts/{Sid}.json`
+with the Account resource (what `formabot doctor` fetches). It can be told to refuse (a status
+and a Twilio error code, for the next requests or for one recipient) or to hang until released.
+A subclass may police or delay the messages it accepts (`admit`, `answered`) and keep fewer
+records (`record`): the broadcast benchmark's fake does (tests/bench/channel_whatsapp.py).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from starlette.routing import Route
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 AUTH_TOKEN = "fake-auth-token-0123456789abcdef"
 SENDER = "whatsapp:+14155238886"
+ACCOUNT_PATH = f"/2010-04-01/Accounts/{ACCOUNT_SID}.json"
 
 
 @dataclass(frozen=True)
@@ -102,6 +106,10 @@ class FakeTwilio:
             self._refusals_for: dict[str, Refusal] = {}
             self._hang = 0
             self._released = False
+            # The Account resource's status ("active", "suspended", "closed") and type
+            # ("Full", "Trial"), as GET Account answers them.
+            self.account_status = "active"
+            self.account_type = "Full"
 
     # --- scripting -----------------------------------------------------------------------
 
@@ -145,7 +153,7 @@ class FakeTwilio:
         recorded = Recorded(request.method, request.url.path, form, _basic(request),
                             dict(request.headers))
         with self._lock:
-            self.requests.append(recorded)
+            self.record(recorded)
             hang = self._hang > 0
             if hang:
                 self._hang -= 1
@@ -160,9 +168,40 @@ class FakeTwilio:
             return _error(Refusal(401, 20003, "Authenticate"))
         if refusal is not None:
             return _error(refusal)
+        if request.method == "GET" and request.url.path == ACCOUNT_PATH:
+            return JSONResponse(self._account())
         if request.method != "POST" or not request.url.path.endswith("/Messages.json"):
             return _error(Refusal(404, 20404, "The requested resource was not found"))
-        return JSONResponse(self._message(recorded), status_code=201)
+        refused = await self.admit(recorded)
+        if refused is not None:
+            return _error(refused)
+        answer = JSONResponse(self._message(recorded), status_code=201)
+        await self.answered(recorded)
+        return answer
+
+    # --- for subclasses ------------------------------------------------------------------
+
+    def record(self, recorded: Recorded) -> None:
+        """Keep one request (called under the lock): all of them, here."""
+        self.requests.append(recorded)
+
+    async def admit(self, recorded: Recorded) -> Refusal | None:
+        """A refusal for a message Twilio would refuse now (e.g. its rate); None: accepted."""
+        return None
+
+    async def answered(self, recorded: Recorded) -> None:
+        """Called once a message is accepted, before its answer leaves (e.g. latency)."""
+
+    def _account(self) -> dict[str, Any]:
+        stamp = "Thu, 24 Aug 2023 05:01:45 +0000"
+        return {
+            "auth_token": AUTH_TOKEN, "date_created": stamp, "date_updated": stamp,
+            "friendly_name": "Formabot test account", "owner_account_sid": ACCOUNT_SID,
+            "sid": ACCOUNT_SID, "status": self.account_status, "type": self.account_type,
+            "subresource_uris": {
+                "messages": f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"},
+            "uri": ACCOUNT_PATH,
+        }
 
     def _message(self, recorded: Recorded) -> dict[str, Any]:
         sid = f"SM{next(self._ids):032x}"

@@ -10,6 +10,13 @@ This subclass keeps the SDK's request building and answer parsing (so what we se
 the SDK sends) and replaces the transport: every request goes to `[whatsapp] api_base_url`
 (scheme, host and any path prefix), within `timeout` seconds, with a plain Authorization
 header, on one session opened lazily on the bot's loop.
+
+That session's pool has no connection limit by default: the outbox bounds its own requests
+in flight (`[dispatcher] concurrency`), and the conversation's replies share the session.
+With the pool capped at 16, requests the rate limiter had spaced evenly queued for a
+connection and then left in bursts (Twilio answers 429), a broadcast at 400 msg/s with 50 ms
+of latency ran at ~260/s, and a person chatting meanwhile waited ~0.8 s for each reply
+behind the announcement (tests/bench/broadcast.py --channel whatsapp).
 """
 
 from __future__ import annotations
@@ -28,7 +35,9 @@ log = logging.getLogger(__name__)
 
 
 class WhatsAppHttpClient(AsyncTwilioHttpClient):
-    def __init__(self, base_url: str, *, timeout: float = 10.0, connections: int = 16) -> None:
+    def __init__(self, base_url: str, *, timeout: float = 10.0,
+                 connections: int | None = None) -> None:
+        """`connections`: the pool's limit; None, no limit (see the module's docstring)."""
         super().__init__(pool_connections=False, timeout=timeout)
         self.base = urlsplit(base_url.rstrip("/"))
         self.connections = connections
@@ -43,8 +52,8 @@ class WhatsAppHttpClient(AsyncTwilioHttpClient):
 
     async def _open(self) -> aiohttp.ClientSession:
         if self._client_session is None or self._client_session.closed:
-            connector = aiohttp.TCPConnector(limit=self.connections,
-                                             limit_per_host=self.connections)
+            limit = self.connections or 0  # aiohttp: 0 is no limit
+            connector = aiohttp.TCPConnector(limit=limit, limit_per_host=limit)
             self._client_session = aiohttp.ClientSession(
                 connector=connector, timeout=aiohttp.ClientTimeout(total=self.timeout))
         return self._client_session

@@ -59,7 +59,7 @@ def address(number: str) -> str:
 class TwilioMessages:
     """The Messages API for one account and one sender. Close it on the loop that used it."""
 
-    def __init__(self, settings: WhatsAppSettings, *, connections: int = 16) -> None:
+    def __init__(self, settings: WhatsAppSettings, *, connections: int | None = None) -> None:
         self.settings = settings
         self.http = WhatsAppHttpClient(settings.api_base_url, timeout=settings.timeout_seconds,
                                        connections=connections)
