@@ -1,6 +1,12 @@
 """What the fake Bot API does to `sendMessage` besides answering it: latency, 5xx, hangs,
 429 bursts, and Telegram's rate limits (overall and per chat) enforced with 429s.
 
+A 429 comes out of the blue either as a share of the requests (`error_429`) or about
+`burst_every` seconds after the last pause ended, whatever the traffic (drawn from an
+exponential distribution): the latter is a flood wait as a broadcast meets it, the same
+however fast the bot sends. Either way every request during the pause it asks for gets a
+429 too: a burst of them.
+
 All of it is off by default, so the fake answers as before. Rates are policed with GCRA (a
 request is refused when it comes earlier than its theoretical time minus `jitter`), which
 is "at most `rate` a second" with a little tolerance for the network's jitter. A 429 asks
@@ -28,6 +34,7 @@ class Faults:
     per_chat: float | None = None  # messages a second to one chat
     jitter: float = 0.02  # seconds of tolerance in both rate checks
     seed: int = 4
+    burst_every: float = 0.0  # mean seconds from a pause's end to the next 429 (0: none)
 
 
 class Refusal(Exception):
@@ -50,6 +57,9 @@ class Conditions:
         self._overall = 0.0
         self._chats: dict[str, float] = {}
         self._paused_until = 0.0
+        self._bursts = random.Random(self.faults.seed + 2)  # its own: the shares' draws stay
+        self._next_burst: float | None = None
+        self.bursts = 0  # pauses started by `burst_every`
 
     async def admit(self, chat_id: str, at: float) -> None:
         """Raise `Refusal` for what Telegram would refuse; hangs as asked."""
@@ -59,6 +69,15 @@ class Conditions:
         if at < self._paused_until:
             self.during_pause.append(at)
             raise Refusal(429, "Too Many Requests: retry later", self._paused_until - at)
+        if faults.burst_every > 0:
+            if self._next_burst is None:
+                self._next_burst = at + self._bursts.expovariate(1 / faults.burst_every)
+            if at >= self._next_burst:
+                self.bursts += 1
+                refusal = self._throttle(at)  # the next one counts from the pause's end
+                self._next_burst = (self._paused_until
+                                    + self._bursts.expovariate(1 / faults.burst_every))
+                raise refusal
         draw = self._random.random()
         if draw < faults.hang:
             await asyncio.sleep(faults.hang_seconds)
