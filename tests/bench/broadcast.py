@@ -18,7 +18,9 @@ What it does, in order (progress on standard error, the JSON line alone on stand
    environment, that channel only), `rate_limit_per_second` = the rate asked;
 4. the announcement published as a coordinator would: `formabot announce --role trainee
    --text … --yes` (the CLI writes the delivery rows; the running bot sends them);
-5. meanwhile the person writes to the bot every `--chat-interval-ms` (Telegram: an update
+5. meanwhile the person writes to the bot every `--chat-interval-ms` (default: every 100 ms,
+   or slower so that their replies take at most 2% of the rate: formabot counts replies
+   against the same overall rate as the broadcast, as the platform does) (Telegram: an update
    queued for getUpdates; WhatsApp: a signed POST to the bot's /whatsapp/inbound); each
    reply's latency is from that to the reply's request (sendMessage, Messages.json) being
    read by the fake;
@@ -79,6 +81,7 @@ CHANNELS = {"telegram": "tests.bench.channel_telegram",
 TEXT = ("Nouvelle session : soudage TIG <niveau 1> & 2, du 9 au 11 décembre à Casablanca."
         " Inscriptions ouvertes dans le menu « Sessions ».")
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+REPLY_SHARE = 0.02  # of the rate, at most, for the chatting person's replies (by default)
 
 
 def log(message: str) -> None:
@@ -106,9 +109,11 @@ def options(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=0, metavar="C",
                         help="[dispatcher] concurrency; default max(16, 2 x R x L): twice the"
                              " requests in flight that the latency needs")
-    parser.add_argument("--chat-interval-ms", type=float, default=100.0, metavar="MS",
+    parser.add_argument("--chat-interval-ms", type=float, default=None, metavar="MS",
                         help="the person writes to the bot this often during the broadcast"
-                             " (default 100; 0: nobody chats)")
+                             " (default: every 100 ms, or slower so that the replies take"
+                             " at most 2%% of the rate, e.g. every 1.7 s at 30/s; 0: nobody"
+                             " chats)")
     parser.add_argument("--tolerance-ms", type=float, default=20.0, metavar="MS",
                         help="jitter the fake's rate policing tolerates (default 20, as in"
                              " the tests' fake)")
@@ -122,6 +127,8 @@ def options(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--recipients must be at least 1, --rate positive, --latency-ms >= 0")
     if not args.concurrency:
         args.concurrency = max(16, math.ceil(2 * args.rate * args.latency_ms / 1000))
+    if args.chat_interval_ms is None:  # replies share the platform's rate with the broadcast
+        args.chat_interval_ms = max(100.0, 1000 / (args.rate * REPLY_SHARE))
     return args
 
 

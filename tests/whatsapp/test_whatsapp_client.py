@@ -100,6 +100,17 @@ async def test_twilio_refusals_are_classified(
     assert classify(caught.value).outcome == outcome
 
 
+async def test_a_number_quoted_by_twilio_stays_out_of_the_reason(
+        settings: WhatsAppSettings, twilio: FakeTwilio) -> None:
+    twilio.refuse_next(400, 21408, "Permission to send to the 'To' number +212 6 12-34-56-78"
+                                   " has not been enabled.")
+    with pytest.raises(TwilioRestException) as caught:
+        await send(settings, Outbound(body="Bonjour"))
+    result = classify(caught.value)
+    assert "12-34-56-78" not in result.reason
+    assert "the 'To' number [number] has not been enabled" in result.reason
+
+
 async def test_concurrent_sends_share_one_session(
         settings: WhatsAppSettings, twilio: FakeTwilio) -> None:
     messages = TwilioMessages(settings)

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +39,14 @@ _BLOCKED = {21211: "not a valid phone number (21211)",
             63014: "blocked by the user (63014)"}
 _RATE = {20429, 63018}
 RATE_PAUSE_SECONDS = 1.0
+# A phone number as Twilio's error texts quote it ("The 'To' number +212612345678 is not…").
+_PHONE = re.compile(r"\+?\d[\d ().-]{6,}\d")
+
+
+def without_numbers(text: str) -> str:
+    """Twilio's error text without the phone numbers it quotes: the reason goes to logs and
+    to coordinators' reports, where people appear by contact id only."""
+    return _PHONE.sub("[number]", text)
 
 
 @dataclass(frozen=True)
@@ -117,7 +126,7 @@ def classify(error: BaseException) -> SendResult:
         code, status = error_code(error), int(getattr(error, "status", 0) or 0)
         said = (getattr(error, "msg", "") or getattr(error, "detail", "")
                 or getattr(error, "title", ""))
-        message = f"{code or status} {said}".strip()
+        message = f"{code or status} {without_numbers(str(said))}".strip()
         if status == 429 or code in _RATE:
             return SendResult.rate_limited(RATE_PAUSE_SECONDS)
         if code in _BLOCKED:
