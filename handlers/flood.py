@@ -118,6 +118,10 @@ def screen(context: Context, inbound: Inbound) -> list[Reply] | None:
     nothing at all), before anything is read into or written to the conversation."""
     if inbound.channel in EXEMPT_CHANNELS:
         return None
+    if inbound.channel == "whatsapp" and inbound.phone is not None:
+        # Never typed on WhatsApp: the channel shares the number WhatsApp verified, on the
+        # person's behalf, within the message just counted.
+        return None
     key = (inbound.channel, inbound.address)
     now = context.now()
     if context.flood.admits(key, now):

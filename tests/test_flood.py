@@ -189,3 +189,11 @@ def test_quiet_people_are_forgotten() -> None:
     for number in range(5_000):
         assert gate.admits(("telegram", str(number)), NOW + timedelta(seconds=number))
     assert len(gate) < 200  # only those seen in the last BURST × REFILL_SECONDS
+
+
+def test_the_number_whatsapp_shares_for_the_person_costs_no_message(context: Context) -> None:
+    number = "+212612345678"
+    for _ in range(BURST):  # the whole burst spent on typed messages
+        handle(context, Inbound("whatsapp", number, text="bonjour"))
+    replies = handle(context, Inbound("whatsapp", number, phone=number))
+    assert notices([replies]) == 0
