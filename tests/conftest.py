@@ -1,8 +1,9 @@
-"""Fixtures shared by the whole suite: a real SQLite file per test, a fixed clock, a catalogue."""
+"""Fixtures shared by the whole suite: a real SQLite file per test, a fixed clock, a catalogue,
+and fake servers of a test's own."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,6 +14,8 @@ from sqlite_utils import Database
 from bot.cli import cli
 from storage import catalog, companies, open_database
 from storage.zones import local_to_utc
+from tests.fakes.bot_api import FakeBotAPI
+from tests.fakes.twilio_api import FakeTwilio
 
 NOW = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
 
@@ -82,3 +85,23 @@ def programme(db: Database) -> Database:
     companies.upsert(db, member_id="M002", name="Atlas Mécanique", city="Tanger",
                      sector="mechanics")
     return db
+
+
+@pytest.fixture
+def own_bot_api() -> Iterator[FakeBotAPI]:
+    """A fake Bot API started for this test and closed after it, shared with no other test
+    (tests/telegram's `bot_api` is one server for the whole session, reset between tests)."""
+    server = FakeBotAPI()
+    server.start()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def own_twilio() -> Iterator[FakeTwilio]:
+    """A fake Twilio started for this test and closed after it (tests/whatsapp's `twilio` is
+    one server for the whole session, reset and checked against Twilio's API between tests)."""
+    server = FakeTwilio()
+    server.start()
+    yield server
+    server.close()

@@ -7,12 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import signal
-import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -24,11 +19,11 @@ from storage import broadcasts, contacts, deliveries, open_database
 from storage.audience import Audience
 from storage.zones import now_utc, to_utc_text
 from tests.fakes.bot_api import TOKEN, FakeBotAPI, User
-from tests.fakes.twilio_api import ACCOUNT_SID, AUTH_TOKEN, SENDER, FakeTwilio
+from tests.fakes.twilio_api import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
+from tests.running import RunningBot, wait_for, write_both_channels_config
 from tests.telegram.support import free_port
-from tests.whatsapp.phone import PUBLIC_URL, inbound_form, sign
+from tests.whatsapp.phone import inbound_form, sign
 
-FORMABOT = Path(sys.executable).with_name("formabot")
 PHONE = "+212661234567"
 NAME = "Zineb Tazi"
 ZINEB = User(918273645, "Zineb")
@@ -36,55 +31,6 @@ SECRETS = (PHONE, PHONE.lstrip("+"), "661234567", NAME, "Tazi", str(ZINEB.id), T
            AUTH_TOKEN)
 ENV = {"FORMABOT_TELEGRAM_TOKEN": TOKEN, "FORMABOT_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
        "FORMABOT_TWILIO_AUTH_TOKEN": AUTH_TOKEN}
-
-
-def wait_for(condition: Callable[[], object], seconds: float = 20) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out")
-        time.sleep(0.02)
-
-
-@pytest.fixture
-def bot_api() -> Iterator[FakeBotAPI]:
-    server = FakeBotAPI()
-    server.start()
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def twilio() -> Iterator[FakeTwilio]:
-    server = FakeTwilio()
-    server.start()
-    yield server
-    server.close()
-
-
-def write_config(directory: Path, bot_api: FakeBotAPI, twilio: FakeTwilio, port: int,
-                 log: str) -> Path:
-    path = directory / "config.toml"
-    path.write_text(f"""
-[bot]
-database = "formabot.db"
-quiet_hours = ""
-
-[telegram]
-base_url = "{bot_api.base_url}"
-base_file_url = "{bot_api.base_file_url}"
-
-[whatsapp]
-api_base_url = "{twilio.base_url}"
-from = "{SENDER}"
-public_url = "{PUBLIC_URL}"
-
-[web]
-port = {port}
-
-{log}
-""", encoding="utf-8")
-    return path
 
 
 def enrol_zineb(database: Path) -> int:
@@ -99,38 +45,6 @@ def enrol_zineb(database: Path) -> int:
         return contact_id
     finally:
         db.close()
-
-
-class Bot:
-    """`formabot run` in a subprocess, on both channels."""
-
-    def __init__(self, config: Path, port: int, *args: str) -> None:
-        env = {key: value for key, value in os.environ.items()
-               if not key.startswith("FORMABOT_")}
-        self.url = f"http://127.0.0.1:{port}"
-        self.process = subprocess.Popen(
-            [str(FORMABOT), "--config", str(config), "run", *args], env={**env, **ENV},
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        wait_for(self.listening)
-
-    def listening(self) -> bool:
-        if self.process.poll() is not None:
-            raise AssertionError(f"formabot run exited: {self.process.communicate()[1]}")
-        try:
-            return httpx.get(f"{self.url}/healthz", timeout=1).status_code > 0
-        except httpx.TransportError:
-            return False
-
-    def stop(self) -> str:
-        self.process.send_signal(signal.SIGTERM)
-        _, err = self.process.communicate(timeout=20)
-        assert self.process.returncode == 0, err
-        return err
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.communicate()
 
 
 def whatsapp(url: str, text: str) -> None:
@@ -183,14 +97,15 @@ def _identity_active(database: Path, channel: str, address: str) -> bool:
 
 @pytest.mark.parametrize(("log", "args"), [("", ()), ('[log]\nformat = "json"', ("-v",))],
                          ids=["text", "json-verbose"])
-def test_logs_name_contacts_by_id_only(tmp_path: Path, bot_api: FakeBotAPI, twilio: FakeTwilio,
-                                       log: str, args: tuple[str, ...]) -> None:
+def test_logs_name_contacts_by_id_only(tmp_path: Path, own_bot_api: FakeBotAPI,
+                                       own_twilio: FakeTwilio, log: str,
+                                       args: tuple[str, ...]) -> None:
     port = free_port()
-    config = write_config(tmp_path, bot_api, twilio, port, log)
+    config = write_both_channels_config(tmp_path, own_bot_api, own_twilio, port, more=log)
     contact_id = enrol_zineb(tmp_path / "formabot.db")
-    bot = Bot(config, port, *args)
+    bot = RunningBot(config, ENV, port, *args)
     try:
-        talk_broadcast_and_block(bot.url, bot_api, twilio, tmp_path / "formabot.db")
+        talk_broadcast_and_block(bot.url, own_bot_api, own_twilio, tmp_path / "formabot.db")
         err = bot.stop()
     finally:
         bot.kill()

@@ -7,12 +7,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import httpx
-import pytest
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 from sqlite_utils import Database
@@ -28,9 +26,10 @@ from storage.zones import now_utc, zone
 from tests.conftest import NOW
 from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.twilio_api import FakeTwilio
+from tests.running import write_both_channels_config
 from tests.telegram.support import free_port
 from tests.test_health import broadcast, enrol
-from tests.test_logs import ENV, enrol_zineb, talk_broadcast_and_block, write_config
+from tests.test_logs import ENV, enrol_zineb, talk_broadcast_and_block
 
 CASA = zone("Africa/Casablanca")
 
@@ -115,26 +114,11 @@ def test_errors_the_handlers_log_are_counted_by_channel() -> None:
 
 # --- the running bot ------------------------------------------------------------------------
 
-@pytest.fixture
-def bot_api() -> Iterator[FakeBotAPI]:
-    server = FakeBotAPI()
-    server.start()
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def twilio() -> Iterator[FakeTwilio]:
-    server = FakeTwilio()
-    server.start()
-    yield server
-    server.close()
-
-
 async def test_a_running_bot_counts_messages_and_deliveries_on_both_channels(
-        tmp_path: Path, bot_api: FakeBotAPI, twilio: FakeTwilio) -> None:
+        tmp_path: Path, own_bot_api: FakeBotAPI, own_twilio: FakeTwilio) -> None:
     port = free_port()
-    config = load(write_config(tmp_path, bot_api, twilio, port, ""), environ=ENV)
+    config = load(write_both_channels_config(tmp_path, own_bot_api, own_twilio, port),
+                  environ=ENV)
     enrol_zineb(tmp_path / "formabot.db")
     stop = asyncio.Event()
     serving = asyncio.create_task(app.serve(config, stop))
@@ -148,7 +132,7 @@ async def test_a_running_bot_counts_messages_and_deliveries_on_both_channels(
                 except httpx.TransportError:
                     assert not serving.done(), serving
                     await asyncio.sleep(0.02)
-            await asyncio.to_thread(talk_broadcast_and_block, url, bot_api, twilio,
+            await asyncio.to_thread(talk_broadcast_and_block, url, own_bot_api, own_twilio,
                                     tmp_path / "formabot.db")
             scraped = (await http.get("/metrics")).text
     finally:

@@ -8,11 +8,7 @@ from __future__ import annotations
 
 import base64
 import os
-import signal
 import subprocess
-import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -23,12 +19,12 @@ from bot.cli import cli
 from bot.web import TELEGRAM_SECRET_HEADER
 from storage import open_database
 from tests.fakes.bot_api import TOKEN, FakeBotAPI, User
-from tests.fakes.twilio_api import ACCOUNT_SID, AUTH_TOKEN, SENDER, FakeTwilio
+from tests.fakes.twilio_api import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
 from tests.outbox.outbox_fakes import add_contact
+from tests.running import FORMABOT, RunningBot, environment, wait_for, write_both_channels_config
 from tests.telegram.support import free_port
 from tests.whatsapp.phone import PUBLIC_URL, inbound_form, sign
 
-FORMABOT = Path(sys.executable).with_name("formabot")
 WEBHOOK_SECRET = "Wh-secret_4c1f9e7b2a-for-the-log-test"
 SECRETS = {
     "FORMABOT_TELEGRAM_TOKEN": TOKEN,
@@ -48,72 +44,31 @@ TALKER_NUMBER, RECIPIENT_NUMBER = "+212612345601", "+212612345602"
 HOOK = "/telegram/hook"
 
 
-def environment() -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("FORMABOT_")}
-    return {**env, **SECRETS}
-
-
-def wait_for(condition: Callable[[], object], seconds: float = 20) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out")
-        time.sleep(0.02)
-
-
-def write_config(directory: Path, bot_api: FakeBotAPI, twilio: FakeTwilio, port: int) -> Path:
-    path = directory / "config.toml"
-    path.write_text(f"""
-[bot]
-database = "formabot.db"
-quiet_hours = ""
-
-[telegram]
-base_url = "{bot_api.base_url}"
-base_file_url = "{bot_api.base_file_url}"
-mode = "webhook"
-webhook_url = "{PUBLIC_URL}{HOOK}"
-
-[whatsapp]
-api_base_url = "{twilio.base_url}"
-from = "{SENDER}"
-public_url = "{PUBLIC_URL}"
-
-[dispatcher]
-backoff_seconds = 0.05
-
-[web]
-host = "127.0.0.1"
-port = {port}
-""", encoding="utf-8")
-    return path
-
-
 def test_no_secret_in_the_output_of_a_run_with_errors(
         tmp_path: Path, bot_api: FakeBotAPI, twilio: FakeTwilio) -> None:
     port = free_port()
-    config = write_config(tmp_path, bot_api, twilio, port)
+    config = write_both_channels_config(
+        tmp_path, bot_api, twilio, port,
+        telegram=f'mode = "webhook"\nwebhook_url = "{PUBLIC_URL}{HOOK}"',
+        more="[dispatcher]\nbackoff_seconds = 0.05")
     db = open_database(tmp_path / "formabot.db")
     add_contact(db, "Rita", telegram=str(RECIPIENT.id), company=None, topics=())
     add_contact(db, "Nadia", whatsapp=RECIPIENT_NUMBER, company=None, topics=())
     bot_api.meet(RECIPIENT)
-    process = subprocess.Popen([str(FORMABOT), "--config", str(config), "run", "--verbose"],
-                               env=environment(), stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
-    base = f"http://127.0.0.1:{port}"
+    bot = RunningBot(config, SECRETS, port, "--verbose")
     try:
-        wait_for(lambda: bot_api.webhook is not None and _listening(process, base))
+        wait_for(lambda: bot_api.webhook is not None)
 
         def telegram(user: User, text: str, secret: str | None = WEBHOOK_SECRET) -> int:
             update = bot_api.update(user, bot_api.message(user, text=text))
             headers = {TELEGRAM_SECRET_HEADER: secret} if secret is not None else {}
-            return httpx.post(base + HOOK, json=update, headers=headers, timeout=5).status_code
+            return httpx.post(bot.url + HOOK, json=update, headers=headers,
+                              timeout=5).status_code
 
         def whatsapp(number: str, text: str, signature: str = "valid") -> int:
             form = inbound_form(number, text)
             signed = sign("/whatsapp/inbound", form) if signature == "valid" else signature
-            return httpx.post(base + "/whatsapp/inbound", data=form,
-                              headers={"X-Twilio-Signature": signed}, timeout=5).status_code
+            return bot.post("/whatsapp/inbound", form, signed).status_code
 
         # a conversation on both channels, refusals and 401s included
         assert telegram(TALKER, "/start", secret="not-the-secret") == 403
@@ -137,18 +92,14 @@ def test_no_secret_in_the_output_of_a_run_with_errors(
         announced = subprocess.run(
             [str(FORMABOT), "--config", str(config), "announce", "--everyone",
              "--text", "Nouvelle session de soudage", "--yes"],
-            env=environment(), capture_output=True, text=True, timeout=60)
+            env=environment(**SECRETS), capture_output=True, text=True, timeout=60)
         assert announced.returncode == 0, announced.stderr
         wait_for(lambda: _all_sent(db))
-        process.send_signal(signal.SIGTERM)
-        out, err = process.communicate(timeout=20)
+        err = bot.stop()
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
+        bot.kill()
         db.close()
-    assert process.returncode == 0, err
-    logged = "\n".join([out, err, announced.stdout, announced.stderr])
+    logged = "\n".join([bot.output, err, announced.stdout, announced.stderr])
     # the errors were there to be logged …
     assert "wrong secret token" in logged and "without secret token" in logged
     assert "wrong signature" in logged
@@ -170,15 +121,6 @@ def test_a_malformed_secret_is_named_not_shown(tmp_path: Path, bot_api: FakeBotA
     assert result.exit_code == 1
     assert "FORMABOT_TELEGRAM_WEBHOOK_SECRET" in result.output
     assert WEBHOOK_SECRET not in result.output and TOKEN not in result.output
-
-
-def _listening(process: subprocess.Popen[str], base: str) -> bool:
-    if process.poll() is not None:
-        raise AssertionError(f"formabot run exited: {process.communicate()[1]}")
-    try:
-        return httpx.get(base + "/healthz", timeout=1).status_code > 0
-    except httpx.TransportError:
-        return False
 
 
 def _all_sent(db: Database) -> bool:

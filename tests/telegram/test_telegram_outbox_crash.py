@@ -9,8 +9,8 @@ from pathlib import Path
 
 from storage import announcements, deliveries, open_database
 from tests.fakes.bot_api import TOKEN, FakeBotAPI
+from tests.running import FORMABOT, environment, wait_for
 from tests.telegram.audience import announce, enrol, outbox_config, recipients
-from tests.telegram.test_telegram_run import FORMABOT, environment, wait_for
 
 PEOPLE = recipients(300)
 

@@ -3,11 +3,8 @@ environment, against the fake Bot API; stopped by SIGTERM or SIGINT."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -15,23 +12,9 @@ from click.testing import CliRunner
 
 from bot.cli import cli
 from tests.fakes.bot_api import TOKEN, FakeBotAPI
+from tests.running import FORMABOT, environment, wait_for
 from tests.telegram.chat import AMINA
 from tests.telegram.support import free_port, write_config
-
-FORMABOT = Path(sys.executable).with_name("formabot")
-
-
-def environment(**extra: str) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("FORMABOT_")}
-    return {**env, **extra}
-
-
-def wait_for(condition, seconds: float = 20) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out")
-        time.sleep(0.02)
 
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])

@@ -4,42 +4,21 @@ signed webhook on the bot's web port, and the answer comes back through the fake
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import httpx
-import pytest
 from click.testing import CliRunner
 
 from bot.cli import cli
 from tests.fakes.bot_api import TOKEN, FakeBotAPI
 from tests.fakes.twilio_api import ACCOUNT_SID, AUTH_TOKEN, SENDER, FakeTwilio
+from tests.running import RunningBot, environment, wait_for
 from tests.telegram.chat import AMINA
 from tests.telegram.support import free_port
 from tests.whatsapp.phone import PUBLIC_URL, inbound_form, sign
 
-FORMABOT = Path(sys.executable).with_name("formabot")
 NUMBER = "+212612345678"
 TWILIO_ENV = {"FORMABOT_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
               "FORMABOT_TWILIO_AUTH_TOKEN": AUTH_TOKEN}
-
-
-def environment(**extra: str) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("FORMABOT_")}
-    return {**env, **extra}
-
-
-def wait_for(condition: Callable[[], object], seconds: float = 20) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out")
-        time.sleep(0.02)
 
 
 def write_config(directory: Path, twilio: FakeTwilio, port: int, *, telegram: str = "",
@@ -67,53 +46,9 @@ port = {port}
     return path
 
 
-@pytest.fixture
-def bot_api() -> Iterator[FakeBotAPI]:
-    server = FakeBotAPI()
-    server.start()
-    yield server
-    server.close()
-
-
-class Running:
-    """`formabot run` in a subprocess; `stop()` sends SIGTERM and returns its standard error."""
-
-    def __init__(self, config: Path, env: dict[str, str], port: int) -> None:
-        self.port = port
-        self.process = subprocess.Popen(
-            [str(FORMABOT), "--config", str(config), "run"], env=environment(**env),
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )
-        wait_for(self.listening)
-
-    def listening(self) -> bool:
-        if self.process.poll() is not None:
-            raise AssertionError(f"formabot run exited: {self.process.communicate()[1]}")
-        try:
-            return httpx.get(f"http://127.0.0.1:{self.port}/healthz", timeout=1).status_code > 0
-        except httpx.TransportError:
-            return False
-
-    def post(self, path: str, form: dict[str, str], signature: str | None) -> httpx.Response:
-        headers = {"X-Twilio-Signature": signature} if signature else {}
-        return httpx.post(f"http://127.0.0.1:{self.port}{path}", data=form, headers=headers,
-                          timeout=5)
-
-    def stop(self) -> str:
-        self.process.send_signal(signal.SIGTERM)
-        _, err = self.process.communicate(timeout=20)
-        assert self.process.returncode == 0, err
-        return err
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.communicate()
-
-
 def test_run_serves_whatsapp_alone(tmp_path: Path, twilio: FakeTwilio) -> None:
     port = free_port()
-    running = Running(write_config(tmp_path, twilio, port), TWILIO_ENV, port)
+    running = RunningBot(write_config(tmp_path, twilio, port), TWILIO_ENV, port)
     try:
         form = inbound_form(NUMBER, "salam")
         forged = running.post("/whatsapp/inbound", form, signature="forged")
@@ -134,22 +69,22 @@ def test_run_serves_whatsapp_alone(tmp_path: Path, twilio: FakeTwilio) -> None:
 
 
 def test_run_serves_telegram_and_whatsapp_together(
-        tmp_path: Path, twilio: FakeTwilio, bot_api: FakeBotAPI) -> None:
+        tmp_path: Path, twilio: FakeTwilio, own_bot_api: FakeBotAPI) -> None:
     port = free_port()
-    telegram = (f'[telegram]\nbase_url = "{bot_api.base_url}"\n'
-                f'base_file_url = "{bot_api.base_file_url}"')
+    telegram = (f'[telegram]\nbase_url = "{own_bot_api.base_url}"\n'
+                f'base_file_url = "{own_bot_api.base_file_url}"')
     config = write_config(tmp_path, twilio, port, telegram=telegram)
-    running = Running(config, {**TWILIO_ENV, "FORMABOT_TELEGRAM_TOKEN": TOKEN}, port)
+    running = RunningBot(config, {**TWILIO_ENV, "FORMABOT_TELEGRAM_TOKEN": TOKEN}, port)
     try:
-        bot_api.text(AMINA, "/start")
+        own_bot_api.text(AMINA, "/start")
         form = inbound_form(NUMBER, "bonjour")
         assert running.post("/whatsapp/inbound", form,
                             sign("/whatsapp/inbound", form)).status_code == 200
-        wait_for(lambda: bot_api.messages(AMINA) and twilio.bodies(NUMBER))
+        wait_for(lambda: own_bot_api.messages(AMINA) and twilio.bodies(NUMBER))
         err = running.stop()
     finally:
         running.kill()
-    assert "Choisissez votre langue" in bot_api.transcript(AMINA)
+    assert "Choisissez votre langue" in own_bot_api.transcript(AMINA)
     assert "Choisissez votre langue" in "\n".join(twilio.bodies(NUMBER))
     assert "channels: telegram, whatsapp" in err
     assert TOKEN not in err and AUTH_TOKEN not in err
