@@ -47,19 +47,24 @@ specifics live in `channel_<name>.py`.
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import json
 import math
 import multiprocessing
 import os
+import resource
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from array import array
+from collections.abc import Callable
 from contextlib import ExitStack, suppress
+from multiprocessing.connection import Connection
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -218,6 +223,89 @@ class FakePlatform:
             self.process.kill()
             self.process.join()
         self._connection.close()
+
+
+def answer(connection: Connection, api: Any, urls: dict[str, str],
+           queries: tuple[str, ...] = ("progress", "summary")) -> None:
+    """The fake's side of `FakePlatform`, in the fake's process: `urls` first, then the
+    commands on `connection` until "stop" (or until the benchmark goes away): "chat" with
+    `api.chat`, `queries` answered with the method of that name; `api` closed after."""
+    # The recipients' chats live as long as the fake: keep full collections from walking
+    # them, lest the fake stall, then read a burst of requests and blame the bot with a 429.
+    gc.collect()
+    gc.freeze()
+    try:
+        connection.send(urls)
+        while True:
+            try:
+                command, argument = connection.recv()
+            except (EOFError, OSError):
+                return
+            if command == "chat":
+                api.chat(argument)
+            elif command in queries:
+                connection.send(getattr(api, command)())
+            elif command == "stop":
+                return
+    finally:
+        api.chat(0)
+        api.close()
+
+
+class Measured:
+    """What both channels' benchmark fakes count, and how their person chats: a fake sets
+    the counters (`received`, `delivered_at`, `pings`, `replies`, `_chatting`) and has a
+    `_lock`; it writes as the person in `_write` and counts the 429s its own way."""
+
+    _lock: threading.Lock
+    received: array[int]  # messages per recipient
+    delivered_at: array[float]  # when each announcement message was read
+    pings: dict[int, float]  # ping number → when it was sent
+    replies: dict[int, float]  # ping number → when its reply was read
+    _chatting: threading.Event | None
+
+    def chat(self, interval: float) -> None:
+        """Start writing to the bot every `interval` seconds (0: stop)."""
+        if self._chatting is not None:
+            self._chatting.set()
+            self._chatting = None
+        if interval > 0:
+            self._chatting = threading.Event()
+            threading.Thread(target=self._write, args=(interval, self._chatting),
+                             daemon=True).start()
+
+    def _write(self, interval: float, stop: threading.Event) -> None:
+        raise NotImplementedError
+
+    def provoked_429(self) -> int:
+        """429s answered, bursts and pauses included."""
+        raise NotImplementedError
+
+    def pauses_asked(self) -> int:
+        """429s that started a pause."""
+        raise NotImplementedError
+
+    def progress(self) -> dict[str, Any]:
+        with self._lock:
+            return {"delivered": len(self.delivered_at), "provoked_429": self.provoked_429(),
+                    "pings": len(self.pings), "replies": len(self.replies)}
+
+    def summary(self) -> dict[str, Any]:
+        """Everything measured, in the fake's clock (time.monotonic of this process)."""
+        with self._lock:
+            counts = array("I", self.received)
+            usage = resource.getrusage(resource.RUSAGE_SELF)
+            return {
+                "delivered_at": self.delivered_at.tobytes(),
+                "once": sum(1 for value in counts if value == 1),
+                "never": sum(1 for value in counts if value == 0),
+                "twice_or_more": sum(1 for value in counts if value > 1),
+                "provoked_429": self.provoked_429(),
+                "pings": dict(self.pings),
+                "replies": dict(self.replies),
+                "fake_cpu_s": usage.ru_utime + usage.ru_stime,
+                "pauses_asked": self.pauses_asked(),
+            }
 
 
 class Bot:
@@ -420,20 +508,30 @@ def run(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
                    bot_errors=bot_errors, timed_out=timed_out)
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = options(argv)
-    directory = Path(tempfile.mkdtemp(prefix="formabot-bench-"))
+def run_printed(run: Callable[[argparse.Namespace, Path], dict[str, Any]],
+                args: argparse.Namespace, *, prefix: str,
+                failed: str = "failed") -> dict[str, Any] | None:
+    """`run` in a temporary directory (removed after unless `--keep`), its figures printed
+    as the JSON line; None, logged as `failed`, when it could not run."""
+    directory = Path(tempfile.mkdtemp(prefix=prefix))
     try:
         result = run(args, directory)
     except (RuntimeError, subprocess.TimeoutExpired) as error:
-        log(f"failed: {error}")
-        return 2
+        log(f"{failed}: {error}")
+        return None
     finally:
         if args.keep:
             log(f"kept {directory}")
         else:
             shutil.rmtree(directory, ignore_errors=True)
     print(json.dumps(result, ensure_ascii=False), flush=True)
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    result = run_printed(run, options(argv), prefix="formabot-bench-")
+    if result is None:
+        return 2
     return 1 if result["timed_out"] else 0
 
 

@@ -16,9 +16,7 @@ policing the overall rate with 429s, plus what a benchmark needs and a test does
 
 from __future__ import annotations
 
-import gc
 import re
-import resource
 import socket
 import threading
 import time
@@ -26,6 +24,7 @@ from array import array
 from multiprocessing.connection import Connection
 from typing import Any
 
+from tests.bench.broadcast import Measured, answer
 from tests.fakes.bot_api import TOKEN, FakeBotAPI, User
 from tests.fakes.bot_api_faults import Conditions, Faults, Refusal
 
@@ -86,7 +85,7 @@ class _Policed(Conditions):
             raise
 
 
-class BenchBotAPI(FakeBotAPI):
+class BenchBotAPI(Measured, FakeBotAPI):
     def __init__(self, recipients: int, faults: Faults, *, police_replies: bool = False) -> None:
         self.recipients = recipients
         self._faults = faults
@@ -121,17 +120,7 @@ class BenchBotAPI(FakeBotAPI):
             self.delivered_at.append(now)
         return message
 
-    # --- the person chatting ----------------------------------------------------------------
-
-    def chat(self, interval: float) -> None:
-        """Start writing to the bot every `interval` seconds (0: stop)."""
-        if self._chatting is not None:
-            self._chatting.set()
-            self._chatting = None
-        if interval > 0:
-            self._chatting = threading.Event()
-            threading.Thread(target=self._write, args=(interval, self._chatting),
-                             daemon=True).start()
+    # --- the person chatting, and what the benchmark reads (`Measured`) ---------------------
 
     def _write(self, interval: float, stop: threading.Event) -> None:
         number, due = 0, time.monotonic()
@@ -143,30 +132,11 @@ class BenchBotAPI(FakeBotAPI):
             due += interval
             stop.wait(max(due - time.monotonic(), 0.0))
 
-    # --- what the benchmark reads -----------------------------------------------------------
+    def provoked_429(self) -> int:
+        return self.conditions.refused_429
 
-    def progress(self) -> dict[str, Any]:
-        with self._lock:
-            return {"delivered": len(self.delivered_at),
-                    "provoked_429": self.conditions.refused_429,
-                    "pings": len(self.pings), "replies": len(self.replies)}
-
-    def summary(self) -> dict[str, Any]:
-        """Everything measured, in the fake's clock (time.monotonic of this process)."""
-        with self._lock:
-            counts = array("I", self.received)
-            usage = resource.getrusage(resource.RUSAGE_SELF)
-            return {
-                "delivered_at": self.delivered_at.tobytes(),
-                "once": sum(1 for value in counts if value == 1),
-                "never": sum(1 for value in counts if value == 0),
-                "twice_or_more": sum(1 for value in counts if value > 1),
-                "provoked_429": self.conditions.refused_429,
-                "pings": dict(self.pings),
-                "replies": dict(self.replies),
-                "fake_cpu_s": usage.ru_utime + usage.ru_stime,
-                "pauses_asked": len(self.conditions.throttled),
-            }
+    def pauses_asked(self) -> int:
+        return len(self.conditions.throttled)
 
 
 def serve(connection: Connection, *, recipients: int, rate: float, latency: float,
@@ -176,25 +146,4 @@ def serve(connection: Connection, *, recipients: int, rate: float, latency: floa
     api = BenchBotAPI(recipients, Faults(latency=latency, rate=rate, jitter=tolerance),
                       police_replies=police_replies)
     api.start()
-    # The recipients' chats live as long as the fake: keep full collections from walking
-    # them, lest the fake stall, then read a burst of requests and blame the bot with a 429.
-    gc.collect()
-    gc.freeze()
-    try:
-        connection.send({"base_url": api.base_url, "base_file_url": api.base_file_url})
-        while True:
-            try:
-                command, argument = connection.recv()
-            except (EOFError, OSError):
-                return
-            if command == "chat":
-                api.chat(argument)
-            elif command == "progress":
-                connection.send(api.progress())
-            elif command == "summary":
-                connection.send(api.summary())
-            elif command == "stop":
-                return
-    finally:
-        api.chat(0)
-        api.close()
+    answer(connection, api, {"base_url": api.base_url, "base_file_url": api.base_file_url})

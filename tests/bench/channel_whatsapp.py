@@ -22,21 +22,19 @@ message to us), so the announcement goes as free text, as most announcements do.
 from __future__ import annotations
 
 import asyncio
-import gc
 import http.client
 import itertools
 import re
-import resource
 import socket
 import threading
 import time
 from array import array
 from multiprocessing.connection import Connection
-from typing import Any
 from urllib.parse import urlencode
 
 from twilio.request_validator import RequestValidator
 
+from tests.bench.broadcast import Measured, answer
 from tests.fakes.twilio_api import ACCOUNT_SID, AUTH_TOKEN, SENDER, FakeTwilio, Recorded, Refusal
 
 NAME = "whatsapp"
@@ -100,7 +98,7 @@ class _RatePolice:
         return True
 
 
-class BenchTwilio(FakeTwilio):
+class BenchTwilio(Measured, FakeTwilio):
     def __init__(self, recipients: int, *, rate: float, latency: float, tolerance: float,
                  police_replies: bool = False) -> None:
         self.recipients = recipients
@@ -113,6 +111,7 @@ class BenchTwilio(FakeTwilio):
         self.replies: dict[int, float] = {}  # ping number → when its reply was read
         self.strays = 0  # accepted messages to nobody we know
         self._chatting: threading.Event | None = None
+        self.web_port = 0  # the bot's web app, where the person writes (set by `serve`)
         super().__init__()
 
     def record(self, recorded: Recorded) -> None:
@@ -140,30 +139,23 @@ class BenchTwilio(FakeTwilio):
         if self.latency:
             await asyncio.sleep(self.latency)
 
-    # --- the person chatting ----------------------------------------------------------------
+    # --- the person chatting, and what the benchmark reads (`Measured`) ---------------------
 
-    def chat(self, interval: float, web_port: int) -> None:
-        """Start writing to the bot every `interval` seconds (0: stop)."""
-        if self._chatting is not None:
-            self._chatting.set()
-            self._chatting = None
-        if interval > 0:
-            self._chatting = threading.Event()
-            threading.Thread(target=self._write, args=(interval, web_port, self._chatting),
-                             daemon=True).start()
-
-    def _write(self, interval: float, web_port: int, stop: threading.Event) -> None:
+    def _write(self, interval: float, stop: threading.Event) -> None:
+        """One signed POST every `interval` seconds, from `_sender`, its outcome to `_posted`
+        (the ping numbers go on from the last chat's)."""
         validator = RequestValidator(AUTH_TOKEN)
-        connection = http.client.HTTPConnection("127.0.0.1", web_port, timeout=30)
-        sids = itertools.count(1)
-        number, due = 0, time.monotonic()
+        connection = http.client.HTTPConnection("127.0.0.1", self.web_port, timeout=30)
+        sids = itertools.count(len(self.pings) + 1)
+        number, due = len(self.pings), time.monotonic()
         try:
             while not stop.is_set():
                 number += 1
+                sender = self._sender(number)
                 form = {"MessageSid": f"SM{next(sids):032x}", "AccountSid": ACCOUNT_SID,
-                        "From": f"whatsapp:{PERSON_ADDRESS}", "To": SENDER,
+                        "From": f"whatsapp:{sender}", "To": SENDER,
                         "Body": f"/ping{number}", "NumMedia": "0", "ProfileName": "Chatty",
-                        "WaId": PERSON_ADDRESS.lstrip("+")}
+                        "WaId": sender.lstrip("+")}
                 headers = {
                     "Content-Type": "application/x-www-form-urlencoded",
                     "X-Twilio-Signature": validator.compute_signature(
@@ -172,37 +164,30 @@ class BenchTwilio(FakeTwilio):
                     self.pings[number] = time.monotonic()
                 try:
                     connection.request("POST", INBOUND_PATH, urlencode(form), headers)
-                    connection.getresponse().read()
+                    response = connection.getresponse()
+                    response.read()
+                    status = response.status
                 except (OSError, http.client.HTTPException):
                     connection.close()  # reconnects on the next request; this ping unanswered
+                    status = 0
+                self._posted(number, status)
                 due += interval
                 stop.wait(max(due - time.monotonic(), 0.0))
         finally:
             connection.close()
 
-    # --- what the benchmark reads -----------------------------------------------------------
+    def _sender(self, number: int) -> str:
+        """Who writes ping `number`: the person."""
+        return PERSON_ADDRESS
 
-    def progress(self) -> dict[str, Any]:
-        with self._lock:
-            return {"delivered": len(self.delivered_at), "provoked_429": self.police.refused,
-                    "pings": len(self.pings), "replies": len(self.replies)}
+    def _posted(self, number: int, status: int) -> None:
+        """Ping `number` was answered `status` by the bot (0: the bot was not reached)."""
 
-    def summary(self) -> dict[str, Any]:
-        """Everything measured, in the fake's clock (time.monotonic of this process)."""
-        with self._lock:
-            counts = array("I", self.received)
-            usage = resource.getrusage(resource.RUSAGE_SELF)
-            return {
-                "delivered_at": self.delivered_at.tobytes(),
-                "once": sum(1 for value in counts if value == 1),
-                "never": sum(1 for value in counts if value == 0),
-                "twice_or_more": sum(1 for value in counts if value > 1),
-                "provoked_429": self.police.refused,
-                "pings": dict(self.pings),
-                "replies": dict(self.replies),
-                "fake_cpu_s": usage.ru_utime + usage.ru_stime,
-                "pauses_asked": self.police.pauses,
-            }
+    def provoked_429(self) -> int:
+        return self.police.refused
+
+    def pauses_asked(self) -> int:
+        return self.police.pauses
 
 
 def serve(connection: Connection, *, recipients: int, rate: float, latency: float,
@@ -212,24 +197,5 @@ def serve(connection: Connection, *, recipients: int, rate: float, latency: floa
     api = BenchTwilio(recipients, rate=rate, latency=latency, tolerance=tolerance,
                       police_replies=police_replies)
     api.start()
-    web_port = free_port()
-    gc.collect()
-    gc.freeze()
-    try:
-        connection.send({"api_base_url": api.base_url, "web_port": str(web_port)})
-        while True:
-            try:
-                command, argument = connection.recv()
-            except (EOFError, OSError):
-                return
-            if command == "chat":
-                api.chat(argument, web_port)
-            elif command == "progress":
-                connection.send(api.progress())
-            elif command == "summary":
-                connection.send(api.summary())
-            elif command == "stop":
-                return
-    finally:
-        api.chat(0, web_port)
-        api.close()
+    api.web_port = free_port()
+    answer(connection, api, {"api_base_url": api.base_url, "web_port": str(api.web_port)})

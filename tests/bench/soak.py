@@ -63,11 +63,8 @@ import json
 import math
 import os
 import random
-import shutil
 import signal
-import subprocess
 import sys
-import tempfile
 import time
 from array import array
 from collections import Counter
@@ -88,11 +85,33 @@ elif str(ROOT) not in sys.path:
 from storage import deliveries, open_database  # noqa: E402
 from storage.zones import now_utc, to_utc_text  # noqa: E402
 from tests.bench import broadcast, soak_telegram, soak_whatsapp  # noqa: E402
-from tests.bench.broadcast import Bot, FakePlatform, log, percentile, publish  # noqa: E402
+from tests.bench.broadcast import (  # noqa: E402
+    Bot,
+    FakePlatform,
+    log,
+    percentile,
+    publish,
+    run_printed,
+)
 from tests.telegram.support import free_port  # noqa: E402
 
 CHANNELS = {"telegram": soak_telegram, "whatsapp": soak_whatsapp}
 STALL = 120.0  # seconds without a message received nor a row done: the soak gives up
+
+
+# The latency, the faults and the dispatcher's timings (floats): flag, default, metavar, help.
+TIMINGS = (
+    ("--latency-ms", 50.0, "L", "added to each answer (default 50)"),
+    ("--errors-5xx", 0.10, "S", "share of the announcement's requests answered 502 (default 0.10)"),
+    ("--timeouts", 0.05, "S",
+     "share held past the bot's request timeout, then dropped (default 0.05)"),
+    ("--burst-every", 10.0, "SEC", "a 429 burst about this often (default 10; 0: none)"),
+    ("--retry-after", 1.0, "SEC", "the pause a 429 asks for (default 1)"),
+    ("--lost-answers", 0.0, "S",
+     "share of messages recorded, then answered too late (default 0; see above)"),
+    ("--request-timeout", 2.0, "SEC", "[dispatcher] request_timeout (default 2)"),
+    ("--backoff", 0.5, "SEC", "[dispatcher] backoff_seconds (default 0.5)"),
+)
 
 
 def options(argv: list[str] | None = None) -> argparse.Namespace:
@@ -114,22 +133,8 @@ def options(argv: list[str] | None = None) -> argparse.Namespace:
     add("--seed", type=int, default=None,
         help="draws the kills' moments and the fake's faults (default: a random one, printed)")
     add("--channel", choices=sorted(CHANNELS), default="telegram", help="default telegram")
-    add("--latency-ms", type=float, default=50.0, metavar="L",
-        help="added to each answer (default 50)")
-    add("--errors-5xx", type=float, default=0.10, metavar="S",
-        help="share of the announcement's requests answered 502 (default 0.10)")
-    add("--timeouts", type=float, default=0.05, metavar="S",
-        help="share held past the bot's request timeout, then dropped (default 0.05)")
-    add("--burst-every", type=float, default=10.0, metavar="SEC",
-        help="a 429 burst about this often (default 10; 0: none)")
-    add("--retry-after", type=float, default=1.0, metavar="SEC",
-        help="the pause a 429 asks for (default 1)")
-    add("--lost-answers", type=float, default=0.0, metavar="S",
-        help="share of messages recorded, then answered too late (default 0; see above)")
-    add("--request-timeout", type=float, default=2.0, metavar="SEC",
-        help="[dispatcher] request_timeout (default 2)")
-    add("--backoff", type=float, default=0.5, metavar="SEC",
-        help="[dispatcher] backoff_seconds (default 0.5)")
+    for flag, default, metavar, text in TIMINGS:
+        add(flag, type=float, default=default, metavar=metavar, help=text)
     add("--max-attempts", type=int, default=5, metavar="A",
         help="[dispatcher] max_attempts (default 5)")
     add("--concurrency", type=int, default=0, metavar="C",
@@ -416,18 +421,9 @@ def figures(args: argparse.Namespace, summary: dict[str, Any], rows: list[tuple[
 
 def main(argv: list[str] | None = None) -> int:
     args = options(argv)
-    directory = Path(tempfile.mkdtemp(prefix="formabot-soak-"))
-    try:
-        result = run(args, directory)
-    except (RuntimeError, subprocess.TimeoutExpired) as error:
-        log(f"failed (seed {args.seed}): {error}")
+    result = run_printed(run, args, prefix="formabot-soak-", failed=f"failed (seed {args.seed})")
+    if result is None:
         return 2
-    finally:
-        if args.keep:
-            log(f"kept {directory}")
-        else:
-            shutil.rmtree(directory, ignore_errors=True)
-    print(json.dumps(result, ensure_ascii=False), flush=True)
     bad = result["lost"] or result["duplicated"] or result["timed_out"]
     if bad:
         log(f"FAILED (seed {args.seed}): {result['lost']} lost, {result['duplicated']}"

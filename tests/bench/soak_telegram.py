@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import gc
 import random
 import re
 import resource
@@ -38,6 +37,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
 from tests.bench import channel_telegram
+from tests.bench.broadcast import answer
 from tests.bench.channel_telegram import FIRST_CHAT, PERSON, BenchBotAPI
 from tests.fakes.bot_api import FakeBotAPI, User
 from tests.fakes.bot_api_faults import Conditions, Faults, Refusal
@@ -165,11 +165,8 @@ class SoakBotAPI(BenchBotAPI):
             self.dropped_by_kills |= gone
             return len(gone)
 
-    def progress(self) -> dict[str, Any]:
-        with self._lock:
-            return {"delivered": len(self.delivered_at),
-                    "provoked_429": self.conditions.refused[429],
-                    "pings": len(self.pings), "replies": len(self.replies)}
+    def provoked_429(self) -> int:
+        return self.conditions.refused[429]
 
     def summary(self) -> dict[str, Any]:
         with self._lock:
@@ -200,25 +197,5 @@ def serve(connection: Connection, *, recipients: int, rate: float, latency: floa
     api = SoakBotAPI(recipients, Faults(latency=latency, rate=rate, jitter=tolerance, **faults),
                      chatters=chatters, lost_answers=lost_answers)
     api.start()
-    gc.collect()
-    gc.freeze()  # see channel_telegram.serve: full collections would stall the fake
-    try:
-        connection.send({"base_url": api.base_url, "base_file_url": api.base_file_url})
-        while True:
-            try:
-                command, argument = connection.recv()
-            except (EOFError, OSError):
-                return
-            if command == "chat":
-                api.chat(argument)
-            elif command == "progress":
-                connection.send(api.progress())
-            elif command == "killed":
-                connection.send(api.killed())
-            elif command == "summary":
-                connection.send(api.summary())
-            elif command == "stop":
-                return
-    finally:
-        api.chat(0)
-        api.close()
+    answer(connection, api, {"base_url": api.base_url, "base_file_url": api.base_file_url},
+           queries=("progress", "killed", "summary"))

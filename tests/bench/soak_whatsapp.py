@@ -16,34 +16,25 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import gc
-import http.client
-import itertools
 import random
 import re
 import resource
-import threading
-import time
 from array import array
 from collections import Counter
 from multiprocessing.connection import Connection
 from typing import Any
-from urllib.parse import urlencode
-
-from twilio.request_validator import RequestValidator
 
 from tests.bench import channel_whatsapp
+from tests.bench.broadcast import answer
 from tests.bench.channel_whatsapp import (
     FIRST_NUMBER,
-    INBOUND_PATH,
     PERSON_ADDRESS,
-    PUBLIC_URL,
     BenchTwilio,
     free_port,
 )
 from tests.fakes.bot_api_faults import Conditions, Faults
 from tests.fakes.bot_api_faults import Refusal as Fault
-from tests.fakes.twilio_api import ACCOUNT_SID, AUTH_TOKEN, SENDER, Recorded, Refusal
+from tests.fakes.twilio_api import Recorded, Refusal
 
 BENCH = channel_whatsapp
 _PING = re.compile(r"/ping(\d+)")
@@ -67,6 +58,7 @@ class SoakTwilio(BenchTwilio):
     def __init__(self, recipients: int, faults: Faults, *, rate: float, latency: float,
                  tolerance: float, chatters: int, lost_answers: float = 0.0) -> None:
         self.people = {f"whatsapp:{number}": number for number in chatter_addresses(chatters)}
+        self._numbers = list(self.people.values())
         self.conditions = Conditions(faults)
         self.attempts = array("I", bytes(4 * recipients))  # requests per recipient
         self.refused: Counter[int] = Counter()
@@ -110,42 +102,16 @@ class SoakTwilio(BenchTwilio):
 
     # --- the chatters -----------------------------------------------------------------------
 
-    def _write(self, interval: float, web_port: int, stop: threading.Event) -> None:
-        """The chatters write in turn, one signed POST every `interval` seconds overall."""
-        validator = RequestValidator(AUTH_TOKEN)
-        connection = http.client.HTTPConnection("127.0.0.1", web_port, timeout=30)
-        numbers = list(self.people.values())
-        sids = itertools.count(len(self.pings) + 1)
-        number, due = len(self.pings), time.monotonic()
-        try:
-            while not stop.is_set():
-                number += 1
-                sender = numbers[number % len(numbers)]
-                form = {"MessageSid": f"SM{next(sids):032x}", "AccountSid": ACCOUNT_SID,
-                        "From": f"whatsapp:{sender}", "To": SENDER,
-                        "Body": f"/ping{number}", "NumMedia": "0", "ProfileName": "Chatty",
-                        "WaId": sender.lstrip("+")}
-                headers = {
-                    "Content-Type": "application/x-www-form-urlencoded",
-                    "X-Twilio-Signature": validator.compute_signature(
-                        PUBLIC_URL + INBOUND_PATH, form)}
-                with self._lock:
-                    self.pings[number] = time.monotonic()
-                try:
-                    connection.request("POST", INBOUND_PATH, urlencode(form), headers)
-                    response = connection.getresponse()
-                    response.read()
-                    if 200 <= response.status < 300:
-                        with self._lock:
-                            self.acknowledged.add(number)
-                except (OSError, http.client.HTTPException):
-                    connection.close()  # the bot is down: this ping goes unanswered
-                    with self._lock:
-                        self.unreached.add(number)
-                due += interval
-                stop.wait(max(due - time.monotonic(), 0.0))
-        finally:
-            connection.close()
+    def _sender(self, number: int) -> str:
+        """The chatters write in turn."""
+        return self._numbers[number % len(self._numbers)]
+
+    def _posted(self, number: int, status: int) -> None:
+        with self._lock:
+            if 200 <= status < 300:
+                self.acknowledged.add(number)
+            elif not status:  # the bot is down: this ping goes unanswered
+                self.unreached.add(number)
 
     def killed(self) -> int:
         """The bot was just killed: the pings it acknowledged and had not answered."""
@@ -156,10 +122,8 @@ class SoakTwilio(BenchTwilio):
 
     # --- what the soak reads ----------------------------------------------------------------
 
-    def progress(self) -> dict[str, Any]:
-        with self._lock:
-            return {"delivered": len(self.delivered_at), "provoked_429": self.refused[429],
-                    "pings": len(self.pings), "replies": len(self.replies)}
+    def provoked_429(self) -> int:
+        return self.refused[429]
 
     def summary(self) -> dict[str, Any]:
         with self._lock:
@@ -189,26 +153,6 @@ def serve(connection: Connection, *, recipients: int, rate: float, latency: floa
     api = SoakTwilio(recipients, Faults(**faults), rate=rate, latency=latency,
                      tolerance=tolerance, chatters=chatters, lost_answers=lost_answers)
     api.start()
-    web_port = free_port()
-    gc.collect()
-    gc.freeze()  # see channel_whatsapp.serve
-    try:
-        connection.send({"api_base_url": api.base_url, "web_port": str(web_port)})
-        while True:
-            try:
-                command, argument = connection.recv()
-            except (EOFError, OSError):
-                return
-            if command == "chat":
-                api.chat(argument, web_port)
-            elif command == "progress":
-                connection.send(api.progress())
-            elif command == "killed":
-                connection.send(api.killed())
-            elif command == "summary":
-                connection.send(api.summary())
-            elif command == "stop":
-                return
-    finally:
-        api.chat(0, web_port)
-        api.close()
+    api.web_port = free_port()
+    answer(connection, api, {"api_base_url": api.base_url, "web_port": str(api.web_port)},
+           queries=("progress", "killed", "summary"))
