@@ -91,17 +91,13 @@ def programme(db: Database) -> Database:
 def own_bot_api() -> Iterator[FakeBotAPI]:
     """A fake Bot API started for this test and closed after it, shared with no other test
     (tests/telegram's `bot_api` is one server for the whole session, reset between tests)."""
-    server = FakeBotAPI()
-    server.start()
-    yield server
-    server.close()
+    with FakeBotAPI() as server:
+        yield server
 
 
 @pytest.fixture
 def own_twilio() -> Iterator[FakeTwilio]:
     """A fake Twilio started for this test and closed after it (tests/whatsapp's `twilio` is
     one server for the whole session, reset and checked against Twilio's API between tests)."""
-    server = FakeTwilio()
-    server.start()
-    yield server
-    server.close()
+    with FakeTwilio() as server:
+        yield server

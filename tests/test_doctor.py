@@ -31,18 +31,14 @@ WHATSAPP = {"FORMABOT_TWILIO_ACCOUNT_SID": ACCOUNT_SID, "FORMABOT_TWILIO_AUTH_TO
 
 @pytest.fixture(scope="module")
 def bot_api() -> Iterator[FakeBotAPI]:
-    server = FakeBotAPI()
-    server.start()
-    yield server
-    server.close()
+    with FakeBotAPI() as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
 def twilio_server() -> Iterator[FakeTwilio]:
-    server = FakeTwilio()
-    server.start()
-    yield server
-    server.close()
+    with FakeTwilio() as server:
+        yield server
 
 
 @pytest.fixture

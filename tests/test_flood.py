@@ -5,7 +5,7 @@ is answered as usual. (Through the real channels: tests/security/test_flood_chan
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlite_utils import Database
@@ -13,6 +13,7 @@ from sqlite_utils import Database
 from handlers import Context, Inbound, Reply, handle
 from handlers.flood import BURST, REFILL_SECONDS, FloodGate
 from storage import contacts, coordinators
+from tests.clock import Clock
 from tests.conftest import NOW
 from tests.outbox.outbox_fakes import add_contact
 from tests.people import Person
@@ -23,19 +24,6 @@ NOTICE = {
     "ar": "أنت ترسل الرسائل أسرع مما أستطيع قراءتها",
     "en": "You are sending messages faster than I can read them",
 }
-
-
-class Clock:
-    """The handlers' clock, moved by the test."""
-
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 @pytest.fixture

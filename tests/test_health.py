@@ -364,10 +364,8 @@ def test_due_rows_that_no_dispatcher_handles_are_503(db: Database) -> None:
 
 @pytest.fixture
 def bot_api() -> Iterator[FakeBotAPI]:
-    server = FakeBotAPI()
-    server.start()
-    yield server
-    server.close()
+    with FakeBotAPI() as server:
+        yield server
 
 
 async def test_run_in_polling_mode_serves_healthz_and_metrics(

@@ -142,6 +142,13 @@ class FakeBotAPI:
 
     # --- running -------------------------------------------------------------------------
 
+    def __enter__(self) -> FakeBotAPI:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def start(self) -> None:
         # IPPROTO_TCP explicitly: asyncio disables Nagle's algorithm only on such sockets,
         # and every answer would otherwise wait ~40 ms for a delayed ACK.

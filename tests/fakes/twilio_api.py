@@ -70,6 +70,13 @@ class FakeTwilio:
 
     # --- running -------------------------------------------------------------------------
 
+    def __enter__(self) -> FakeTwilio:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def start(self) -> None:
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self._socket.bind(("127.0.0.1", 0))

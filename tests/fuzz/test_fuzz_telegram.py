@@ -61,10 +61,8 @@ class Webhook:
 
 @pytest.fixture(scope="module")
 def bot_api_server() -> Iterator[FakeBotAPI]:
-    server = FakeBotAPI()
-    server.start()
-    yield server
-    server.close()
+    with FakeBotAPI() as server:
+        yield server
 
 
 @pytest.fixture

@@ -66,10 +66,8 @@ def sign(path: str, fields: list[tuple[str, str]], token: str = AUTH_TOKEN) -> s
 
 @pytest.fixture(scope="module")
 def twilio() -> Iterator[FakeTwilio]:
-    server = FakeTwilio()
-    server.start()
-    yield server
-    server.close()
+    with FakeTwilio() as server:
+        yield server
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ through the fake Twilio. The fake servers' fixtures are the channels' own suites
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
-from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -18,8 +17,7 @@ from bot.channels.telegram import TelegramChannel, lifecycle
 from bot.channels.whatsapp import WhatsAppChannel, whatsapp_routes
 from bot.config import Config, WhatsAppSettings, load
 from handlers import Context
-from handlers.flood import REFILL_SECONDS
-from tests.conftest import NOW
+from tests.clock import Clock
 from tests.fakes.bot_api import TOKEN, FakeBotAPI
 from tests.fakes.twilio_api import FakeTwilio
 from tests.telegram.chat import Chat
@@ -27,19 +25,6 @@ from tests.telegram.conftest import bot_api, bot_api_server  # noqa: F401 (fixtu
 from tests.telegram.support import write_config
 from tests.whatsapp.conftest import settings, twilio, twilio_server  # noqa: F401 (fixtures)
 from tests.whatsapp.phone import Phone
-
-
-class Clock:
-    """The handlers' clock, moved by the test."""
-
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float = REFILL_SECONDS) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 @pytest.fixture

@@ -16,14 +16,15 @@ from sqlite_utils import Database
 
 from handlers import coordinator_router
 from handlers.commands import COORDINATOR_COMMANDS
+from handlers.flood import REFILL_SECONDS
 from handlers.types import Action
 from storage import audit, broadcasts, contacts, coordinators, registrations
 from storage.audience import Audience
+from tests.clock import Clock
 from tests.conftest import NOW
 from tests.fakes.bot_api import FakeBotAPI, User
 from tests.fakes.twilio_api import FakeTwilio
 from tests.outbox.outbox_fakes import add_contact
-from tests.security.conftest import Clock
 from tests.security.fingerprint import differences, fingerprint
 
 REFUSAL = "réservé aux coordinateurs"
@@ -100,7 +101,7 @@ async def test_every_coordinator_action_is_refused_on_telegram(
         answer = "\n".join(message.get("text", "") for message in chat.messages[seen:])
         if REFUSAL not in answer:
             problems[sent] = answer
-        clock.advance()  # one attempt per REFILL_SECONDS: not a flood
+        clock.advance(REFILL_SECONDS)  # one attempt per REFILL_SECONDS: not a flood
     assert problems == {}
     assert bot_api.calls_to("sendDocument") == []
     changed = differences(before, unchanged(programme))
@@ -123,7 +124,7 @@ async def test_every_coordinator_action_is_refused_on_whatsapp(
             answer = await karim.says(sent)
         if REFUSAL not in answer:
             problems[sent] = answer
-        clock.advance()
+        clock.advance(REFILL_SECONDS)
     assert problems == {}
     assert [message for message in twilio.messages if message.field("MediaUrl")] == []
     changed = differences(before, unchanged(programme))

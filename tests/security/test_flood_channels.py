@@ -10,9 +10,9 @@ from sqlite_utils import Database
 
 from handlers.flood import BURST
 from storage import contacts
+from tests.clock import Clock
 from tests.fakes.bot_api import FakeBotAPI, User
 from tests.outbox.outbox_fakes import add_contact
-from tests.security.conftest import Clock
 from tests.security.fingerprint import fingerprint
 
 NOTICE = "Vous envoyez des messages plus vite que je ne peux les lire"

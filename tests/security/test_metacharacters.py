@@ -19,10 +19,10 @@ from storage import announcements, contacts, coordinators, deliveries
 from storage.broadcasts import IMMEDIATE_GRACE
 from storage.outbox import release
 from storage.zones import now_utc, zone
+from tests.clock import Clock
 from tests.fakes.bot_api import FakeBotAPI, User
 from tests.fakes.twilio_api import FakeTwilio
 from tests.outbox.outbox_fakes import add_contact
-from tests.security.conftest import Clock
 
 EVIL = "<b>x</b> & '; DROP TABLE contacts; -- \""
 EVIL_COMPANY = "Fonderie <i>Atlas</i> & Fils'; DELETE FROM companies; --"

@@ -16,8 +16,8 @@ from sqlite_utils import Database
 from storage import announcements, contacts, deliveries
 from storage.audience import Audience
 from storage.outbox import release
+from tests.clock import Clock
 from tests.outbox.outbox_fakes import add_contact
-from tests.security.conftest import Clock
 from tests.security.fingerprint import fingerprint
 from tests.whatsapp.phone import inbound_form
 

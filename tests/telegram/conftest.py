@@ -21,10 +21,8 @@ from tests.telegram.support import write_config
 
 @pytest.fixture(scope="session")
 def bot_api_server() -> Iterator[FakeBotAPI]:
-    server = FakeBotAPI()
-    server.start()
-    yield server
-    server.close()
+    with FakeBotAPI() as server:
+        yield server
 
 
 @pytest.fixture

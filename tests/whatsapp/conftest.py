@@ -28,10 +28,8 @@ TEMPLATES = {
 
 @pytest.fixture(scope="session")
 def twilio_server() -> Iterator[FakeTwilio]:
-    server = FakeTwilio()
-    server.start()
-    yield server
-    server.close()
+    with FakeTwilio() as server:
+        yield server
 
 
 @pytest.fixture
