@@ -154,6 +154,9 @@ async def _start_outbox(config: Config, context: Context, metrics: Metrics, serv
         pace_of(served.telegram.application).attach(
             dispatcher.bucket, dispatcher.pause,
             throttled=lambda: metrics.throttled("telegram"))
+    for sender in served.senders:
+        if isinstance(sender, WhatsAppSender):  # its replies count against the same rate
+            sender.whatsapp.charge = outbox.dispatchers[sender.channel].bucket.charge
     started.push_async_callback(outbox.stop)
     await outbox.start()
     return outbox

@@ -41,3 +41,11 @@ async def test_a_number_not_on_whatsapp_is_marked_inactive_at_once(
     assert len(twilio.messages) == 1
     identity = contacts.identity(programme, "whatsapp", amina.number)
     assert identity is not None and not identity.active
+
+
+async def test_each_reply_message_is_counted_against_the_senders_rate(
+        amina: Phone, twilio: FakeTwilio, channel: WhatsAppChannel) -> None:
+    counted: list[int] = []
+    channel.charge = lambda: counted.append(1)
+    await amina.says("Bonjour")
+    assert len(counted) == len(twilio.messages) >= 1

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from bot.channels.whatsapp import options
@@ -50,6 +50,9 @@ class WhatsAppChannel:
         self._locks: dict[str, asyncio.Lock] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._paused_until: datetime | None = None
+        # Counts a reply against the outbox's rate: Twilio limits a sender's messages a
+        # second, replies included (set by the composition root; None: not counted).
+        self.charge: Callable[[], None] | None = None
         self._received = 0
 
     # --- inbound ----------------------------------------------------------------------------
@@ -146,6 +149,8 @@ class WhatsAppChannel:
         a person's answer is not dropped for a hiccup. A timeout is not retried: Twilio may
         have taken the message, and the person would read it twice."""
         for attempt in range(1, REPLY_ATTEMPTS + 1):
+            if self.charge is not None:
+                self.charge()
             try:
                 await self.messages.send(number, message)
             except Exception as error:
