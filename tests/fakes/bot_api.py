@@ -16,7 +16,6 @@ import asyncio
 import itertools
 import json
 import re
-import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -25,13 +24,12 @@ from email.policy import HTTP
 from typing import Any
 from urllib.parse import parse_qsl
 
-import uvicorn
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from tests.fakes.bot_api_faults import Conditions, Faults, Refusal
+from tests.fakes.server import LocalServer
 
 TOKEN = "123456:AAFakeTokenForTests_0123456789abcdef"
 BOT_USER = {
@@ -128,56 +126,23 @@ def utf16_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-class FakeBotAPI:
+class FakeBotAPI(LocalServer):
     """Start with `start()`, point the bot at `base_url`, feed updates, read what it did."""
 
     def __init__(self) -> None:
+        super().__init__()
         self._lock = threading.Lock()
         self._ids = itertools.count(1000)
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-        self._socket: socket.socket | None = None
-        self.port = 0
         self.reset()
 
     # --- running -------------------------------------------------------------------------
 
-    def __enter__(self) -> FakeBotAPI:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def start(self) -> None:
-        # IPPROTO_TCP explicitly: asyncio disables Nagle's algorithm only on such sockets,
-        # and every answer would otherwise wait ~40 ms for a delayed ACK.
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        self._socket.bind(("127.0.0.1", 0))
-        self._socket.listen()
-        self.port = self._socket.getsockname()[1]
-        app = Starlette(routes=[Route("/bot{token}/{method}", self._endpoint,
-                                      methods=["GET", "POST"])])
-        config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="off",
-                                timeout_graceful_shutdown=2)
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
-        )
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError("the fake Bot API server did not start")
-            time.sleep(0.01)
+    def routes(self) -> list[Route]:
+        return [Route("/bot{token}/{method}", self._endpoint, methods=["GET", "POST"])]
 
     def close(self) -> None:
-        self._closing = True
-        if self._server is not None and self._thread is not None:
-            self._server.should_exit = True
-            self._thread.join(timeout=10)
-        if self._socket is not None:
-            self._socket.close()
+        self._closing = True  # long polls answer at once
+        super().close()
 
     @property
     def base_url(self) -> str:

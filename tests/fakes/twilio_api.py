@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import itertools
-import socket
 import threading
 import time
 from collections import deque
@@ -23,11 +22,11 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
-import uvicorn
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from tests.fakes.server import LocalServer
 
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 AUTH_TOKEN = "fake-auth-token-0123456789abcdef"
@@ -56,51 +55,25 @@ class Refusal:
     message: str = "refused by the fake"
 
 
-class FakeTwilio:
+class FakeTwilio(LocalServer):
     """Start with `start()`, point formabot at `base_url`, read `requests` afterwards."""
 
+    graceful_seconds = 1
+
     def __init__(self) -> None:
+        super().__init__()
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-        self._socket: socket.socket | None = None
-        self.port = 0
         self.reset()
 
     # --- running -------------------------------------------------------------------------
 
-    def __enter__(self) -> FakeTwilio:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def start(self) -> None:
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        self._socket.bind(("127.0.0.1", 0))
-        self._socket.listen()
-        self.port = self._socket.getsockname()[1]
-        app = Starlette(routes=[Route("/{path:path}", self._endpoint,
-                                      methods=["GET", "POST", "DELETE"])])
-        config = uvicorn.Config(app, log_config=None, lifespan="off",
-                                timeout_graceful_shutdown=1)
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=lambda: asyncio.run(self._server.serve(sockets=[self._socket])), daemon=True)
-        self._thread.start()
-        while not self._server.started:
-            time.sleep(0.005)
+    def routes(self) -> list[Route]:
+        return [Route("/{path:path}", self._endpoint, methods=["GET", "POST", "DELETE"])]
 
     def close(self) -> None:
-        self.release()
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        if self._socket is not None:
-            self._socket.close()
+        self.release()  # hung requests answer now
+        super().close()
 
     @property
     def base_url(self) -> str:
