@@ -10,12 +10,11 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlite_utils import Database
-from starlette.applications import Starlette
 
 from bot import app
 from bot.channels.telegram import TelegramChannel, lifecycle
-from bot.channels.whatsapp import WhatsAppChannel, whatsapp_routes
-from bot.config import Config, WhatsAppSettings, load
+from bot.channels.whatsapp import WhatsAppChannel
+from bot.config import Config, load
 from handlers import Context
 from tests.clock import Clock
 from tests.fakes.bot_api import TOKEN, FakeBotAPI
@@ -23,7 +22,13 @@ from tests.fakes.twilio_api import FakeTwilio
 from tests.telegram.chat import Chat
 from tests.telegram.conftest import bot_api, bot_api_server  # noqa: F401 (fixtures)
 from tests.telegram.support import write_config
-from tests.whatsapp.conftest import settings, twilio, twilio_server  # noqa: F401 (fixtures)
+from tests.whatsapp.conftest import (  # noqa: F401 (fixtures)
+    channel,
+    http,
+    settings,
+    twilio,
+    twilio_server,
+)
 from tests.whatsapp.phone import Phone
 
 
@@ -44,30 +49,18 @@ def config(tmp_path: Path, bot_api: FakeBotAPI) -> Config:  # noqa: F811
 
 @pytest.fixture
 async def telegram(config: Config, context: Context) -> AsyncIterator[TelegramChannel]:
-    channel = app.build_telegram(config, context)
-    await lifecycle.start(channel.application, config.bot.default_language, db=context.db)
+    bot = app.build_telegram(config, context)
+    await lifecycle.start(bot.application, config.bot.default_language, db=context.db)
     try:
-        yield channel
+        yield bot
     finally:
-        await lifecycle.stop(channel.application)
+        await lifecycle.stop(bot.application)
 
 
 @pytest.fixture
-async def whatsapp(settings: WhatsAppSettings,  # noqa: F811
-                   context: Context) -> AsyncIterator[WhatsAppChannel]:
-    channel = WhatsAppChannel(settings, context)
-    try:
-        yield channel
-    finally:
-        await channel.close()
-
-
-@pytest.fixture
-async def http(whatsapp: WhatsAppChannel) -> AsyncIterator[httpx.AsyncClient]:
-    app_ = Starlette(routes=whatsapp_routes(whatsapp))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app_),
-                                 base_url="http://127.0.0.1:8080") as client:
-        yield client
+def whatsapp(channel: WhatsAppChannel) -> WhatsAppChannel:  # noqa: F811
+    """tests/whatsapp's channel, on this directory's context (its moving clock)."""
+    return channel
 
 
 @pytest.fixture
@@ -79,7 +72,7 @@ def telegram_chat(bot_api: FakeBotAPI,  # noqa: F811
 
 
 @pytest.fixture
-def phone(http: httpx.AsyncClient, whatsapp: WhatsAppChannel,
+def phone(http: httpx.AsyncClient, whatsapp: WhatsAppChannel,  # noqa: F811
           twilio: FakeTwilio) -> Callable:  # noqa: F811
     """The phone of `number` on WhatsApp, posting signed messages."""
     return lambda number: Phone(http, whatsapp, twilio, number)
