@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from storage.db import open_database
+from storage.db import open_database, write_transaction
 from storage.zones import from_utc_text, to_utc_text
 
 # Where a check gets its connection: `opening(path)` in the bot, `borrowed(db)` in a test.
@@ -42,22 +42,22 @@ def borrowed(db: Database) -> Connect:
     return lambda: nullcontext(db)
 
 
+class _ProbeDone(Exception):
+    """Raised inside the probe's transaction so that `write_transaction` rolls it back."""
+
+
 def probe_write(db: Database) -> None:
     """Raise `sqlite3.Error` unless the database takes a write now: not read-only, and the
-    write lock obtained within the busy timeout (`BEGIN IMMEDIATE` waits for another writer,
-    where a plain transaction could fail at once). Rolled back: nothing is left behind."""
-    conn = db.conn
-    nested = conn.in_transaction
-    conn.execute("SAVEPOINT health_probe" if nested else "BEGIN IMMEDIATE")
+    write lock obtained within the busy timeout (`write_transaction`'s `BEGIN IMMEDIATE`
+    waits for another writer, where a plain transaction could fail at once). Rolled back:
+    nothing is left behind."""
     try:
-        conn.execute("CREATE TABLE health_probe (checked_at TEXT)")
-        conn.execute("INSERT INTO health_probe VALUES (datetime('now'))")
-    finally:
-        if nested:
-            conn.execute("ROLLBACK TO health_probe")
-            conn.execute("RELEASE health_probe")
-        else:
-            conn.execute("ROLLBACK")
+        with write_transaction(db):
+            db.execute("CREATE TABLE health_probe (checked_at TEXT)")
+            db.execute("INSERT INTO health_probe VALUES (datetime('now'))")
+            raise _ProbeDone
+    except _ProbeDone:
+        pass
 
 
 def counts_by_status(db: Database) -> dict[tuple[str, str], int]:
