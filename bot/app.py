@@ -47,11 +47,6 @@ def build_telegram(config: Config, context: Context,
     return TelegramChannel(build_application(config.telegram), context, metrics=metrics)
 
 
-def enabled_channels(config: Config) -> list[str]:
-    """The channels this process serves: those whose credentials are set."""
-    return list(config.served_channels)
-
-
 def no_channel_message() -> str:
     return (f"no channel to serve: set {TELEGRAM_TOKEN_ENV} (Telegram, your bot's token from"
             f" @BotFather) and/or {TWILIO_SID_ENV} and {TWILIO_TOKEN_ENV} (WhatsApp through"
@@ -61,7 +56,7 @@ def no_channel_message() -> str:
 def check_runnable(config: Config) -> None:
     """What `run` needs beyond a valid file: a channel, the webhook secret in webhook mode,
     and WhatsApp's sender and public URL when Twilio's credentials are set."""
-    channels = enabled_channels(config)
+    channels = config.served_channels
     if not channels:
         raise ConfigError(no_channel_message())
     if ("telegram" in channels and config.telegram.mode == "webhook"
@@ -89,7 +84,7 @@ async def serve(config: Config, stop: asyncio.Event) -> None:
     scheduler, one dispatcher per channel), the web app listens, and only then are people's
     messages taken in. Each part is undone, in reverse order, whatever failed after it."""
     check_runnable(config)
-    channels = enabled_channels(config)
+    channels = config.served_channels
     context = build_context(config)
     metrics = Metrics(channels)
     async with contextlib.AsyncExitStack() as started:
@@ -162,7 +157,7 @@ async def _start_outbox(config: Config, context: Context, metrics: Metrics, serv
     return outbox
 
 
-async def _start_web(config: Config, metrics: Metrics, channels: list[str],
+async def _start_web(config: Config, metrics: Metrics, channels: tuple[str, ...],
                      outbox: RunningOutbox, served: Served,
                      started: contextlib.AsyncExitStack) -> None:
     metrics.watch_outbox(monitoring.opening(config.bot.database), channels, now_utc)
@@ -192,7 +187,7 @@ async def _take_messages_in(config: Config, served: Served) -> None:
                  public, STATUS_PATH)
 
 
-def build_health(config: Config, metrics: Metrics, channels: list[str],
+def build_health(config: Config, metrics: Metrics, channels: tuple[str, ...],
                  outbox: RunningOutbox) -> Health:
     """`/healthz` for this process: its database, outbox and channels, `[health]` limits."""
     thresholds = Thresholds(max_due_age=parse_duration(config.health.max_due_age),

@@ -18,7 +18,7 @@ from bot.config import ConfigError
 def run(state, verbose: bool) -> None:
     """Run the bot on the channels whose credentials are set."""
     config = state.config
-    if not app.enabled_channels(config):
+    if not config.served_channels:
         raise click.ClickException(app.no_channel_message())
     configure_logging(verbose, config.log.format)
     with operator_errors(config.telegram):
