@@ -168,12 +168,7 @@ class OutboxScheduler:
             wanted.add(row.job_id)
             if not self.scheduler.running and self.scheduler.get_job(row.job_id):
                 self.scheduler.remove_job(row.job_id)  # pending jobs are not replaced in place
-            self.scheduler.add_job(
-                fire, "date", run_date=row.due_at, id=row.job_id, replace_existing=True,
-                misfire_grace_time=None, coalesce=True,
-                args=[self.database_path, row.id, settings.misfire_grace.total_seconds(),
-                      list(settings.channels), settings.default_language],
-            )
+            self._add_fire(row, at=row.due_at)
             report.scheduled.append(row.job_id)
         for job in self.scheduler.get_jobs():
             if job.id not in (RESYNC_JOB, DUE_JOB) and job.id not in wanted:
@@ -196,13 +191,18 @@ class OutboxScheduler:
         """A job that releases `row` at once, unless its job is pending or running already."""
         if row.job_id in self._running or self.scheduler.get_job(row.job_id) is not None:
             return False
+        self._add_fire(row, at=None)
+        return True
+
+    def _add_fire(self, row: Announcement, *, at: datetime | None) -> None:
+        """The job that releases `row` at `at` (None: now), by its deterministic id."""
         settings = self.settings
         self.scheduler.add_job(
-            fire, "date", id=row.job_id, replace_existing=True, misfire_grace_time=None,
+            fire, "date", run_date=at, id=row.job_id, replace_existing=True,
+            misfire_grace_time=None, coalesce=True,
             args=[self.database_path, row.id, settings.misfire_grace.total_seconds(),
                   list(settings.channels), settings.default_language],
         )
-        return True
 
     def _job_submitted(self, event: JobEvent) -> None:
         self._running.add(event.job_id)
