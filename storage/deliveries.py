@@ -171,6 +171,14 @@ def reroute(db: Database, delivery: Delivery, *, channels: tuple[str, ...],
     return channel
 
 
+def reroute_with_reason(db: Database, delivery: Delivery, reason: str, *,
+                        channels: tuple[str, ...], now: datetime) -> str:
+    """`reroute`, and `reason` telling where the notification went instead, if anywhere: the
+    reason a row that will not go on its own channel is closed with."""
+    other = reroute(db, delivery, channels=channels, now=now)
+    return f"{reason}; sent on {other} instead" if other else reason
+
+
 def settle_unserved(db: Database, *, served: tuple[str, ...], now: datetime,
                     batch: int = 500) -> int:
     """Pending rows on a channel this deployment does not serve (written by a CLI run without
@@ -191,10 +199,10 @@ def settle_unserved(db: Database, *, served: tuple[str, ...], now: datetime,
             return settled
         with write_transaction(db):
             for delivery in map(_delivery, rows):
-                other = reroute(db, delivery, channels=served, now=now)
-                reason = f"{delivery.channel} is not served by this deployment"
-                mark_skipped(db, delivery.id, now=now,
-                             reason=f"{reason}; sent on {other} instead" if other else reason)
+                reason = reroute_with_reason(
+                    db, delivery, f"{delivery.channel} is not served by this deployment",
+                    channels=served, now=now)
+                mark_skipped(db, delivery.id, now=now, reason=reason)
         settled += len(rows)
 
 

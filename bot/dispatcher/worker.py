@@ -255,9 +255,8 @@ class Dispatcher:
 
     def _skip(self, row: Delivery, reason: str) -> None:
         if reason == "blocked":
-            other = deliveries.reroute(self.db, row, channels=self.channels, now=self.clock.now())
-            if other:
-                reason = f"blocked; sent on {other} instead"
+            reason = deliveries.reroute_with_reason(self.db, row, reason, channels=self.channels,
+                                                    now=self.clock.now())
         deliveries.mark_skipped(self.db, row.id, now=self.clock.now(), reason=reason)
         self.stats["skipped"] += 1
         self.metrics.sent(self.channel, "skipped", None)
@@ -289,16 +288,15 @@ class Dispatcher:
                 deliveries.retry_later(self.db, row.id, now=now, reason=result.reason,
                                        at=now + timedelta(seconds=backoff))
         elif result.outcome == "skipped":
-            other = deliveries.reroute(self.db, row, channels=self.channels, now=now)
-            suffix = f"; sent on {other} instead" if other else ""
-            deliveries.mark_skipped(self.db, row.id, now=now, reason=f"{result.reason}{suffix}",
+            reason = deliveries.reroute_with_reason(self.db, row, result.reason,
+                                                    channels=self.channels, now=now)
+            deliveries.mark_skipped(self.db, row.id, now=now, reason=reason,
                                     from_status="sending")
         elif result.outcome == "blocked":
             contacts_store.mark_identity_inactive(self.db, row.channel, row.address,
                                                   result.reason)
-            other = deliveries.reroute(self.db, row, channels=self.channels, now=now)
-            suffix = f"; sent on {other} instead" if other else ""
-            deliveries.mark_failed(self.db, row.id, now=now,
-                                   reason=f"blocked: {result.reason}{suffix}")
+            reason = deliveries.reroute_with_reason(self.db, row, f"blocked: {result.reason}",
+                                                    channels=self.channels, now=now)
+            deliveries.mark_failed(self.db, row.id, now=now, reason=reason)
         else:
             deliveries.mark_failed(self.db, row.id, now=now, reason=result.reason)
