@@ -1,8 +1,9 @@
 """The bot's log lines: one per event, readable text by default, JSON for a log shipper
 (`[log] format = "json"`).
 
-Either way an event is one line: a newline in a message (text someone typed, an error
-from a library) is escaped, so a line can neither be split nor forged. In text, a traceback
+Either way an event is one line: a newline or other control character in a message (text
+someone typed, an error from a library) is escaped (`bot.oneline`), so a line can neither be
+split nor forged, nor a terminal driven by escape codes. In text, a traceback
 follows its line, indented; in JSON it is the `exception` field of the same object. Fields
 passed with `extra=` (`channel`, `contact_id`, …) become JSON keys. What is logged names
 contacts by id only, never by phone number or name: that is up to each log call.
@@ -14,6 +15,8 @@ import json
 import logging
 from datetime import UTC, datetime
 from typing import Any
+
+from bot.oneline import one_line
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # What every LogRecord has; anything else on a record came from `extra=`.
@@ -30,7 +33,7 @@ class TextFormatter(logging.Formatter):
         super().__init__(TEXT_FORMAT)
 
     def formatMessage(self, record: logging.LogRecord) -> str:
-        return super().formatMessage(record).replace("\r", "\\r").replace("\n", "\\n")
+        return one_line(super().formatMessage(record))
 
     def formatException(self, ei: Any) -> str:
         return "\n".join("    " + line for line in super().formatException(ei).splitlines())

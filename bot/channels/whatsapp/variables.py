@@ -25,7 +25,8 @@ from storage.catalog import Session
 VALUE_MAX = 1_000
 
 
-def one_line(text: str) -> str:
+def template_value(text: str) -> str:
+    """`text` as WhatsApp takes a variable: whitespace runs as one space, at most VALUE_MAX."""
     return " ".join(text.split())[:VALUE_MAX]
 
 
@@ -42,5 +43,5 @@ def content_variables(announcement: Announcement, session: Session | None, langu
             values.append(session.place)
     elif announcement.kind != "announcement":
         values.append(announcement.text_for(language))
-    return json.dumps({str(number): one_line(value) or "-"
+    return json.dumps({str(number): template_value(value) or "-"
                        for number, value in enumerate(values, start=1)}, ensure_ascii=False)
