@@ -50,7 +50,7 @@ def build_telegram(config: Config, context: Context,
 def no_channel_message() -> str:
     return (f"no channel to serve: set {TELEGRAM_TOKEN_ENV} (Telegram, your bot's token from"
             f" @BotFather) and/or {TWILIO_SID_ENV} and {TWILIO_TOKEN_ENV} (WhatsApp through"
-            " Twilio); see README, 'Telegram' and 'WhatsApp'")
+            " Twilio); see docs/telegram.md and docs/whatsapp.md")
 
 
 def check_runnable(config: Config) -> None:

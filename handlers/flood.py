@@ -9,7 +9,7 @@ bucket, so someone who keeps going stays out, and a pause of `REFILL_SECONDS` le
 
 Exempt: coordinators (known staff, who may work fast while a broadcast runs) and the
 console (the operator at their own terminal). A STOP always goes through while the person
-is not yet opted out: an opt-out is honoured at once (DESIGN.md), flood or not.
+is not yet opted out: an opt-out is honoured at once (docs/architecture.md), flood or not.
 
 The state lives in memory, per process (a restart forgets it, which is harmless), in the
 `Context` every channel shares; time comes from its clock.

@@ -1,4 +1,4 @@
-"""Imports point one way: bot → handlers → storage (DESIGN.md)."""
+"""Imports point one way: bot → handlers → storage (docs/architecture.md)."""
 
 from __future__ import annotations
 

@@ -15,8 +15,8 @@ from bot.config import TelegramSettings
 
 
 def build_application(settings: TelegramSettings) -> Application:
-    """No JobQueue (our scheduler is APScheduler, DESIGN.md) and, in webhook mode, no Updater:
-    updates then arrive through our own Starlette app. Different people's updates are
+    """No JobQueue (our scheduler is APScheduler, docs/architecture.md) and, in webhook mode,
+    no Updater: updates then arrive through our own Starlette app. Different people's updates are
     handled concurrently, each person's in order (`PerPersonOrder`); requests are paced by
     `SharedPace` (see `pace_of`), which the composition root attaches to the outbox."""
     builder = (

@@ -1,7 +1,8 @@
 """The values filled into an approved template (`ContentVariables`), per notification kind.
 
 Templates are written once in Twilio's Content Template Builder with numbered placeholders;
-this is the contract between them and formabot (README, "WhatsApp templates"):
+this is the contract between them and formabot (docs/whatsapp.md, "The 24-hour window and
+templates"):
 
 - announcement: {{1}} the announcement text, {{2}} the session title, {{3}} its dates
 - reminder, confirm_request: {{1}} title, {{2}} dates, {{3}} place
