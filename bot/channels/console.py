@@ -60,7 +60,12 @@ class ConsoleChannel:
             self.choices = shown
 
     def run(self, lines: Iterable[str], *, prompt: Callable[[], None] | None = None) -> None:
-        self.send("/start")
+        """Read `lines` until they end or `/quit`. Nothing is sent on the person's behalf at
+        the start: like a phone, the person speaks first (a `/start` sent for them would
+        re-subscribe someone who had sent STOP, and drop a coordinator's draft)."""
+        self.write(f"formabot shell: you are \"{self.name}\". Write /start (or anything) to"
+                   " begin; /quit leaves.")
+        self.write("")
         if prompt:
             prompt()
         for line in lines:
