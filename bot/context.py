@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.config import Config
 from handlers import Context
 from storage import open_database
-from storage.audience import DEFAULT_CHANNELS
+from storage.audience import ALL_CHANNELS
 
 
 def build_context(config: Config) -> Context:
@@ -19,7 +19,8 @@ def build_context(config: Config) -> Context:
 
 
 def notification_channels(config: Config) -> tuple[str, ...]:
-    """Where notifications may go: the channels served; all of them when none is (the
-    console, a CLI run without the bot's credentials; the running bot settles rows on a
-    channel it does not serve)."""
-    return config.served_channels or DEFAULT_CHANNELS
+    """Where notifications may go: the channels served; all of them, the console included,
+    when none is (a trial with no credentials, where `formabot shell` shows a console
+    person what they receive; a CLI run without the bot's credentials). The running bot
+    settles rows on a channel it does not serve."""
+    return config.served_channels or ALL_CHANNELS

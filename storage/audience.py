@@ -19,6 +19,9 @@ from sqlite_utils import Database
 from storage.registrations import SEAT_HOLDING
 
 DEFAULT_CHANNELS = ("telegram", "whatsapp")
+# Every channel a delivery row may name: the console is one when no platform is served (a
+# trial with no credentials), so that a person in `formabot shell` receives what they would.
+ALL_CHANNELS = (*DEFAULT_CHANNELS, "console")
 
 
 @dataclass(frozen=True)

@@ -179,12 +179,20 @@ def roster(state, session_id: str, as_csv: bool) -> None:
 
 @click.group("coordinators")
 def coordinators_group() -> None:
-    """Who may act as a coordinator from Telegram or WhatsApp."""
+    """Who may act as a coordinator from Telegram, WhatsApp or the shell."""
 
 
-def _identity(telegram: str | None, whatsapp: str | None) -> tuple[str, str]:
-    if bool(telegram) == bool(whatsapp):
-        raise click.UsageError("give exactly one of --telegram USER_ID or --whatsapp NUMBER")
+def _identity(telegram: str | None, whatsapp: str | None,
+              console: str | None = None) -> tuple[str, str]:
+    if sum(1 for given in (telegram, whatsapp, console) if given) != 1:
+        raise click.UsageError("give exactly one of --telegram USER_ID, --whatsapp NUMBER or"
+                               " --console NAME")
+    if console:
+        name = console.strip()
+        if not name:
+            raise click.BadParameter("the name given to `formabot shell --as`",
+                                     param_hint="--console")
+        return "console", name
     if telegram:
         if not telegram.isdigit():
             raise click.BadParameter("a numeric Telegram user id", param_hint="--telegram")
@@ -198,11 +206,12 @@ def _identity(telegram: str | None, whatsapp: str | None) -> tuple[str, str]:
 @coordinators_group.command("add")
 @click.option("--telegram", help="Telegram user id.")
 @click.option("--whatsapp", help="WhatsApp number.")
+@click.option("--console", help="A `formabot shell --as NAME` person (to try the tools).")
 @click.option("--name", default="", help="Who this is.")
 @click.pass_obj
-def add_coordinator(state, telegram, whatsapp, name: str) -> None:
+def add_coordinator(state, telegram, whatsapp, console, name: str) -> None:
     """Let this identity use the coordinator commands."""
-    channel, address = _identity(telegram, whatsapp)
+    channel, address = _identity(telegram, whatsapp, console)
     db = _open(state)
     coordinators.add(db, channel=channel, address=address, name=name)
     audit.record(db, actor=_actor(), action="coordinator.add", subject=f"{channel}:{address}",
@@ -213,10 +222,11 @@ def add_coordinator(state, telegram, whatsapp, name: str) -> None:
 @coordinators_group.command("remove")
 @click.option("--telegram", help="Telegram user id.")
 @click.option("--whatsapp", help="WhatsApp number.")
+@click.option("--console", help="A `formabot shell --as NAME` person.")
 @click.pass_obj
-def remove_coordinator(state, telegram, whatsapp) -> None:
+def remove_coordinator(state, telegram, whatsapp, console) -> None:
     """Withdraw coordinator rights from this identity."""
-    channel, address = _identity(telegram, whatsapp)
+    channel, address = _identity(telegram, whatsapp, console)
     db = _open(state)
     if not coordinators.remove(db, channel=channel, address=address):
         raise click.ClickException(f"{channel} {address} is not a coordinator")
