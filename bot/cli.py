@@ -14,6 +14,7 @@ from bot.commands import (
     catalogue,
     coordination,
     database,
+    demo,
     doctor,
     i18n,
     reminders,
@@ -51,7 +52,8 @@ def cli(context: click.Context, config_path: Path | None) -> None:
 
 
 for group in (run.commands, shell.commands, database.commands, catalogue.commands,
-              i18n.commands, coordination.commands, reminders.commands, doctor.commands):
+              i18n.commands, coordination.commands, reminders.commands, demo.commands,
+              doctor.commands):
     for command in group:
         cli.add_command(command)
 
