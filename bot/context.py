@@ -15,6 +15,7 @@ def build_context(config: Config) -> Context:
         default_language=config.bot.default_language,
         page_size=config.bot.page_size,
         channels=notification_channels(config),
+        quiet_hours=config.bot.quiet_hours,
     )
 
 

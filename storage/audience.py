@@ -172,6 +172,20 @@ def preview(
     return dict(rows)
 
 
+def languages(
+    db: Database, audience: Audience, *, channels: tuple[str, ...] = DEFAULT_CHANNELS,
+    default_language: str = "fr",
+) -> dict[str, int]:
+    """How many recipients read each language (the default for those who chose none): the
+    versions of a message that will be sent."""
+    query = _query(audience, channels, default_language)
+    rows = db.execute(
+        f"SELECT language, count(*) FROM ({query.sql}) GROUP BY language ORDER BY language",
+        query.params,
+    ).fetchall()
+    return dict(rows)
+
+
 def preferred_identity(
     db: Database, contact_id: int, *, channels: tuple[str, ...], excluding: str = "",
 ) -> tuple[int, str, str] | None:
