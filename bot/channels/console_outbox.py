@@ -15,6 +15,7 @@ trial at 22:00 should not wait for the morning to see a reminder.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from sqlite_utils import Database
@@ -49,6 +50,7 @@ class ConsoleOutbox:
         self.dispatcher = Dispatcher(db, ConsoleSender(), zone=self.place, settings=SETTINGS,
                                      quiet=None, channels=notification_channels(config),
                                      render=self.renderer, on_finished=self._finished)
+        self._pumping = asyncio.Lock()  # after an input, and while the person is idle
 
     def start(self) -> None:
         """Rows a killed shell left `sending` are reported unknown, as the bot does."""
@@ -56,11 +58,12 @@ class ConsoleOutbox:
 
     async def pump(self) -> None:
         """Release what is due, send the console rows, then show this person's."""
-        for _ in range(ROUNDS):
-            self.scheduler.rebuild()
-            if not await self.dispatcher.send_due():
-                break
-        self.show()
+        async with self._pumping:
+            for _ in range(ROUNDS):
+                self.scheduler.rebuild()
+                if not await self.dispatcher.send_due():
+                    break
+            self.show()
 
     def show(self) -> None:
         for delivery in deliveries.awaiting_display(self.db, CHANNEL, self.channel.name):
