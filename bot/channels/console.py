@@ -35,6 +35,7 @@ class ConsoleChannel:
         self.choices: list = []
         self.awaiting_phone = False
         self.shown_count = 0  # notifications shown so far
+        self.at_prompt = False  # "> " is on the screen, waiting for the person
 
     def greet(self, *, notifications: bool) -> None:
         """The operator's first line. Nothing is sent on the person's behalf: like a phone,
@@ -73,6 +74,9 @@ class ConsoleChannel:
         it has some, are the ones a number now answers (as on WhatsApp); one without options
         leaves the conversation's options as they were."""
         self.shown_count += 1
+        if self.at_prompt:  # a notification that arrives while the person is typing
+            self.write("")
+            self.at_prompt = False
         self.write(NOTIFICATION_MARK)
         shown = self._write([reply])
         if shown:

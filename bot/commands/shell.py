@@ -51,6 +51,7 @@ async def _converse(channel: ConsoleChannel, outbox: ConsoleOutbox | None,
     def prompt() -> None:
         if interactive:
             click.echo("> ", nl=False)
+            channel.at_prompt = True
 
     channel.greet(notifications=outbox is not None)
     if outbox is not None:
@@ -62,6 +63,7 @@ async def _converse(channel: ConsoleChannel, outbox: ConsoleOutbox | None,
         while True:
             prompt()
             line = await asyncio.to_thread(stream.readline)
+            channel.at_prompt = False
             if not line or line.strip().lower() in ("/quit", "/exit"):
                 break
             if line.strip():
