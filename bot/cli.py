@@ -10,7 +10,17 @@ from pathlib import Path
 import click
 
 from bot import config as config_module
-from bot.commands import catalogue, coordination, database, doctor, i18n, run, shell
+from bot.commands import (
+    catalogue,
+    coordination,
+    database,
+    demo,
+    doctor,
+    i18n,
+    reminders,
+    run,
+    shell,
+)
 
 
 class State:
@@ -42,7 +52,8 @@ def cli(context: click.Context, config_path: Path | None) -> None:
 
 
 for group in (run.commands, shell.commands, database.commands, catalogue.commands,
-              i18n.commands, coordination.commands, doctor.commands):
+              i18n.commands, coordination.commands, reminders.commands, demo.commands,
+              doctor.commands):
     for command in group:
         cli.add_command(command)
 

@@ -6,8 +6,10 @@ import re
 from datetime import timedelta
 from typing import Any
 
+from handlers.quiet_hours import SPAN
+
 _DURATION = re.compile(r"^(\d{1,4})([dhms])$")
-SPAN = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
+__all__ = ["SPAN", "is_duration", "is_durations", "is_span", "parse_duration"]
 _UNITS = {"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
 
 

@@ -26,7 +26,7 @@ from bot.metrics import Metrics
 from bot.scheduler import OutboxScheduler, ScheduleSettings
 from handlers.notifications import final_report
 from storage import announcements, contacts, deliveries, open_database
-from storage.audience import DEFAULT_CHANNELS
+from storage.audience import ALL_CHANNELS
 from storage.outbox import notify_report
 from storage.zones import now_utc, zone
 
@@ -58,13 +58,14 @@ def schedule_settings(config: Config) -> ScheduleSettings:
 def report_to_coordinator(db: Database, announcement_id: int, *,
                           default_language: str = "fr") -> int | None:
     """Queue the final report of a broadcast for the coordinator who started it from a chat
-    (`created_by` "telegram:<id>" or "whatsapp:<number>"); the report's id, or None when
-    there is no one to tell (a CLI broadcast, a reminder, an identity gone)."""
+    (`created_by` "telegram:<id>", "whatsapp:<number>" or "console:<name>"); the report's
+    id, or None when there is no one to tell (a CLI broadcast, a reminder, an identity
+    gone)."""
     announcement = announcements.get(db, announcement_id)
     if announcement is None or announcement.kind != "announcement":
         return None
     channel, _, address = announcement.created_by.partition(":")
-    if channel not in DEFAULT_CHANNELS or not address:
+    if channel not in ALL_CHANNELS or not address:
         return None
     identity = contacts.identity(db, channel, address)
     contact = contacts.get(db, identity.contact_id) if identity and identity.active else None

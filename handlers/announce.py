@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 
 from handlers import views
 from handlers.announce_draft import Draft, clear, load, save, toggle
-from handlers.announce_steps import view
+from handlers.announce_steps import held_until, view
 from handlers.context import Context
 from handlers.i18n import LANGUAGES, format_when, t
 from handlers.types import Reply
@@ -141,6 +142,14 @@ def _now(context: Context, contact: Contact, draft: Draft, arg: str,
     return view(context, contact, draft)
 
 
+def _urgent(context: Context, contact: Contact, draft: Draft, arg: str,
+            actor: str) -> list[Reply]:
+    """Urgent or not: an urgent announcement goes out even during quiet hours."""
+    draft = replace(draft, urgent=not draft.urgent)
+    save(context, contact, draft)
+    return view(context, contact, draft, replaces_menu=True)
+
+
 def _confirm(context: Context, contact: Contact, draft: Draft, arg: str,
              actor: str) -> list[Reply]:
     """Create it — unless the time has passed or the session has gone while they looked."""
@@ -165,10 +174,15 @@ def _confirm(context: Context, contact: Contact, draft: Draft, arg: str,
         context.db, texts=draft.texts, audience=draft.audience, due_at=draft.due or now,
         created_by=actor, now=now, session_id=draft.session,
         default_language=context.default_language, channels=context.channels,
-        release_now=False)
+        release_now=False, urgent=draft.urgent)
     clear(context, contact)
     number = published.announcement_id
-    if draft.due is None:
+    held = held_until(context, draft)
+    if held is not None:
+        text = t(language, "Announcement #{id} will go out on {when}, when quiet hours end."
+                           " Recipients as of now: {count}.", id=number,
+                 count=published.recipients, when=format_when(held, context.zone, language))
+    elif draft.due is None:
         text = t(language, "Announcement #{id} is going out now. Recipients: {count}.",
                  id=number, count=published.recipients)
     else:
@@ -196,6 +210,7 @@ _BUTTONS: dict[str, tuple[tuple[str, ...], Step]] = {
     "an_txt": (("translation", "time", "preview"), _go("text", translating=None)),
     "an_now": (("time",), _now),
     "an_ok": (("preview",), _confirm),
+    "an_urg": (("preview",), _urgent),
 }
 ACTIONS = frozenset({*_BUTTONS, "an_cancel"})
 

@@ -31,6 +31,7 @@ class Draft:
     texts: dict[str, str] = field(default_factory=dict)  # "*" is every other language
     translating: str | None = None  # the language whose version is being typed
     due_at: str | None = None  # UTC text; None means "now"
+    urgent: bool = False  # goes out even during quiet hours
 
     @property
     def audience(self) -> Audience:
@@ -70,7 +71,7 @@ def load(contact: Contact) -> Draft | None:
             roles=tuple(raw.get("roles", ())), cities=tuple(raw.get("cities", ())),
             registrants=raw.get("registrants"), session=raw.get("session"),
             texts=dict(raw.get("texts", {})), translating=raw.get("translating"),
-            due_at=raw.get("due_at"),
+            due_at=raw.get("due_at"), urgent=raw.get("urgent") is True,
         )
     except (TypeError, ValueError):
         return None

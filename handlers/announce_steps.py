@@ -8,20 +8,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from handlers import coordinator_views, views
 from handlers.announce_draft import Draft
 from handlers.context import Context
-from handlers.i18n import LANGUAGES, N_, format_when, t
+from handlers.i18n import LANGUAGES, N_, format_when, t, zone_label
 from handlers.notifications import render
 from handlers.onboarding import LANGUAGE_NAMES
+from handlers.quiet_hours import QuietHours
 from handlers.sessions import title_of
 from handlers.topics import topic_name
 from handlers.types import Action, Choice, Reply
 from storage import catalog
 from storage.announcements import Announcement
-from storage.audience import preview
+from storage.audience import languages, preview
 from storage.catalog import Session
 from storage.contacts import ROLES, Contact
 
@@ -143,24 +144,55 @@ def _translation(contact: Contact, draft: Draft) -> Reply:
 def _time(context: Context, contact: Contact) -> Reply:
     text = t(contact.language, "Step 4 of 4: when should it go out? Tap \u201cNow\u201d, or type"
                                " a date and a time ({zone}) like this: 2026-12-09 09:00",
-             zone=context.timezone)
+             zone=zone_label(context.timezone, contact.language))
     return _reply(contact, text, [views.choice(contact, "Now", "an_now"),
                                   views.choice(contact, "Back", "an_txt")])
 
 
-def _preview(context: Context, contact: Contact, draft: Draft) -> list[Reply]:
+VERSION_LABELS = {
+    "fr": N_("French version:"),
+    "ar": N_("Arabic version:"),
+    "en": N_("English version:"),
+}
+
+
+def held_until(context: Context, draft: Draft) -> datetime | None:
+    """When quiet hours will let the draft go out (UTC), if its time falls inside them and
+    it is not urgent; None when it goes at its time."""
+    quiet = QuietHours.parse(context.quiet_hours, context.zone)
+    if quiet is None or draft.urgent:
+        return None
+    return quiet.ends_at(draft.due or context.now())
+
+
+def _versions_shown(context: Context, contact: Contact, draft: Draft) -> list[str]:
+    """Every language version that will be sent, as its readers will see it: one per
+    language read in the audience (the coordinator's own when no one matches yet)."""
     language = contact.language
     session = catalog.session(context.db, draft.session) if draft.session else None
-    due = draft.due or context.now()
     sample = Announcement(
         id=0, kind="announcement", texts=draft.texts, audience=draft.audience,
-        session_id=draft.session, offset_key=None, due_at=due, urgent=False,
-        status="scheduled", note="", created_by="", created_at="")
-    message = render(sample, session, views.lang(contact), context.zone)
-    shown = [t(language, "Preview of the message:"), message.text]
-    if message.choices:
-        shown.append(t(language, "With the buttons: {labels}",
-                       labels=", ".join(choice.label for choice in message.choices)))
+        session_id=draft.session, offset_key=None, due_at=draft.due or context.now(),
+        urgent=draft.urgent, status="scheduled", note="", created_by="", created_at="")
+    read = languages(context.db, draft.audience, channels=context.channels,
+                     default_language=context.default_language)
+    versions = [code for code in LANGUAGES if read.get(code)] or [views.lang(contact)]
+    shown = [t(language, "Preview of the message:")]
+    for code in versions:
+        message = render(sample, session, code, context.zone)
+        block = [message.text]
+        if message.choices:
+            block.append(t(language, "With the buttons: {labels}",
+                           labels=", ".join(choice.label for choice in message.choices)))
+        if len(versions) > 1:
+            block.insert(0, t(language, VERSION_LABELS[code]))
+        shown.append("\n\n".join(block))
+    return shown
+
+
+def _preview(context: Context, contact: Contact, draft: Draft) -> list[Reply]:
+    language = contact.language
+    shown = _versions_shown(context, contact, draft)
     counts = preview(context.db, draft.audience, channels=context.channels)
     total = sum(counts.values())
     when = (format_when(draft.due, context.zone, language) if draft.due
@@ -172,11 +204,26 @@ def _preview(context: Context, contact: Contact, draft: Draft) -> list[Reply]:
           channels=coordinator_views.per_channel(counts)),
         t(language, "When: {when}", when=when),
     ]
+    choices: list[Choice] = []
+    held = held_until(context, draft)
+    if held is not None:
+        quiet = QuietHours.parse(context.quiet_hours, context.zone)
+        summary.append(t(language, "That is within quiet hours ({hours}, {zone}): it will"
+                                   " go out on {when}, unless you mark it urgent.",
+                         hours=quiet.describe() if quiet else "",
+                         zone=zone_label(context.timezone, language),
+                         when=format_when(held, context.zone, language)))
+    if draft.urgent:
+        summary.append(t(language, "Urgent: it goes out even during quiet hours."))
     if total:
         summary.append(t(language, "Send it?"))
-        choices = [views.choice(contact, "Confirm", "an_ok")]
+        choices.append(views.choice(contact, "Confirm", "an_ok"))
+        if held is not None:
+            choices.append(views.choice(contact, "Urgent: send it at its time", "an_urg"))
+        elif draft.urgent:
+            choices.append(views.choice(contact, "Not urgent", "an_urg"))
     else:
         summary.append(t(language, "No one matches this audience: change it, or cancel."))
-        choices = [views.choice(contact, "Change the audience", "an_aud")]
+        choices.append(views.choice(contact, "Change the audience", "an_aud"))
     return [Reply("\n\n".join(shown), language=views.lang(contact)),
             _reply(contact, "\n".join(summary), choices)]

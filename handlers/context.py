@@ -23,6 +23,8 @@ class Context:
     clock: Callable[[], datetime] = field(default=now_utc)
     # The channels notifications may go to: those the deployment serves.
     channels: tuple[str, ...] = DEFAULT_CHANNELS
+    # "21:00-08:00" or "": when non-urgent notifications wait (coordinators are told).
+    quiet_hours: str = ""
     # Inbound flood control's buckets: one per running bot, shared by its channels.
     flood: FloodGate = field(default_factory=FloodGate, compare=False, repr=False)
 

@@ -12,7 +12,8 @@ from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_time
+from babel.core import get_global
+from babel.dates import format_date, format_time, get_timezone_location
 from babel.messages.pofile import read_po
 
 LANGUAGES = ("fr", "ar", "en")
@@ -80,3 +81,19 @@ def format_span(starts: datetime, ends: datetime, zone: ZoneInfo, language: str 
 def N_(message: str) -> str:
     """Marks a message for extraction where it is translated later (`t(language, variable)`)."""
     return message
+
+
+def zone_label(zone_name: str, language: str | None) -> str:
+    """How people name the local time of `zone_name`, for prompts that ask for a time: « heure
+    du Maroc », «بتوقيت المغرب», "Morocco time" — not a raw IANA name. Derived from the zone's
+    country (CLDR); a zone outside Morocco gets CLDR's own wording ("heure : France")."""
+    territory = get_global("zone_territories").get(zone_name)
+    if territory == "MA":
+        return t(language, "Morocco time")
+    if territory is None:  # UTC, Etc/GMT+1: no country to name
+        return zone_name
+    locale = _BABEL_LOCALES.get(language or "fr", "fr_MA")
+    try:
+        return get_timezone_location(zone_name, locale=locale)
+    except LookupError:
+        return zone_name

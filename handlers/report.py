@@ -1,7 +1,8 @@
 """`/report [ID]`: what became of an announcement, as the CLI's `formabot report` counts it.
 
-Without an id, the latest announcement that has started going out (a scheduled one has
-nothing to count yet). The counts come from `storage.broadcasts.report`, which audits the look.
+Without an id, the latest announcement that has gone out or is going out: a scheduled one
+has nothing to count yet, and a withdrawn or missed one is not what "how did it go?" asks.
+The counts come from `storage.broadcasts.report`, which audits the look.
 """
 
 from __future__ import annotations
@@ -28,10 +29,12 @@ COUNTS = FINAL_COUNTS
 IN_PROGRESS = ("pending", "sending")
 
 
+GONE_OUT = ("sending", "sent")
+
+
 def _latest(context: Context) -> Announcement | None:
     rows = announcements.listing(context.db, kinds=("announcement",), limit=LATEST_LOOKED_AT)
-    started = [row for row in rows if row.status != "scheduled"]
-    return (started or rows or [None])[0]
+    return next((row for row in rows if row.status in GONE_OUT), None)
 
 
 def show(context: Context, contact: Contact, argument: str, actor: str) -> list[Reply]:
@@ -48,7 +51,7 @@ def show(context: Context, contact: Contact, argument: str, actor: str) -> list[
     else:
         row = _latest(context)
         if row is None:
-            return [views.menu(contact, t(language, "There is no announcement yet."))]
+            return [views.menu(contact, t(language, "No announcement has gone out yet."))]
     result = broadcasts.report(context.db, row.id, actor=actor)
     lines = [t(language, "Announcement #{id}, {status}, {when}:", id=row.id,
                status=t(language, ANNOUNCEMENT_STATUS.get(row.status, row.status)),

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from handlers import (
     attendance,
+    coordination,
     coordinator_router,
     flood,
     keywords,
@@ -23,7 +24,7 @@ from handlers import (
     topics,
     views,
 )
-from handlers.commands import public_commands
+from handlers.commands import coordinator_commands, public_commands
 from handlers.context import Context
 from handlers.i18n import N_, t
 from handlers.onboarding import LANGUAGE_NAMES
@@ -73,9 +74,10 @@ def _route(context: Context, contact: Contact, inbound: Inbound, created: bool) 
     if inbound.command is not None and inbound.command.lower() == "link":
         return linking.link(context, contact, inbound.argument.strip(), inbound.channel)
     if inbound.command is not None:
-        return _command(context, contact, inbound.command.lower(), inbound.argument.strip())
+        return _command(context, contact, inbound.command.lower(), inbound.argument.strip(),
+                        inbound)
     if inbound.action is not None:
-        return _action(context, contact, inbound.action.name, inbound.action.args)
+        return _action(context, contact, inbound.action.name, inbound.action.args, inbound)
     if inbound.phone is not None:
         return _phone(context, contact, inbound.phone)
     return _text(context, contact, inbound.text or "", created)
@@ -83,7 +85,8 @@ def _route(context: Context, contact: Contact, inbound: Inbound, created: bool) 
 
 # --- commands -----------------------------------------------------------------------------
 
-def _command(context: Context, contact: Contact, command: str, argument: str) -> list[Reply]:
+def _command(context: Context, contact: Contact, command: str, argument: str,
+             inbound: Inbound) -> list[Reply]:
     if command == "start":
         return _start(context, contact, argument)
     if command == "stop":
@@ -94,7 +97,7 @@ def _command(context: Context, contact: Contact, command: str, argument: str) ->
         return onboarding.prompt(context, contact, lead=_finish_first(contact))
     simple: dict[str, Callable[[], list[Reply]]] = {
         "menu": lambda: [views.menu(contact)],
-        "help": lambda: [_help(contact)],
+        "help": lambda: [_help(context, contact, inbound)],
         "sessions": lambda: sessions.browse(context, contact),
         "my": lambda: sessions.mine(context, contact),
         "topics": lambda: [topics.toggles(context, contact)],
@@ -148,17 +151,24 @@ def _open_payload(context: Context, contact: Contact, payload: str) -> list[Repl
     return topics.follow(context, contact, key)
 
 
-def _help(contact: Contact) -> Reply:
+def _help(context: Context, contact: Contact, inbound: Inbound) -> Reply:
+    """The commands this person may type: a coordinator (by the identity they write from)
+    also reads theirs, which no menu button leads to."""
     lines = [t(contact.language, "formabot keeps you informed about the federation's training"
                                  " sessions. You can use the buttons, or these commands:")]
     lines += [f"/{command} — {description}"
               for command, description in public_commands(views.lang(contact))]
+    if coordination.is_coordinator(context, inbound):
+        lines += ["", t(contact.language, "Coordinators' commands:")]
+        lines += [f"/{command} — {description}"
+                  for command, description in coordinator_commands(views.lang(contact))]
     return views.menu(contact, "\n".join(lines))
 
 
 # --- buttons ------------------------------------------------------------------------------
 
-def _action(context: Context, contact: Contact, name: str, args: tuple[str, ...]) -> list[Reply]:
+def _action(context: Context, contact: Contact, name: str, args: tuple[str, ...],
+            inbound: Inbound) -> list[Reply]:
     first = args[0] if args else ""
     anytime: dict[str, Callable[[], list[Reply]]] = {
         "lang": lambda: onboarding.choose_language(context, contact, first),
@@ -180,7 +190,7 @@ def _action(context: Context, contact: Contact, name: str, args: tuple[str, ...]
         return _onboarding_action(context, contact, name, first)
     features: dict[str, Callable[[], list[Reply]]] = {
         "menu": lambda: [views.menu(contact)],
-        "help": lambda: [_help(contact)],
+        "help": lambda: [_help(context, contact, inbound)],
         "language": lambda: [onboarding.language_question(contact)],
         "topics": lambda: [topics.toggles(context, contact)],
         "tp": lambda: topics.toggle(context, contact, first, onboarding=False),

@@ -84,6 +84,13 @@ def get(db: Database, announcement_id: int) -> Announcement | None:
     return _announcement(rows[0]) if rows else None
 
 
+def session_notice(db: Database, session_id: str, offset_key: str) -> Announcement | None:
+    """The reminder (or confirm request) of `session_id` at `offset_key` ("1d"), if any."""
+    rows = list(db.query("SELECT * FROM announcements WHERE session_id = ? AND offset_key = ?",
+                         [session_id, offset_key]))
+    return _announcement(rows[0]) if rows else None
+
+
 def scheduled(db: Database) -> list[Announcement]:
     """Rows still waiting for their time, soonest first: what the scheduler derives jobs from."""
     rows = db.query("SELECT * FROM announcements WHERE status = 'scheduled' ORDER BY due_at, id")

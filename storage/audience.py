@@ -19,6 +19,9 @@ from sqlite_utils import Database
 from storage.registrations import SEAT_HOLDING
 
 DEFAULT_CHANNELS = ("telegram", "whatsapp")
+# Every channel a delivery row may name: the console is one when no platform is served (a
+# trial with no credentials), so that a person in `formabot shell` receives what they would.
+ALL_CHANNELS = (*DEFAULT_CHANNELS, "console")
 
 
 @dataclass(frozen=True)
@@ -164,6 +167,20 @@ def preview(
     query = _query(audience, channels, "fr")
     rows = db.execute(
         f"SELECT channel, count(*) FROM ({query.sql}) GROUP BY channel ORDER BY channel",
+        query.params,
+    ).fetchall()
+    return dict(rows)
+
+
+def languages(
+    db: Database, audience: Audience, *, channels: tuple[str, ...] = DEFAULT_CHANNELS,
+    default_language: str = "fr",
+) -> dict[str, int]:
+    """How many recipients read each language (the default for those who chose none): the
+    versions of a message that will be sent."""
+    query = _query(audience, channels, default_language)
+    rows = db.execute(
+        f"SELECT language, count(*) FROM ({query.sql}) GROUP BY language ORDER BY language",
         query.params,
     ).fetchall()
     return dict(rows)

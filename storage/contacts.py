@@ -82,6 +82,11 @@ def get(db: Database, contact_id: int) -> Contact | None:
     return _contact(rows[0]) if rows else None
 
 
+def count(db: Database) -> int:
+    (number,) = db.execute("SELECT count(*) FROM contacts").fetchone()
+    return int(number)
+
+
 def find_by_phone(db: Database, phone: str) -> Contact | None:
     rows = list(db.query("SELECT * FROM contacts WHERE phone = ?", [phone]))
     return _contact(rows[0]) if rows else None

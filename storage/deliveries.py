@@ -185,7 +185,7 @@ def settle_unserved(db: Database, *, served: tuple[str, ...], now: datetime,
     the bot's credentials, which could not know) go to the person's served channel when they
     have one, else are skipped with that reason; how many were settled. Otherwise they would
     wait for ever, and their announcement would never be reported as gone out."""
-    unserved = tuple(channel for channel in audience_store.DEFAULT_CHANNELS
+    unserved = tuple(channel for channel in audience_store.ALL_CHANNELS
                      if channel not in served)
     if not unserved or not served:
         return 0
@@ -341,6 +341,18 @@ def mark_interrupted_unknown(db: Database, *, now: datetime) -> dict[int, int]:
             [to_utc_text(now)],
         )
     return dict(rows)
+
+
+def awaiting_display(db: Database, channel: str, address: str, *,
+                     limit: int = 50) -> list[Delivery]:
+    """Rows handed to `address` on a channel that shows them itself (the console) and not yet
+    shown: `sent`, oldest first. Showing one is reported like a WhatsApp callback
+    (`record_status(..., "delivered")`)."""
+    rows = db.execute(
+        f"SELECT {_COLUMNS} FROM deliveries WHERE channel = ? AND address = ?"
+        " AND status = 'sent' ORDER BY id LIMIT ?",
+        [channel, address, limit]).fetchall()
+    return [_delivery(row) for row in rows]
 
 
 def record_status(db: Database, provider_message_id: str, status: str, *, now: datetime,

@@ -7,6 +7,7 @@ here, once, for the whole process: every `ZoneInfo` then comes from the pinned p
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 from datetime import UTC, datetime
 
@@ -47,12 +48,34 @@ def local_to_utc(wall_time: datetime, zone_name: str) -> datetime:
 
 
 LOCAL_FORMAT = "%Y-%m-%d %H:%M"
+# Arabic-Indic (٠-٩) and Eastern Arabic-Indic (۰-۹) digits, as phones in Arabic type them.
+_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "0123456789" * 2)
+_LOCAL = re.compile(
+    r"""^\s*
+    (?: (?P<year>\d{4})-(?P<month>\d{1,2})-(?P<day>\d{1,2})           # 2026-12-09
+      | (?P<d>\d{1,2})(?P<sep>[/.])(?P<m>\d{1,2})(?P=sep)(?P<y>\d{4}|\d{2}) )  # 9/12/26
+    (?: \s*[T,،]\s* | \s+ (?:(?:à|a|at|الساعة)\s+)? )
+    (?P<hour>\d{1,2}) \s* (?: :\s*(?P<minute>\d{2}) | [hH]\s*(?P<minute_h>\d{2})? )
+    \s*$""", re.VERBOSE)
 
 
 def parse_local(text: str, zone_name: str) -> datetime:
-    """A typed local date and time, `2026-12-09 09:00`, as aware UTC; ValueError when it is not
-    one (the CLI's `--at` and the chat's announce flow read times the same way)."""
-    wall_time = datetime.strptime(" ".join(text.split()), LOCAL_FORMAT)
+    """A typed local date and time as aware UTC; ValueError when it is not one. Read as people
+    type them in Morocco and France: `2026-12-09 09:00` (the catalogue's form), `09/12/2026
+    09:00`, `9/12/26 9h` or `9.12.2026 à 9h30` (always day first), in Latin or Arabic-Indic
+    digits. The CLI's `--at` and the chat's announce flow read times the same way."""
+    match = _LOCAL.match(text.translate(_DIGITS))
+    if match is None:
+        raise ValueError(f"not a local date and time: {text[:40]!r}")
+    parts = match.groupdict()
+    if parts["year"] is not None:
+        year, month, day = int(parts["year"]), int(parts["month"]), int(parts["day"])
+    else:
+        year, month, day = int(parts["y"]), int(parts["m"]), int(parts["d"])
+        if len(parts["y"]) == 2:
+            year += 2000
+    minute = parts["minute"] or parts["minute_h"] or "0"
+    wall_time = datetime(year, month, day, int(parts["hour"]), int(minute))
     return local_to_utc(wall_time, zone_name)
 
 

@@ -29,6 +29,7 @@ def test_shell_driven_from_a_pipe_walks_the_whole_conversation(
     config_file: Path, programme: Database, db_path: Path, tmp_path: Path
 ) -> None:
     script = "\n".join([
+        "/start",          # the person speaks first
         "3",               # English
         "1",               # consent
         "Youssef Benali",  # name

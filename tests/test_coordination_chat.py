@@ -97,7 +97,9 @@ def test_announce_flow_creates_one_announcement_with_the_audience_and_time(
     salma.says("2026-12-09 09:00")
     assert "Preview of the message:" in salma.text
     assert "Nouvelle session TIG : inscrivez-vous." in salma.text
-    assert "With the buttons: Register, Details" in salma.text
+    # The one recipient reads French: the French version, as she will see it.
+    assert "With the buttons: M’inscrire" in salma.text
+    assert "دورة جديدة" not in salma.text
     assert "Recipients: 1 (Telegram 1, WhatsApp 0)" in salma.text
     assert "When: Wednesday, 9 December 2026 at 09:00" in salma.text
     assert announcements.listing(salma.context.db) == []

@@ -15,6 +15,7 @@ from sqlite_utils import Database
 
 from bot.commands import announce_wait
 from bot.context import notification_channels
+from bot.dispatcher import QuietHours
 from handlers.phones import InvalidPhone, normalize_phone
 from storage import announcements, audit, broadcasts, catalog, coordinators, deliveries, rosters
 from storage.audience import Audience, preview
@@ -46,7 +47,8 @@ def _local(state, moment: datetime) -> str:
 @click.option("--text-ar", help="The message in Arabic.")
 @click.option("--text-en", help="The message in English.")
 @click.option("--session", "session_id", help="Session the announcement is about (adds its card).")
-@click.option("--at", "at", help="Local date and time, e.g. \"2026-12-09 09:00\" (default now).")
+@click.option("--at", "at", help="Local date and time, e.g. \"2026-12-09 09:00\" or"
+              " \"09/12/2026 9h\" (day first; default now).")
 @click.option("--urgent", is_flag=True, help="Send even during quiet hours.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--wait", is_flag=True,
@@ -74,7 +76,10 @@ def announce(state, topics, roles, cities, companies, registrants, everyone, tex
         try:
             due_at = parse_local(at, state.config.bot.timezone)
         except ValueError as error:
-            raise click.BadParameter("expected \"YYYY-MM-DD HH:MM\"", param_hint="--at") from error
+            raise click.BadParameter(
+                f"{at!r}: expected a local date and time, day first, such as"
+                " \"2026-12-09 09:00\", \"09/12/2026 09:00\" or \"9/12/26 9h\"",
+                param_hint="--at") from error
         if due_at <= now:
             raise click.BadParameter("this time has passed", param_hint="--at")
     channels = notification_channels(state.config)
@@ -84,6 +89,11 @@ def announce(state, topics, roles, cities, companies, registrants, everyone, tex
     click.echo(f"Recipients: {total} (" + ", ".join(
         f"{channel} {number}" for channel, number in counts.items()) + ")")
     click.echo(f"When: {'now' if not at else _local(state, due_at) + ' local'}")
+    quiet = QuietHours.parse(state.config.bot.quiet_hours, zone(state.config.bot.timezone))
+    held = None if urgent or quiet is None else quiet.ends_at(due_at)
+    if held is not None and quiet is not None:
+        click.echo(f"Within quiet hours ({quiet.describe()} local): it goes out at"
+                   f" {_local(state, held)} local; --urgent sends it at its time.")
     click.echo(f"Text: {text}")
     if total == 0:
         raise click.ClickException("no contact matches this audience; nothing was created")
@@ -179,12 +189,20 @@ def roster(state, session_id: str, as_csv: bool) -> None:
 
 @click.group("coordinators")
 def coordinators_group() -> None:
-    """Who may act as a coordinator from Telegram or WhatsApp."""
+    """Who may act as a coordinator from Telegram, WhatsApp or the shell."""
 
 
-def _identity(telegram: str | None, whatsapp: str | None) -> tuple[str, str]:
-    if bool(telegram) == bool(whatsapp):
-        raise click.UsageError("give exactly one of --telegram USER_ID or --whatsapp NUMBER")
+def _identity(telegram: str | None, whatsapp: str | None,
+              console: str | None = None) -> tuple[str, str]:
+    if sum(1 for given in (telegram, whatsapp, console) if given) != 1:
+        raise click.UsageError("give exactly one of --telegram USER_ID, --whatsapp NUMBER or"
+                               " --console NAME")
+    if console:
+        name = console.strip()
+        if not name:
+            raise click.BadParameter("the name given to `formabot shell --as`",
+                                     param_hint="--console")
+        return "console", name
     if telegram:
         if not telegram.isdigit():
             raise click.BadParameter("a numeric Telegram user id", param_hint="--telegram")
@@ -198,11 +216,12 @@ def _identity(telegram: str | None, whatsapp: str | None) -> tuple[str, str]:
 @coordinators_group.command("add")
 @click.option("--telegram", help="Telegram user id.")
 @click.option("--whatsapp", help="WhatsApp number.")
+@click.option("--console", help="A `formabot shell --as NAME` person (to try the tools).")
 @click.option("--name", default="", help="Who this is.")
 @click.pass_obj
-def add_coordinator(state, telegram, whatsapp, name: str) -> None:
+def add_coordinator(state, telegram, whatsapp, console, name: str) -> None:
     """Let this identity use the coordinator commands."""
-    channel, address = _identity(telegram, whatsapp)
+    channel, address = _identity(telegram, whatsapp, console)
     db = _open(state)
     coordinators.add(db, channel=channel, address=address, name=name)
     audit.record(db, actor=_actor(), action="coordinator.add", subject=f"{channel}:{address}",
@@ -213,10 +232,11 @@ def add_coordinator(state, telegram, whatsapp, name: str) -> None:
 @coordinators_group.command("remove")
 @click.option("--telegram", help="Telegram user id.")
 @click.option("--whatsapp", help="WhatsApp number.")
+@click.option("--console", help="A `formabot shell --as NAME` person.")
 @click.pass_obj
-def remove_coordinator(state, telegram, whatsapp) -> None:
+def remove_coordinator(state, telegram, whatsapp, console) -> None:
     """Withdraw coordinator rights from this identity."""
-    channel, address = _identity(telegram, whatsapp)
+    channel, address = _identity(telegram, whatsapp, console)
     db = _open(state)
     if not coordinators.remove(db, channel=channel, address=address):
         raise click.ClickException(f"{channel} {address} is not a coordinator")
