@@ -69,6 +69,7 @@ public_url = "https://bot.example.org"
 def installed(tmp_path: Path, bot_api: FakeBotAPI, twilio: FakeTwilio) -> Path:
     """A config pointing at the fakes, and its database migrated."""
     path = write_config(tmp_path, telegram_url=bot_api.base_url, twilio_url=twilio.base_url)
+    path.chmod(0o600)  # as installed: not readable by other users
     open_database(tmp_path / "formabot.db").close()
     return path
 
@@ -100,7 +101,8 @@ def test_a_healthy_installation_is_all_ok(installed: Path) -> None:
     assert "https://bot.example.org/whatsapp/inbound" in line(result, "whatsapp url")
     assert "6 migrations applied" in line(result, "database")
     assert line(result, "tzdata").startswith("OK")
-    assert result.output.splitlines()[-1] == "7 OK"
+    assert line(result, "permissions").startswith("OK")
+    assert result.output.splitlines()[-1] == "8 OK"
     assert "\x1b[" not in result.output  # readable without colour
 
 

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from handlers import Context, Inbound, Reply, handle
+from storage import private_files
 
 CHANNEL = "console"
 
@@ -45,9 +46,9 @@ class ConsoleChannel:
         for reply in replies:
             self.write(reply.text)
             for attachment in reply.attachments:
-                self.attachments_dir.mkdir(parents=True, exist_ok=True)
+                private_files.make_directory(self.attachments_dir)  # a roster is personal
                 path = self.attachments_dir / attachment.filename
-                path.write_bytes(attachment.content)
+                private_files.replace(path, attachment.content)
                 self.write(f"  [{attachment.filename}: {path}]")
             for choice in reply.choices:
                 shown.append(choice)
