@@ -205,7 +205,7 @@ LOG_FORMATS = ("text", "json")
 # Paths the web app serves itself (the Telegram webhook may not take them).
 OWN_PATHS = ("/healthz", "/metrics", "/whatsapp")
 TEMPLATE_KINDS = ("announcement", "reminder", "confirm_request", "cancellation", "promotion",
-                  "report")
+                  "report", "notice")
 
 
 def _is_whatsapp_sender(value: Any) -> bool:

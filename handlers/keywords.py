@@ -3,7 +3,8 @@
 On WhatsApp there are no commands or buttons outside a message, so a word alone must do:
 STOP (and its French and Arabic forms) must stop notifications at once, whatever the bot was
 asking. A keyword is the whole message, trimmed, in any case and with or without accents;
-"stop the reminders" is not one. LINK takes a 6-digit code after it.
+"stop the reminders" is not one. LINK takes a code after it (digits, a dash or spaces: the
+linking module checks it).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ KEYWORDS: dict[str, str] = {
     "start": "start", "demarrer": "start", "ابدأ": "start", "ابدا": "start",
     "link": "link", "lier": "link", "ربط": "link",
 }
-_WITH_CODE = re.compile(r"^(\S+)\s+([0-9]{6})$")
+_WITH_CODE = re.compile(r"^(\S+)\s+(\d[\d -]*)$")
 
 
 def normalise(text: str) -> str:
@@ -33,7 +34,7 @@ def normalise(text: str) -> str:
 
 
 def command_for(text: str) -> tuple[str, str] | None:
-    """(command, argument) when `text` is a keyword, e.g. ("stop", ""), ("link", "123456")."""
+    """(command, argument) when `text` is a keyword, e.g. ("stop", ""), ("link", "48291-03756")."""
     words = normalise(text)
     if words in KEYWORDS:
         return KEYWORDS[words], ""

@@ -1,30 +1,39 @@
 """One person, two channels: linking a Telegram and a WhatsApp identity into one contact.
 
 Two proofs are accepted: the phone number shared on Telegram (verified by Telegram) matching
-a contact's number, or a one-time code — `/link` (or LINK) on one channel gives a 6-digit code
-valid ten minutes, and `LINK 123456` said on the other merges the two. Once linked, the person
-chooses where notifications go; by default, the channel they used last.
+a contact's number, or a one-time code — `/link` (or LINK) on one channel gives a 10-digit code
+(shown `48291-03756`) valid ten minutes, and `LINK 48291-03756` said on the other merges the
+two. Once linked, the person chooses where notifications go; by default, the channel they used
+last.
+
+A code is a key to someone's profile, so (storage.links) an identity that says five wrong
+codes within an hour cannot link for an hour, and the person whose code was used is told on
+the channel where they asked for it, through the outbox like every other notice: if it was
+not them, they know at once.
 """
 
 from __future__ import annotations
+
+import unicodedata
 
 from handlers import onboarding, views
 from handlers.context import Context
 from handlers.i18n import t
 from handlers.types import Reply
 from storage import contacts as contacts_store
-from storage import links
+from storage import links, outbox
 from storage.contacts import Contact
 
 CHANNEL_NAMES = {"telegram": "Telegram", "whatsapp": "WhatsApp"}
 
 
-def link(context: Context, contact: Contact, argument: str, channel: str) -> list[Reply]:
-    """`/link` (a code to say on the other channel) or `/link 123456` (say it here)."""
+def link(context: Context, contact: Contact, argument: str, channel: str,
+         address: str) -> list[Reply]:
+    """`/link` (a code to say on the other channel) or `/link 48291-03756` (say it here)."""
     if channel not in CHANNEL_NAMES:
         return [views.say(contact, "Linking works between Telegram and WhatsApp.")]
     if argument:
-        return _redeem(context, contact, argument)
+        return _redeem(context, contact, argument, channel, address)
     if links.channels_of(context.db, contact.id) >= set(CHANNEL_NAMES):
         return [_preference_question(contact, lead=t(
             contact.language, "Your Telegram and WhatsApp are already linked."))]
@@ -32,15 +41,45 @@ def link(context: Context, contact: Contact, argument: str, channel: str) -> lis
     other = "WhatsApp" if channel == "telegram" else "Telegram"
     return [views.say(contact, "Your code is {code}. Within 10 minutes, send"
                                " \u201cLINK {code}\u201d to formabot on {other}: both will then"
-                               " share one profile.", code=code, other=other)]
+                               " share one profile.", code=shown_code(code), other=other)]
 
 
-def _redeem(context: Context, contact: Contact, code: str) -> list[Reply]:
-    found = links.redeem_code(context.db, code.strip(), now=context.now())
-    if found is None:
+def shown_code(code: str) -> str:
+    """`4829103756` as `48291-03756`: easier to read and type, and one run of digits even in
+    an Arabic sentence (a space would let the two halves swap places there)."""
+    half = len(code) // 2
+    return f"{code[:half]}-{code[half:]}"
+
+
+def typed_code(text: str) -> str | None:
+    """The digits of a code as typed: with or without its dash or spaces, in Latin or
+    Arabic-Indic digits; None when it holds anything else or not CODE_DIGITS digits."""
+    digits = [str(unicodedata.decimal(character)) for character in text
+              if character.isdecimal()]
+    if any(not (character.isdecimal() or character.isspace() or character in "-\u2010\u2011")
+           for character in text) or len(digits) != links.CODE_DIGITS:
+        return None
+    return "".join(digits)
+
+
+def _redeem(context: Context, contact: Contact, text: str, channel: str,
+            address: str) -> list[Reply]:
+    code = typed_code(text)
+    if code is None:  # not a code at all: no guess to count
+        return [views.say(contact, "A link code has {count} digits, like {example}. Send LINK"
+                                   " on your other channel to get one.",
+                          count=links.CODE_DIGITS, example=shown_code("4829103756"))]
+    found = links.redeem_code(context.db, code, channel=channel, address=address,
+                              now=context.now(), actor=f"contact:{contact.id}")
+    if isinstance(found, links.Refused) and found.locked_until is not None:
+        until = found.locked_until.astimezone(context.zone)
+        return [views.say(contact, "Too many wrong codes: for your security, linking is paused"
+                                   " until {time}. Then send LINK on your other channel to get"
+                                   " a new code.", time=f"{until:%H:%M}")]
+    if isinstance(found, links.Refused):
         return [views.say(contact, "This code is not valid or has expired. Send LINK on your"
                                    " other channel to get a new one.")]
-    issuer_id, _ = found
+    issuer_id = found.contact_id
     if issuer_id == contact.id:
         return [views.say(contact, "Send this code on your other channel, not here.")]
     shared = links.channels_of(context.db, issuer_id) & links.channels_of(context.db, contact.id)
@@ -55,7 +94,26 @@ def _redeem(context: Context, contact: Contact, code: str) -> list[Reply]:
     if (onboarding.next_step(context, issuer) is not None
             and onboarding.next_step(context, contact) is None):
         keep, absorb = contact, issuer
-    return _merged(context, keep, absorb)
+    replies = _merged(context, keep, absorb)
+    _tell_the_owner(context, keep.id, found.channel, channel, address)
+    return replies
+
+
+def _tell_the_owner(context: Context, contact_id: int, owner_channel: str, used_on: str,
+                    address: str) -> None:
+    """The person who asked for the code is told, on the channel where they asked, that it
+    was used and where: if it was not them, they know at once whom to warn."""
+    owner = contacts_store.get(context.db, contact_id)
+    if owner is None:
+        return
+    where = CHANNEL_NAMES[used_on]
+    if used_on == "whatsapp":  # the number says who; a Telegram user id says nothing
+        where = f"{where} \u2068{address}\u2069"
+    text = t(owner.language, "Your link code has just been used on {where}: your Telegram and"
+                             " WhatsApp now share one profile. If this was not you, tell the"
+                             " training team right away.", where=where)
+    outbox.notify(context.db, contact_id=owner.id, channel=owner_channel, text=text,
+                  reason="link_code_used", now=context.now())
 
 
 def can_absorb(context: Context, contact: Contact, owner: Contact) -> bool:

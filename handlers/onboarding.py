@@ -7,7 +7,6 @@ contact imported from a mailing list with everything filled in is not asked agai
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import replace
 
 from handlers import topics, views
@@ -17,6 +16,7 @@ from handlers.types import Action, Choice, Reply, whole_number
 from storage import audit, catalog, companies
 from storage import contacts as contacts_store
 from storage.contacts import Contact
+from storage.names import clean_name
 from storage.zones import to_utc_text
 
 LANGUAGE_NAMES = {"fr": "Français", "ar": "العربية", "en": "English"}
@@ -132,8 +132,7 @@ def answer_text(context: Context, contact: Contact, text: str) -> list[Reply]:
 
 
 def _clean(text: str) -> str:
-    printable = "".join(ch for ch in text if unicodedata.category(ch)[0] != "C")
-    return " ".join(printable.split())
+    return clean_name(text)
 
 
 def _take_name(context: Context, contact: Contact, text: str) -> list[Reply]:

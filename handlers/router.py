@@ -72,7 +72,8 @@ def _route(context: Context, contact: Contact, inbound: Inbound, created: bool) 
     if coordinator_router.claims(context, contact, inbound):
         return coordinator_router.handle(context, contact, inbound)
     if inbound.command is not None and inbound.command.lower() == "link":
-        return linking.link(context, contact, inbound.argument.strip(), inbound.channel)
+        return linking.link(context, contact, inbound.argument.strip(), inbound.channel,
+                            inbound.address)
     if inbound.command is not None:
         return _command(context, contact, inbound.command.lower(), inbound.argument.strip(),
                         inbound)

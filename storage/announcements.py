@@ -16,7 +16,8 @@ from sqlite_utils import Database
 from storage.audience import Audience
 from storage.zones import from_utc_text, to_utc_text
 
-KINDS = ("announcement", "reminder", "confirm_request", "cancellation", "promotion", "report")
+KINDS = ("announcement", "reminder", "confirm_request", "cancellation", "promotion", "report",
+         "notice")
 SESSION_NOTICES = ("reminder", "confirm_request")
 STATUSES = ("scheduled", "sending", "sent", "cancelled", "missed")
 

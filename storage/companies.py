@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
+from storage.names import clean_name
 from storage.zones import now_utc, to_utc_text
 
 
@@ -23,8 +24,10 @@ def _company(row: dict) -> Company:
 
 
 def upsert(db: Database, *, member_id: str, name: str, city: str = "", sector: str = "") -> int:
-    """Insert or update by `member_id`; returns the company's id."""
+    """Insert or update by `member_id`; returns the company's id. Name, city and sector are
+    cleaned (`storage.names`) whoever gives them."""
     now = to_utc_text(now_utc())
+    name, city, sector = clean_name(name), clean_name(city), clean_name(sector)
     db.execute(
         """
         INSERT INTO companies (member_id, name, city, sector, created_at, updated_at)

@@ -15,6 +15,7 @@ from sqlite_utils import Database
 
 from storage import audit
 from storage.db import write_transaction
+from storage.names import clean_name
 from storage.zones import now_utc, to_utc_text
 
 LANGUAGES = ("fr", "ar", "en")
@@ -92,8 +93,18 @@ def find_by_phone(db: Database, phone: str) -> Contact | None:
     return _contact(rows[0]) if rows else None
 
 
+# Values a person or a file gives as free text, cleaned however they arrive (storage.names).
+_NAMES = ("name", "company_other")
+
+
+def _cleaned(values: dict[str, Any]) -> dict[str, Any]:
+    return {column: clean_name(value) if column in _NAMES and isinstance(value, str) else value
+            for column, value in values.items()}
+
+
 def create(db: Database, **values: Any) -> int:
     now = to_utc_text(now_utc())
+    values = _cleaned(values)
     values.setdefault("state", {})
     values["state"] = json.dumps(values["state"], ensure_ascii=False)
     columns = ", ".join([*values, "created_at", "updated_at"])
@@ -114,6 +125,7 @@ def update(db: Database, contact_id: int, **values: Any) -> None:
     unknown = set(values) - _UPDATABLE
     if unknown:
         raise ValueError(f"not updatable: {sorted(unknown)}")
+    values = _cleaned(values)
     assignments = ", ".join(f"{column} = ?" for column in values)
     db.execute(
         f"UPDATE contacts SET {assignments}, updated_at = ? WHERE id = ?",

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
+from storage.names import clean_name
 from storage.zones import now_utc, to_utc_text
 
 
@@ -24,7 +25,7 @@ def add(db: Database, *, channel: str, address: str, name: str = "") -> None:
         INSERT INTO coordinators (channel, address, name, added_at) VALUES (?, ?, ?, ?)
         ON CONFLICT (channel, address) DO UPDATE SET name = excluded.name
         """,
-        [channel, address, name, to_utc_text(now_utc())],
+        [channel, address, clean_name(name), to_utc_text(now_utc())],
     )
 
 

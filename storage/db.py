@@ -19,6 +19,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
+from storage import private_files
 from storage.migrations import MIGRATIONS
 
 BUSY_TIMEOUT_MS = 5_000
@@ -59,7 +60,8 @@ class _WriteFirstDatabase(Database):
 
 
 def open_database(path: str | Path, *, migrate: bool = True) -> Database:
-    """Open (creating if needed) the database at `path` and apply pending migrations."""
+    """Open (creating if needed, 0600) the database at `path` and apply pending migrations."""
+    private_files.create_database_file(path)
     connection = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
     db = _WriteFirstDatabase(connection)
     db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -81,9 +83,15 @@ def applied_migrations(db: Database) -> list[str]:
 
 
 def backup(db: Database, target: str | Path) -> None:
-    """A consistent copy through SQLite's online backup, safe while the bot writes."""
-    destination = sqlite3.connect(str(target))
+    """A consistent copy through SQLite's online backup, safe while the bot writes, in the new
+    file `target` created 0600 (FileExistsError if it exists); no file is left on an error."""
+    private_files.create_empty(target)
     try:
-        db.conn.backup(destination)
-    finally:
-        destination.close()
+        destination = sqlite3.connect(str(target))
+        try:
+            db.conn.backup(destination)
+        finally:
+            destination.close()
+    except BaseException:
+        Path(target).unlink(missing_ok=True)
+        raise

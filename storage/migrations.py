@@ -5,6 +5,8 @@ Every time is UTC text (`storage.zones.to_utc_text`); JSON columns hold per-lang
 
 from __future__ import annotations
 
+import re
+
 from sqlite_utils import Database, Migrations
 
 MIGRATIONS = Migrations("formabot")
@@ -270,3 +272,54 @@ def _whatsapp(db: Database) -> None:
             CHECK (preferred_channel IN ('telegram', 'whatsapp'));
         """
     )
+
+
+@MIGRATIONS(name="0007_link_attempts")
+def _link_attempts(db: Database) -> None:
+    # Link codes can be guessed: an identity (channel, address) that says wrong codes is
+    # counted here, and locked out of linking for a while after a handful (storage.links).
+    db.executescript(
+        """
+        CREATE TABLE link_attempts (
+            channel TEXT NOT NULL,
+            address TEXT NOT NULL,
+            failures INTEGER NOT NULL DEFAULT 0,
+            first_failed_at TEXT,
+            locked_until TEXT,
+            PRIMARY KEY (channel, address)
+        );
+        """
+    )
+
+
+@MIGRATIONS(name="0008_notices", transactional=False)
+def _notices(db: Database) -> None:
+    # A notice is a short message to one person, already worded in their language (their
+    # link code was used), sent through the outbox like a report: kind 'notice'. The CHECK
+    # is widened by rebuilding the table, as in 0005_report_notices. Idempotent.
+    (sql,) = db.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'announcements'"
+    ).fetchone()
+    if "'notice'" in sql:
+        return
+    db.execute("PRAGMA foreign_keys = OFF")
+    try:
+        with db.atomic():
+            db.execute("DROP TABLE IF EXISTS announcements_new")
+            # After 0005's rename SQLite keeps the name quoted: CREATE TABLE "announcements".
+            db.execute(
+                re.sub(r'^CREATE TABLE "?announcements"?', "CREATE TABLE announcements_new", sql)
+                .replace("'report')", "'report', 'notice')", 1)
+            )
+            db.execute("INSERT INTO announcements_new SELECT * FROM announcements")
+            db.execute("DROP TABLE announcements")
+            db.execute("ALTER TABLE announcements_new RENAME TO announcements")
+            db.execute("CREATE INDEX announcements_due ON announcements (status, due_at)")
+            db.execute(
+                "CREATE UNIQUE INDEX announcements_session_offset ON announcements"
+                " (session_id, offset_key) WHERE offset_key IS NOT NULL"
+            )
+            if db.execute("PRAGMA foreign_key_check").fetchall():
+                raise RuntimeError("0008_notices: foreign keys broken, rolled back")
+    finally:
+        db.execute("PRAGMA foreign_keys = ON")

@@ -84,3 +84,16 @@ def notify_report(db: Database, *, about: int, contact_id: int, channel: str, te
     audit.record(db, actor=ACTOR, action="announcement.report_sent",
                  subject=f"announcement:{about}", report=announcement_id)
     return release(db, announcement_id, now=now, grace=IMMEDIATE_GRACE, channels=(channel,))
+
+
+def notify(db: Database, *, contact_id: int, channel: str, text: str, reason: str,
+           now: datetime) -> Release:
+    """Send `text` (a notice already worded in the contact's language, e.g. "your link code
+    was used") to the contact's identity on `channel`, through the outbox, right away; urgent,
+    since it says something happened to their profile. `reason` names it in the audit."""
+    announcement_id = announcements.create(
+        db, kind="notice", texts={"*": text}, audience=Audience(contacts=(contact_id,)),
+        due_at=now, created_by=ACTOR, now=now, urgent=True)
+    audit.record(db, actor=ACTOR, action="notice.sent", subject=f"contact:{contact_id}",
+                 reason=reason, announcement=announcement_id)
+    return release(db, announcement_id, now=now, grace=IMMEDIATE_GRACE, channels=(channel,))

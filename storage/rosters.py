@@ -1,13 +1,11 @@
 """A session's roster: who registered, with their status and when they reached it.
 
-One query and one CSV layout, shared by `formabot roster` and the coordinators' `/roster` in
-chat, so the file a coordinator downloads is the one the CLI prints.
+One query, shared by `formabot roster` and the coordinators' `/roster` in chat; the file made
+of it (headers and statuses in the reader's language, local times, cells neutralised against
+formulas) is `handlers.roster.document`, so the file a coordinator downloads is the CLI's.
 """
 
 from __future__ import annotations
-
-import csv
-import io
 
 from sqlite_utils import Database
 
@@ -40,11 +38,3 @@ def export(db: Database, session_id: str, *, actor: str) -> list[Row]:
                  rows=len(roster))
     return roster
 
-
-def to_csv(roster: list[Row]) -> str:
-    """The roster as CSV text with a header line (times in UTC, ISO 8601)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(COLUMNS)
-    writer.writerows(roster)
-    return out.getvalue()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -19,7 +20,6 @@ from storage import (
     coordinators,
     deliveries,
     registrations,
-    rosters,
 )
 from storage.audience import Audience
 from storage.outbox import IMMEDIATE_GRACE, release
@@ -337,13 +337,15 @@ def test_roster_is_a_csv_document_with_statuses_and_confirmation_times(
     [document] = reply.attachments
     assert (document.filename, document.mime_type) == ("roster-tig-2026-12.csv", "text/csv")
     assert document.content.startswith(b"\xef\xbb\xbf")  # so that Excel reads UTF-8
-    table = list(csv.DictReader(io.StringIO(document.content.decode("utf-8-sig"))))
-    assert tuple(table[0]) == rosters.COLUMNS
-    by_name = {row["name"]: row for row in table}
-    assert by_name["Amina"]["status"] == "confirmed"
-    assert by_name["Amina"]["confirmed_at"].startswith("20")
-    assert by_name["Youssef"]["status"] == "waitlisted"
-    assert by_name["Youssef"]["company"] == "Atlas Mécanique"
+    table = list(csv.DictReader(io.StringIO(document.content.decode("utf-8-sig")),
+                                delimiter=";"))  # French Excel's separator
+    assert tuple(table[0]) == ("Name", "Company", "Role", "Phone", "Status", "Registered on",
+                               "Confirmed on", "Declined on")  # in the coordinator's language
+    by_name = {row["Name"]: row for row in table}
+    assert by_name["Amina"]["Status"] == "confirmed"
+    assert re.fullmatch(r"20\d\d-\d\d-\d\d \d\d:\d\d", by_name["Amina"]["Confirmed on"])
+    assert by_name["Youssef"]["Status"] == "on the waiting list"
+    assert by_name["Youssef"]["Company"] == "Atlas Mécanique"
     [entry] = audit.entries(db, action="session.roster")
     assert (entry.actor, entry.subject) == ("console:salma", "session:tig-2026-12")
 

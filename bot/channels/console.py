@@ -19,6 +19,7 @@ from pathlib import Path
 from bot.dispatcher import SendResult
 from handlers import Context, Inbound, Reply, handle
 from storage.deliveries import Delivery
+from storage import private_files
 
 CHANNEL = "console"
 PROVIDER_PREFIX = "console-"
@@ -88,9 +89,9 @@ class ConsoleChannel:
         for reply in replies:
             self.write(reply.text)
             for attachment in reply.attachments:
-                self.attachments_dir.mkdir(parents=True, exist_ok=True)
+                private_files.make_directory(self.attachments_dir)  # a roster is personal
                 path = self.attachments_dir / attachment.filename
-                path.write_bytes(attachment.content)
+                private_files.replace(path, attachment.content)
                 self.write(f"  [{attachment.filename}: {path}]")
             for choice in reply.choices:
                 shown.append(choice)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import getpass
 import json
 from datetime import datetime
+from pathlib import Path
 
 import click
 from sqlite_utils import Database
@@ -16,8 +17,20 @@ from sqlite_utils import Database
 from bot.commands import announce_wait
 from bot.context import notification_channels
 from bot.dispatcher import QuietHours
+from bot.oneline import one_line
+from handlers.i18n import LANGUAGES
 from handlers.phones import InvalidPhone, normalize_phone
-from storage import announcements, audit, broadcasts, catalog, coordinators, deliveries, rosters
+from handlers.roster import document as roster_document
+from storage import (
+    announcements,
+    audit,
+    broadcasts,
+    catalog,
+    coordinators,
+    deliveries,
+    private_files,
+    rosters,
+)
 from storage.audience import Audience, preview
 from storage.contacts import ROLES
 from storage.db import open_database
@@ -172,19 +185,42 @@ def report(state, announcement_id: int, as_json: bool) -> None:
 
 @click.command("roster")
 @click.argument("session_id")
-@click.option("--csv", "as_csv", is_flag=True, help="CSV on standard output.")
+@click.option("--csv", "as_csv", is_flag=True,
+              help="The CSV file coordinators get in chat, on standard output.")
+@click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write that CSV file to this new file (created 0600).")
+@click.option("--language", type=click.Choice(LANGUAGES),
+              help="Language of the CSV's headers and statuses (default: [bot]"
+                   " default_language).")
 @click.pass_obj
-def roster(state, session_id: str, as_csv: bool) -> None:
-    """Who registered for SESSION, with confirmations."""
+def roster(state, session_id: str, as_csv: bool, output: Path | None,
+           language: str | None) -> None:
+    """Who registered for SESSION, with confirmations.
+
+    With --csv or --output: the file a coordinator gets with /roster in chat (semicolons,
+    UTF-8 with BOM, local times; opens in columns in French Excel).
+    """
     db = _open(state)
     if catalog.session(db, session_id) is None:
-        raise click.ClickException(f"unknown session {session_id!r}")
+        raise click.ClickException(f"unknown session {one_line(session_id)!r}")
+    if output is not None and output.exists():
+        raise click.ClickException(f"{output} exists; choose a new file name")
     rows = rosters.export(db, session_id, actor=_actor())
-    if as_csv:
-        click.echo(rosters.to_csv(rows), nl=False)
+    if as_csv or output is not None:
+        config = state.config.bot
+        document = roster_document(session_id, rows, language or config.default_language,
+                                   zone(config.timezone))
+        if output is None:
+            click.echo(document.content, nl=False)
+            return
+        try:
+            private_files.write_new(output, document.content)
+        except OSError as error:
+            raise click.ClickException(f"cannot write {output}: {error.strerror}") from error
+        click.echo(f"roster written to {output} ({len(rows)} rows)")
         return
     for row in rows:
-        click.echo("  ".join(str(value or "") for value in row))
+        click.echo("  ".join(one_line(str(value or "")) for value in row))
 
 
 @click.group("coordinators")

@@ -51,7 +51,8 @@ def backup(state, target: Path, keep: int | None) -> None:
     """Write a consistent copy of the database to TARGET, safe while the bot runs.
 
     TARGET is a new file, or an existing directory: the copy is then named
-    formabot-YYYYMMDD-HHMMSS.db inside it (what the nightly timer uses).
+    formabot-YYYYMMDD-HHMMSS.db inside it (what the nightly timer uses). The copy is
+    created 0600 (readable by its owner only) whatever the umask.
     """
     directory = target if target.is_dir() else None
     if directory is not None:
@@ -67,6 +68,11 @@ def backup(state, target: Path, keep: int | None) -> None:
     database = storage_db.open_database(state.config.bot.database)
     try:
         storage_db.backup(database, target)
+    except FileExistsError as error:
+        raise click.ClickException(f"{target} exists; choose a new file name") from error
+    except OSError as error:
+        raise click.ClickException(f"cannot write the backup to {target}: {error.strerror}"
+                                   ) from error
     except sqlite3.Error as error:
         raise click.ClickException(f"cannot write the backup to {target}: {error}") from error
     finally:

@@ -11,6 +11,7 @@ from bot.config import Config
 from bot.doctor.configuration import check_channels, check_config
 from bot.doctor.database import check_database
 from bot.doctor.findings import Finding
+from bot.doctor.permissions import check_permissions
 from bot.doctor.telegram import check_telegram
 from bot.doctor.timezone import check_morocco
 from bot.doctor.urls import check_telegram_webhook, check_whatsapp_url
@@ -25,6 +26,7 @@ def diagnose(config_path: Path | None, *, timeout: float) -> list[Finding]:
         findings += check_channels(config)
         findings += asyncio.run(_network_checks(config, timeout))
         findings += check_database(config.bot.database)
+        findings += check_permissions(config.path, Path(config.bot.database))
     else:
         findings.append(Finding("SKIP", "channels", "not checked: the configuration is invalid"))
     findings.append(check_morocco())

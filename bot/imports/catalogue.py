@@ -138,7 +138,7 @@ def _session(
     zone_name = check.get("timezone", fields.zone_name, values.get("timezone") or default_zone)
     starts = check.get("starts", fields.wall_time, values.get("starts"))
     ends = check.get("ends", fields.wall_time, values.get("ends"))
-    place = check.get("place", fields.optional_text, values.get("place"))
+    place = check.get("place", fields.optional_name, values.get("place"))
     capacity = check.get("capacity", fields.capacity, values.get("capacity"))
     status = check.get("status", fields.one_of(*STATUSES), values.get("status"))
     starts_at = ends_at = None

@@ -55,16 +55,16 @@ def read_companies(path: Path, problems: Problems) -> list[CompanyEntry]:
     for row in read_csv(path, problems, required=REQUIRED, optional=OPTIONAL):
         check = row.check(problems, path.name)
         member = check.get("member_id", member_id, row.cells["member_id"])
-        name = check.get("name", fields.required_text, row.cells["name"])
+        name = check.get("name", fields.name, row.cells["name"])
         if member is not None and member in first_line:
             check.fail("member_id", f'"{member}" is already used at line {first_line[member]}')
             continue
         if member is not None:
             first_line[member] = row.line
+        city = check.get("city", fields.optional_name, row.cells.get("city"))
+        sector = check.get("sector", fields.optional_name, row.cells.get("sector"))
         if check.ok and member is not None and name is not None:
-            entries.append(
-                CompanyEntry(member, name, row.cells.get("city", ""), row.cells.get("sector", ""))
-            )
+            entries.append(CompanyEntry(member, name, city or "", sector or ""))
     return entries
 
 

@@ -57,7 +57,7 @@ def company_in(db: Database) -> Callable[[Any], int]:
     """A parser from a member id or an exact company name to the company's id."""
 
     def parse(value: Any) -> int:
-        text = fields.required_text(value)
+        text = fields.name(value)
         found = companies.by_member_id(db, text)
         if found is not None:
             return found.id
@@ -88,7 +88,7 @@ def read_contacts(
     first_line: dict[str, int] = {}
     for row in read_csv(path, problems, required=REQUIRED, optional=OPTIONAL):
         cells, check = row.cells, row.check(problems, path.name)
-        name = check.get("name", fields.required_text, cells["name"])
+        name = check.get("name", fields.name, cells["name"])
         company_id = check.get("company", company, cells["company"])
         role = check.get("role", fields.one_of(*ROLES), cells.get("role"))
         language = check.get("language", fields.one_of(*LANGUAGES), cells.get("language"))

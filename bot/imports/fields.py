@@ -13,7 +13,9 @@ from datetime import UTC, date, datetime, time
 from typing import Any, TypeVar
 
 from bot.imports.problems import FieldError
+from bot.oneline import one_line
 from handlers.phones import InvalidPhone, normalize_phone
+from storage.names import clean_name
 from storage.zones import UnknownZone, local_to_utc, now_utc, zone
 
 T = TypeVar("T")
@@ -55,6 +57,20 @@ def optional_text(value: Any) -> str:
     return "" if _is_blank(value) else required_text(value)
 
 
+def name(value: Any) -> str:
+    """A name (a person's, a company's, a city, a title): required text, cleaned of control
+    and bidi characters by `storage.names.clean_name`, the cleaning every other way in uses;
+    a cell of nothing but such characters is refused rather than stored empty."""
+    text = clean_name(required_text(value))
+    if not text:
+        raise FieldError(f"{_show(one_line(value))} holds no letters, only control characters")
+    return text
+
+
+def optional_name(value: Any) -> str:
+    return "" if _is_blank(value) else name(value)
+
+
 def identifier(pattern: re.Pattern[str], what: str) -> Parser[str]:
     """A parser for ids matched by `pattern`; `what` describes the rule for the operator."""
 
@@ -92,8 +108,8 @@ def texts_by_language(value: Any) -> dict[str, str]:
     for language, text in value.items():
         if not isinstance(text, str):
             raise FieldError(f"{language} = {_show(text)} is not text")
-        if text.strip():
-            texts[language] = text.strip()
+        if cleaned := clean_name(text):
+            texts[language] = cleaned
     if "fr" not in texts and "en" not in texts:
         raise FieldError("needs at least the French (fr) or English (en) text")
     return texts

@@ -202,5 +202,6 @@ def test_a_keyword_is_a_known_command_or_nothing(text: str) -> None:
         return
     command, argument = found
     assert command in set(KEYWORDS.values())
-    assert argument == "" or (command == "link" and re.fullmatch(r"[0-9]{6}", argument))
+    # LINK's argument is digits, dashes and spaces; handlers.linking checks it is a code
+    assert argument == "" or (command == "link" and re.fullmatch(r"\d[\d -]*", argument))
     assert (inbound.command, inbound.argument, inbound.text) == (command, argument, None)

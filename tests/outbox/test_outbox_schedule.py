@@ -205,7 +205,7 @@ def test_cli_announce_report_roster_and_coordinators(people, db_path, tmp_path) 
     registrations.register(people, contacts.identity(people, "telegram", "101").contact_id,
                            "tig-2026-12", 1)
     roster = run("roster", "tig-2026-12", "--csv")
-    assert roster.output.splitlines()[0].startswith("name,company,role")
+    assert roster.output.splitlines()[0].startswith("\ufeffNom;Entreprise;Fonction")
     assert "Amina" in roster.output
     actions = {entry.action for entry in audit.entries(people)}
     assert {"announcement.create", "announcement.cancel", "coordinator.add",

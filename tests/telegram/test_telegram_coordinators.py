@@ -89,9 +89,10 @@ async def test_roster_arrives_as_a_csv_document(bot_api: FakeBotAPI, coordinator
     [call] = bot_api.calls_to("sendDocument")
     upload = call.files["document"]
     assert (upload.filename, upload.mime_type) == ("roster-mig-2027-01.csv", "text/csv")
-    table = list(csv.DictReader(io.StringIO(upload.content.decode("utf-8-sig"))))
-    assert [(row["name"], row["status"]) for row in table] == [
-        ("Youssef <Trainee>", "registered")]
+    table = list(csv.DictReader(io.StringIO(upload.content.decode("utf-8-sig")),
+                                delimiter=";"))
+    assert [(row["الاسم"], row["الوضعية"]) for row in table] == [  # Amina reads Arabic
+        ("Youssef <Trainee>", "مسجل")]
 
 
 async def test_someone_else_is_refused_and_sees_no_coordinator_menu(

@@ -17,7 +17,7 @@ from tests.whatsapp.test_whatsapp_conversation import onboarded
 
 
 def code_in(text: str) -> str:
-    found = re.search(r"\b(\d{6})\b", text)
+    found = re.search(r"\b(\d{5}-\d{5})\b", text)
     assert found, text
     return found.group(1)
 
