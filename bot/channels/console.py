@@ -18,8 +18,8 @@ from pathlib import Path
 
 from bot.dispatcher import SendResult
 from handlers import Context, Inbound, Reply, handle
-from storage.deliveries import Delivery
 from storage import private_files
+from storage.deliveries import Delivery
 
 CHANNEL = "console"
 PROVIDER_PREFIX = "console-"
