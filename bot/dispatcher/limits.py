@@ -28,9 +28,9 @@ class TokenBucket:
     came next — a burst that a platform policing its rate answers with 429s. Now a stall's
     time is lost, not made up (no credit is kept beyond `tolerance`), and a log of the last
     `rate` requests' times keeps every one-second window within the rate even then (replies
-    `charge`d without waiting included). The tolerance absorbs the loop's small lateness in waking the first in line,
-    so that the rate asked is the rate achieved on a busy loop: a request late by less than
-    `tolerance` does not move the next one's due time.
+    `charge`d without waiting included). The tolerance absorbs the loop's small lateness in
+    waking the first in line, so that the rate asked is the rate achieved on a busy loop: a
+    request late by less than `tolerance` does not move the next one's due time.
     """
 
     def __init__(self, rate: float, clock: Clock, *, tolerance: float = 0.005) -> None:

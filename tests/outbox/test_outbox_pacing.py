@@ -7,8 +7,8 @@ import asyncio
 import math
 import time
 from bisect import bisect_left
-from itertools import pairwise
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 from outbox_fakes import FakeSender
 from sqlite_utils import Database
