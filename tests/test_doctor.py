@@ -98,7 +98,7 @@ def test_a_healthy_installation_is_all_ok(installed: Path) -> None:
     assert line(result, "whatsapp").startswith("OK")
     assert "'Formabot test account'" in line(result, "whatsapp")
     assert "https://bot.example.org/whatsapp/inbound" in line(result, "whatsapp url")
-    assert "6 migrations applied" in line(result, "database")
+    assert f"{len(MIGRATIONS._migrations)} migrations applied" in line(result, "database")
     assert line(result, "tzdata").startswith("OK")
     assert result.output.splitlines()[-1] == "7 OK"
     assert "\x1b[" not in result.output  # readable without colour
@@ -306,11 +306,12 @@ def test_a_missing_directory_is_a_failure(tmp_path: Path) -> None:
 def test_pending_migrations_are_a_warning(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     old = open_database(path, migrate=False)
-    MIGRATIONS.apply(old, stop_before="0006_whatsapp")
+    last = MIGRATIONS._migrations[-1].name  # whichever step is the newest
+    MIGRATIONS.apply(old, stop_before=last)
     old.close()
     (finding,) = check_database(path)
     assert finding.level == "WARN"
-    assert "1 migration(s) pending: 0006_whatsapp" in finding.summary
+    assert f"1 migration(s) pending: {last}" in finding.summary
     assert "formabot db migrate" in finding.fix
 
 
