@@ -323,3 +323,20 @@ def _notices(db: Database) -> None:
                 raise RuntimeError("0008_notices: foreign keys broken, rolled back")
     finally:
         db.execute("PRAGMA foreign_keys = ON")
+@MIGRATIONS(name="0009_deliveries_indexes_that_do_not_grow")
+def _deliveries_indexes_that_do_not_grow(db: Database) -> None:
+    # Questions whose cost grew with the deliveries table, answered from an index instead:
+    # the urgent rows due during quiet hours (the dispatcher's poll, `/healthz`, `/metrics`)
+    # read every pending row's table entry for its `urgent` column: 100,000 lookups per poll
+    # during a broadcast; the partial index holds only the urgent pending rows. Erasing or
+    # merging a contact (ON DELETE CASCADE / SET NULL, `links.has_history`) scanned the whole
+    # table once per contact and identity.
+    db.executescript(
+        """
+        CREATE INDEX deliveries_urgent_due ON deliveries (channel, next_attempt_at)
+            WHERE status = 'pending' AND urgent = 1;
+        CREATE INDEX deliveries_contact ON deliveries (contact_id);
+        CREATE INDEX deliveries_identity ON deliveries (identity_id)
+            WHERE identity_id IS NOT NULL;
+        """
+    )

@@ -81,16 +81,26 @@ class Backlog:
 
 
 def backlog(db: Database, channel: str, *, now: datetime) -> Backlog:
+    """Two statements, each on an index alone (`deliveries_due`; the urgent rows on the
+    partial `deliveries_urgent_due`): one statement asking both read every pending row's
+    table entry for its `urgent` column, 100,000 lookups a scrape during a broadcast."""
     stamp = to_utc_text(now)
-    pending, due, oldest, urgent, urgent_due = db.execute(
+    params = {"now": stamp, "channel": channel}
+    pending, due, oldest = db.execute(
         """
         SELECT count(*), count(CASE WHEN next_attempt_at <= :now THEN 1 END),
-               min(CASE WHEN next_attempt_at <= :now THEN next_attempt_at END),
-               min(CASE WHEN next_attempt_at <= :now AND urgent = 1 THEN next_attempt_at END),
-               count(CASE WHEN next_attempt_at <= :now AND urgent = 1 THEN 1 END)
+               min(CASE WHEN next_attempt_at <= :now THEN next_attempt_at END)
         FROM deliveries WHERE channel = :channel AND status = 'pending'
         """,
-        {"now": stamp, "channel": channel},
+        params,
+    ).fetchone()
+    urgent_due, urgent = db.execute(
+        """
+        SELECT count(*), min(next_attempt_at) FROM deliveries INDEXED BY deliveries_urgent_due
+        WHERE channel = :channel AND status = 'pending' AND urgent = 1
+          AND next_attempt_at <= :now
+        """,
+        params,
     ).fetchone()
     return Backlog(pending=pending, due=due,
                    oldest_due=from_utc_text(oldest) if oldest else None,

@@ -308,7 +308,7 @@ def test_a_missing_directory_is_a_failure(tmp_path: Path) -> None:
 def test_pending_migrations_are_a_warning(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     old = open_database(path, migrate=False)
-    last = MIGRATIONS._migrations[-1].name
+    last = MIGRATIONS._migrations[-1].name  # whichever step is the newest
     MIGRATIONS.apply(old, stop_before=last)
     old.close()
     (finding,) = check_database(path)

@@ -6,60 +6,90 @@ per channel keeps us under the platform's ceiling, so 429s are the exception, no
 
 from __future__ import annotations
 
+import asyncio
+import math
+from collections import deque
+from contextlib import suppress
+
 from bot.dispatcher.clock import Clock
 
-MAX_TRADES = 3
+WINDOW = 1.0  # seconds: no window this long sees more requests than the rate
 
 
 class TokenBucket:
-    """`rate` requests a second, evenly spaced; `acquire` waits for the next free slot.
+    """At most `rate` requests a second, evenly spaced, and never more than `rate` in any
+    one-second window, whatever happened before; `acquire` waits for the next free slot.
 
-    Each caller reserves the slot after the last one reserved (GCRA), so a late wake-up
-    does not cost the next caller its slot: the rate asked is the rate achieved, without
-    bursts above it (a platform that polices "30 a second" sees 30, not 33). `burst` lets
-    that many requests go at once after an idle spell (default 1: none).
-
-    A caller woken more than `slack` seconds after its slot trades it for the next free one
-    (up to `MAX_TRADES` times): when the event loop stalls (a slow write, the machine busy
-    elsewhere), every caller whose slot passed meanwhile would otherwise go at once, a burst
-    that a platform policing its rate answers with 429s, each costing a pause. (Measured with
-    tests/bench/broadcast.py --channel whatsapp at 400 msg/s on a busy 2-core machine:
-    350-387/s with 2-18 429s before, 394-396/s and none after.) Not without end: on a
-    loop that is always late, trading again and again would send nothing at all.
+    The slots are counted from the moments requests actually went, not promised ahead: the
+    callers queue (first come, first served), and only the first in line sleeps, until the
+    next request is due (`_tat`, one interval after the last one's due time). Promised slots
+    were the trouble: when the event loop stalled (a slow write, a busy machine), every
+    caller whose slot passed meanwhile went the moment it woke, on top of those whose slots
+    came next — a burst that a platform policing its rate answers with 429s. Now a stall's
+    time is lost, not made up (no credit is kept beyond `tolerance`), and a log of the last
+    `rate` requests' times keeps every one-second window within the rate even then (replies
+    `charge`d without waiting included). The tolerance absorbs the loop's small lateness in
+    waking the first in line, so that the rate asked is the rate achieved on a busy loop: a
+    request late by less than `tolerance` does not move the next one's due time.
     """
 
-    def __init__(self, rate: float, clock: Clock, *, burst: float = 1.0,
-                 slack: float = 0.005) -> None:
+    def __init__(self, rate: float, clock: Clock, *, tolerance: float = 0.005) -> None:
         if rate <= 0:
             raise ValueError("rate must be positive")
         self.rate = rate
         self.interval = 1 / rate
-        self.burst = max(burst, 1.0)
-        self.slack = slack
+        self.tolerance = max(tolerance, 0.0)
         self._clock = clock
-        self._next = 0.0
+        self._tat = -math.inf  # when the next request is due (GCRA's theoretical arrival)
+        # The last requests' times: the oldest of `rate` of them must be a second old.
+        self._recent: deque[float] = deque(maxlen=max(int(rate), 1))
+        self._queue: deque[asyncio.Future[None]] = deque()
 
-    def reserve(self) -> float:
-        """Reserve the next slot; seconds to wait until it."""
-        now = self._clock.now().timestamp()
-        slot = max(self._next, now - (self.burst - 1) * self.interval)
-        self._next = slot + self.interval
-        return max(slot - now, 0.0)
-
-    async def acquire(self) -> None:
-        for trades_left in range(MAX_TRADES, -1, -1):
-            wait = self.reserve()
-            if wait <= 0:
-                return
-            due = self._clock.now().timestamp() + wait
-            await self._clock.sleep(wait)
-            if not trades_left or self._clock.now().timestamp() - due <= self.slack:
-                return
+    def wait_time(self, now: float | None = None) -> float:
+        """Seconds until one more request keeps both limits (0: it may go now), in whole
+        microseconds rounded up, as the clocks keep time: a sleep never falls short of it."""
+        now = self._clock.now().timestamp() if now is None else now
+        wait = self._tat - now
+        if len(self._recent) == self._recent.maxlen:
+            wait = max(wait, self._recent[0] + WINDOW - now)
+        return math.ceil(wait * 1e6) / 1e6 if wait > 1e-9 else 0.0
 
     def charge(self) -> None:
-        """Count a request that went without waiting (a reply to a person): the slots reserved
-        after it move back by one, so the overall rate stays the one asked."""
-        self.reserve()
+        """Count a request that went without waiting (a reply to a person): the next ones
+        wait one slot more, so that the overall rate stays the one asked."""
+        self._take(self._clock.now().timestamp())
+
+    async def acquire(self) -> None:
+        """Wait for a free slot, after every caller that came first."""
+        if not self._queue and self.wait_time() <= 0:
+            self._take(self._clock.now().timestamp())
+            return
+        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queue.append(turn)
+        try:
+            if self._queue[0] is not turn:
+                await turn  # set by the caller before this one, once it has gone
+            while (wait := self.wait_time()) > 0:
+                await self._clock.sleep(wait)
+            self._take(self._clock.now().timestamp())
+        finally:
+            self._leave(turn)
+
+    def _take(self, now: float) -> None:
+        """A request goes at `now`: the next is due one interval after this one's due time
+        when it went at most `tolerance` late (the loop woke it a little late), else one
+        interval after `now` (after an idle spell or a stall: that time is lost)."""
+        late = now - self._tat
+        self._tat = (self._tat if late <= self.tolerance else now) + self.interval
+        self._recent.append(now)
+
+    def _leave(self, turn: asyncio.Future[None]) -> None:
+        """`turn` leaves the queue (gone, or cancelled); the next in line is told."""
+        head = bool(self._queue) and self._queue[0] is turn
+        with suppress(ValueError):
+            self._queue.remove(turn)
+        if head and self._queue and not self._queue[0].done():
+            self._queue[0].set_result(None)
 
 
 class PerChatLimit:
