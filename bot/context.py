@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.config import Config
 from handlers import Context
+from handlers.brand import Brand
 from storage import open_database
 from storage.audience import DEFAULT_CHANNELS
 
@@ -15,6 +16,8 @@ def build_context(config: Config) -> Context:
         default_language=config.bot.default_language,
         page_size=config.bot.page_size,
         channels=notification_channels(config),
+        brand=Brand(name=config.brand.name, federation=config.brand.federation,
+                    school=config.brand.school),
     )
 
 

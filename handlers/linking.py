@@ -8,7 +8,7 @@ chooses where notifications go; by default, the channel they used last.
 
 from __future__ import annotations
 
-from handlers import onboarding, views
+from handlers import brand, onboarding, views
 from handlers.context import Context
 from handlers.i18n import t
 from handlers.types import Reply
@@ -30,9 +30,8 @@ def link(context: Context, contact: Contact, argument: str, channel: str) -> lis
             contact.language, "Your Telegram and WhatsApp are already linked."))]
     code = links.issue_code(context.db, contact.id, channel, now=context.now())
     other = "WhatsApp" if channel == "telegram" else "Telegram"
-    return [views.say(contact, "Your code is {code}. Within 10 minutes, send"
-                               " \u201cLINK {code}\u201d to formabot on {other}: both will then"
-                               " share one profile.", code=code, other=other)]
+    text = brand.link_instruction(context.brand, contact.language, code=code, other=other)
+    return [Reply(text, language=views.lang(contact))]
 
 
 def _redeem(context: Context, contact: Contact, code: str) -> list[Reply]:

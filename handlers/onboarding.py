@@ -10,7 +10,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import replace
 
-from handlers import topics, views
+from handlers import brand, topics, views
 from handlers.context import Context
 from handlers.i18n import LANGUAGES, t
 from handlers.types import Action, Choice, Reply, whole_number
@@ -50,13 +50,11 @@ def prompt(context: Context, contact: Contact, *, lead: str | None = None) -> li
         replies.append(language_question(contact))
     elif step == "consent":
         replies.append(
-            views.say(
-                contact,
-                "formabot sends training announcements and session reminders from the federation"
-                " and its engineering school. May we send you these notifications? You can stop"
-                " them at any time with STOP.",
-                views.choice(contact, "Yes, I agree", "consent", "yes"),
-                views.choice(contact, "No, thanks", "consent", "no"),
+            Reply(
+                brand.consent_question(context.brand, contact.language),
+                (views.choice(contact, "Yes, I agree", "consent", "yes"),
+                 views.choice(contact, "No, thanks", "consent", "no")),
+                language=views.lang(contact),
             )
         )
     elif step == "name":

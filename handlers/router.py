@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from handlers import (
     attendance,
+    brand,
     coordinator_router,
     flood,
     keywords,
@@ -94,7 +95,7 @@ def _command(context: Context, contact: Contact, command: str, argument: str) ->
         return onboarding.prompt(context, contact, lead=_finish_first(contact))
     simple: dict[str, Callable[[], list[Reply]]] = {
         "menu": lambda: [views.menu(contact)],
-        "help": lambda: [_help(contact)],
+        "help": lambda: [_help(context, contact)],
         "sessions": lambda: sessions.browse(context, contact),
         "my": lambda: sessions.mine(context, contact),
         "topics": lambda: [topics.toggles(context, contact)],
@@ -119,7 +120,7 @@ def _start(context: Context, contact: Contact, payload: str) -> list[Reply]:
             contacts_store.set_state(context.db, contact.id,
                                      {**contact.state, "pending": valid_payload})
             contact = contacts_store.get(context.db, contact.id) or contact
-        welcome = t(contact.language, "Welcome to formabot, the training programme's assistant.")
+        welcome = brand.welcome(context.brand, contact.language)
         return onboarding.prompt(context, contact, lead=None if contact.language is None
                                  else welcome)
     if valid_payload:
@@ -148,9 +149,8 @@ def _open_payload(context: Context, contact: Contact, payload: str) -> list[Repl
     return topics.follow(context, contact, key)
 
 
-def _help(contact: Contact) -> Reply:
-    lines = [t(contact.language, "formabot keeps you informed about the federation's training"
-                                 " sessions. You can use the buttons, or these commands:")]
+def _help(context: Context, contact: Contact) -> Reply:
+    lines = [brand.help_intro(context.brand, contact.language)]
     lines += [f"/{command} — {description}"
               for command, description in public_commands(views.lang(contact))]
     return views.menu(contact, "\n".join(lines))
@@ -180,7 +180,7 @@ def _action(context: Context, contact: Contact, name: str, args: tuple[str, ...]
         return _onboarding_action(context, contact, name, first)
     features: dict[str, Callable[[], list[Reply]]] = {
         "menu": lambda: [views.menu(contact)],
-        "help": lambda: [_help(contact)],
+        "help": lambda: [_help(context, contact)],
         "language": lambda: [onboarding.language_question(contact)],
         "topics": lambda: [topics.toggles(context, contact)],
         "tp": lambda: topics.toggle(context, contact, first, onboarding=False),
