@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from handlers import brand, topics, views
 from handlers.context import Context
-from handlers.i18n import LANGUAGES, t
+from handlers.i18n import LANGUAGES, t, tn
 from handlers.types import Action, Choice, Reply, whole_number
 from storage import audit, catalog, companies
 from storage import contacts as contacts_store
@@ -150,8 +150,9 @@ def _take_name(context: Context, contact: Contact, text: str) -> list[Reply]:
 def _search_company(context: Context, contact: Contact, text: str) -> list[Reply]:
     query = _clean(text)[:COMPANY_QUERY_MAX]
     if len(query) < COMPANY_QUERY_MIN:
-        return [views.say(contact, "Please type at least {count} letters of your company's"
-                                   " name.", count=COMPANY_QUERY_MIN)]
+        return [Reply(tn(contact.language, "Please type at least {count} letter of your"
+                         " company's name.", "Please type at least {count} letters of your"
+                         " company's name.", COMPANY_QUERY_MIN), language=views.lang(contact))]
     contacts_store.set_state(context.db, contact.id, {**contact.state, "company_query": query})
     matches = companies.search(context.db, query)
     not_listed = views.choice(contact, "My company is not listed", "co_none")

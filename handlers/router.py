@@ -103,8 +103,9 @@ def _command(context: Context, contact: Contact, command: str, argument: str) ->
     }
     if command in simple:
         return simple[command]()
-    return [views.menu(contact, t(contact.language, "Unknown command /{command}.",
-                                  command=command[:32]))]
+    typed = "/" + command[:32]
+    return [views.menu(contact, t(contact.language, "Unknown command {command}.",
+                                  command=typed))]
 
 
 def _finish_first(contact: Contact) -> str:

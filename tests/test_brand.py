@@ -64,4 +64,4 @@ def test_the_link_code_says_whom_to_send_it_to(programme: Database) -> None:
     unbranded = Person(Context(db=programme, clock=lambda: NOW), "sara", channel="telegram")
     unbranded.onboard(language="Français", topics=())
     unbranded.command("link")
-    assert "envoyez-nous « LINK" in unbranded.text
+    assert "envoyez-nous «\u00a0LINK" in unbranded.text
