@@ -276,7 +276,7 @@ def test_change_language(context: Context) -> None:
     person.command("language")
     person.presses("Français")
     assert contact_of(person).language == "fr"
-    assert "La langue est maintenant le français." in person.text
+    assert "nous vous écrirons désormais en français." in person.text
 
 
 def test_help_lists_the_commands(context: Context) -> None:

@@ -226,7 +226,7 @@ def test_a_coordinator_still_onboarding_may_announce(context: Context) -> None:
     nadia.command("start")
     nadia.command("announce")
     assert "Nouvelle annonce, étape 1 sur 4" in nadia.text  # no language chosen yet: French
-    nadia.presses("Suivant : tout le monde")
+    nadia.presses("Suivant\u00a0: tout le monde")
     assert "Étape 2 sur 4" in nadia.text
 
 
