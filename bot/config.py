@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -128,6 +129,15 @@ class HealthSettings:
 
 
 @dataclass(frozen=True)
+class BrandSettings:
+    """Whom people read as the sender; empty, the texts say "the federation"."""
+
+    name: str = ""  # e.g. "Formation FIMME"
+    federation: str = ""  # e.g. "FIMME"
+    school: str = ""  # e.g. "École FIMME"
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path | None
     bot: BotSettings = field(default_factory=BotSettings)
@@ -139,6 +149,7 @@ class Config:
     dispatcher: DispatcherSettings = field(default_factory=DispatcherSettings)
     log: LogSettings = field(default_factory=LogSettings)
     health: HealthSettings = field(default_factory=HealthSettings)
+    brand: BrandSettings = field(default_factory=BrandSettings)
 
     @property
     def served_channels(self) -> tuple[str, ...]:
@@ -182,6 +193,16 @@ def _is_zone(value: Any) -> bool:
     except UnknownZone:
         return False
     return True
+
+
+BRAND_MAX = 60
+
+
+def _is_brand_name(value: Any) -> bool:
+    """A name people read inside a sentence: one line of 1 to 60 characters, no control or
+    direction-override characters (which would garble the sentences around it)."""
+    return (isinstance(value, str) and value == value.strip() and 0 < len(value) <= BRAND_MAX
+            and all(unicodedata.category(char)[0] != "C" for char in value))
 
 
 def _int_between(low: int, high: int) -> Check:
@@ -272,6 +293,14 @@ SCHEMA: dict[str, dict[str, tuple[str, Check]]] = {
         "max_due_age": ("a duration such as \"1h\"", is_duration),
         "max_silence": ("a duration such as \"10m\"", is_duration),
     },
+    "brand": {
+        "name": ("the sender people read, one line of 1 to 60 characters, e.g."
+                 " \"Formation FIMME\"", _is_brand_name),
+        "federation": ("the federation's name, one line of 1 to 60 characters, e.g. \"FIMME\"",
+                       _is_brand_name),
+        "school": ("the school's name, one line of 1 to 60 characters, e.g. \"École FIMME\"",
+                   _is_brand_name),
+    },
 }
 
 _SECRET_KEYS = {"token", "auth_token", "account_sid", "secret_token", "webhook_secret"}
@@ -346,6 +375,7 @@ def load(path: Path | None = None, environ: Mapping[str, str] | None = None) -> 
         dispatcher=DispatcherSettings(**values.get("dispatcher", {})),
         log=LogSettings(**values.get("log", {})),
         health=HealthSettings(**values.get("health", {})),
+        brand=BrandSettings(**values.get("brand", {})),
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.config import Config
 from handlers import Context
+from handlers.brand import Brand
 from storage import open_database
 from storage.audience import ALL_CHANNELS
 
@@ -16,6 +17,8 @@ def build_context(config: Config) -> Context:
         page_size=config.bot.page_size,
         channels=notification_channels(config),
         quiet_hours=config.bot.quiet_hours,
+        brand=Brand(name=config.brand.name, federation=config.brand.federation,
+                    school=config.brand.school),
     )
 
 

@@ -13,9 +13,8 @@ from datetime import datetime, timedelta
 from handlers import coordinator_views, views
 from handlers.announce_draft import Draft
 from handlers.context import Context
-from handlers.i18n import LANGUAGES, N_, format_when, t, zone_label
+from handlers.i18n import LANGUAGES, N_, format_when, language_name, t, zone_label
 from handlers.notifications import render
-from handlers.onboarding import LANGUAGE_NAMES
 from handlers.quiet_hours import QuietHours
 from handlers.sessions import title_of
 from handlers.topics import topic_name
@@ -115,7 +114,9 @@ def _session_picker(context: Context, contact: Contact, draft: Draft, *,
 
 
 def _versions(contact: Contact, draft: Draft) -> list[Choice]:
-    return [Choice(("✅ " if language in draft.texts else "➕ ") + LANGUAGE_NAMES[language],
+    return [Choice(("✅ " if language in draft.texts else "➕ ")
+                   + t(contact.language, "Text in {language}",
+                       language=language_name(language, contact.language)),
                    Action("an_lang", (language,))) for language in LANGUAGES]
 
 
@@ -136,7 +137,7 @@ def _text(contact: Contact, draft: Draft) -> Reply:
 
 
 def _translation(contact: Contact, draft: Draft) -> Reply:
-    name = LANGUAGE_NAMES.get(draft.translating or "", draft.translating or "")
+    name = language_name(draft.translating or "", contact.language)
     return _reply(contact, t(contact.language, "Type the message in {language}.", language=name),
                   [views.choice(contact, "Back", "an_txt")])
 
@@ -201,7 +202,7 @@ def _preview(context: Context, contact: Contact, draft: Draft) -> list[Reply]:
         t(language, "Audience: {audience}",
           audience=coordinator_views.audience(context, language, draft.audience)),
         t(language, "Recipients: {total} ({channels})", total=total,
-          channels=coordinator_views.per_channel(counts)),
+          channels=coordinator_views.per_channel(counts, language)),
         t(language, "When: {when}", when=when),
     ]
     choices: list[Choice] = []

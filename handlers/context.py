@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
+from handlers.brand import Brand
 from handlers.flood import FloodGate
 from storage.audience import DEFAULT_CHANNELS
 from storage.zones import now_utc, zone
@@ -27,6 +28,8 @@ class Context:
     quiet_hours: str = ""
     # Inbound flood control's buckets: one per running bot, shared by its channels.
     flood: FloodGate = field(default_factory=FloodGate, compare=False, repr=False)
+    # Whom people read as the sender ([brand]); empty, the texts say "the federation".
+    brand: Brand = field(default_factory=Brand)
 
     @property
     def zone(self) -> ZoneInfo:

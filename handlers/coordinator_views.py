@@ -6,13 +6,13 @@ Shared by `/announce`, `/scheduled` and `/report`, so an audience reads the same
 from __future__ import annotations
 
 from handlers.context import Context
-from handlers.i18n import t
+from handlers.i18n import N_, t
 from handlers.sessions import title_of
 from handlers.topics import topic_name
 from storage import catalog
 from storage.audience import DEFAULT_CHANNELS, Audience
 
-CHANNEL_NAMES = {"telegram": "Telegram", "whatsapp": "WhatsApp", "console": "Console"}
+CHANNEL_NAMES = {"telegram": N_("Telegram"), "whatsapp": N_("WhatsApp"), "console": N_("Console")}
 ROLE_LABELS = {"manager": "Manager", "trainee": "Trainee"}  # msgids of onboarding's buttons
 EXCERPT = 60
 
@@ -44,11 +44,12 @@ def session_title(context: Context, language: str | None, session_id: str) -> st
     return title_of(session, language) if session is not None else session_id
 
 
-def per_channel(counts: dict[str, int]) -> str:
+def per_channel(counts: dict[str, int], language: str | None) -> str:
     """`Telegram 3, WhatsApp 0`: every channel named, so a zero is seen, not guessed."""
     channels = [*DEFAULT_CHANNELS, *(name for name in counts if name not in DEFAULT_CHANNELS)]
-    return ", ".join(f"{CHANNEL_NAMES.get(name, name)} {counts.get(name, 0)}"
-                     for name in channels)
+    return t(language, ", ").join(
+        t(language, "{channel} {count}", channel=t(language, CHANNEL_NAMES.get(name, name)),
+          count=counts.get(name, 0)) for name in channels)
 
 
 def excerpt(text: str) -> str:

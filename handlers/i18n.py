@@ -1,12 +1,21 @@
 """Messages from the gettext catalogues (Babel), and dates formatted per locale.
 
 Source messages are English; `t(language, "…", name=…)` looks one up in the contact's
-language and fills its `{placeholders}`. Catalogues are the `.po` files under `locales/`,
-read once with Babel (no compiled `.mo` to keep in step). Extraction keyword: `t:2`.
+language and fills its `{placeholders}`; `tn(language, "1 …", "{count} …", count)` picks the
+plural form the language's catalogue says (Arabic has six). Catalogues are the `.po` files
+under `locales/`, read once with Babel (no compiled `.mo` to keep in step). Extraction
+keywords: `t:2`, `tn:2,3`, `N_`.
+
+Arabic: every interpolated text value is wrapped in Unicode isolates (FSI … PDI) here, in one
+place, so that a Latin title, place, name, phone number or code does not flip the
+right-to-left line around it on a phone.
 """
 
 from __future__ import annotations
 
+import gettext
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -20,30 +29,92 @@ LANGUAGES = ("fr", "ar", "en")
 DOMAIN = "formabot"
 LOCALES_DIR = Path(__file__).parent / "locales"
 _BABEL_LOCALES = {"fr": "fr_MA", "ar": "ar_MA", "en": "en_GB"}
+RIGHT_TO_LEFT = frozenset({"ar"})
+FSI, PDI = "\u2068", "\u2069"  # first-strong isolate … pop directional isolate
 
 
 def catalogue_path(language: str) -> Path:
     return LOCALES_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
 
 
+def _english_plural(count: int) -> int:
+    return 0 if count == 1 else 1
+
+
+@dataclass(frozen=True)
+class _Catalogue:
+    """One language's translations: msgid → text, or → forms for a plural message."""
+
+    messages: dict[str, str | tuple[str, ...]] = field(default_factory=dict)
+    plural: Callable[[int], int] = _english_plural
+
+
 @cache
-def _catalogue(language: str) -> dict[str, str]:
+def _catalogue(language: str) -> _Catalogue:
     path = catalogue_path(language)
     if not path.exists():
-        return {}
+        return _Catalogue()
     with path.open("rb") as handle:
         catalog = read_po(handle, locale=language)
-    return {
-        message.id: message.string
-        for message in catalog
-        if message.id and isinstance(message.id, str) and message.string and not message.fuzzy
-    }
+    messages: dict[str, str | tuple[str, ...]] = {}
+    for message in catalog:
+        if not message.id or message.fuzzy:
+            continue
+        if isinstance(message.id, str) and isinstance(message.string, str) and message.string:
+            messages[message.id] = message.string
+        elif (isinstance(message.id, tuple) and isinstance(message.string, tuple)
+              and all(message.string)):
+            messages[message.id[0]] = tuple(message.string)
+    return _Catalogue(messages, gettext.c2py(catalog.plural_expr))
+
+
+def _known(language: str | None) -> str:
+    return language if language in LANGUAGES else "fr"
+
+
+def _fill(language: str, text: str, values: dict[str, object]) -> str:
+    if not values:
+        return text
+    if language in RIGHT_TO_LEFT:
+        values = {key: isolate(value) if isinstance(value, str) else value
+                  for key, value in values.items()}
+    return text.format(**values)
+
+
+def isolate(value: str) -> str:
+    """`value` between direction isolates (nothing to isolate in an empty value)."""
+    if not value or (value.startswith(FSI) and value.endswith(PDI)):
+        return value
+    return f"{FSI}{value}{PDI}"
 
 
 def t(language: str | None, message: str, /, **values: object) -> str:
     """`message` translated into `language` (French when unknown), placeholders filled."""
-    translated = _catalogue(language if language in LANGUAGES else "fr").get(message, message)
-    return translated.format(**values) if values else translated
+    language = _known(language)
+    translated = _catalogue(language).messages.get(message, message)
+    if not isinstance(translated, str):  # a plural message asked for without a count
+        translated = translated[0]
+    return _fill(language, translated, values)
+
+
+def tn(language: str | None, singular: str, plural: str, count: int, /,
+       **values: object) -> str:
+    """The form of a message that fits `count` in `language` (`{count}` filled too)."""
+    language = _known(language)
+    catalogue = _catalogue(language)
+    forms = catalogue.messages.get(singular)
+    if isinstance(forms, tuple):
+        index = catalogue.plural(count)
+        text = forms[index] if index < len(forms) else forms[-1]
+    else:
+        text = singular if count == 1 else plural
+    return _fill(language, text, {"count": count, **values})
+
+
+def language_name(code: str, language: str | None) -> str:
+    """The name of language `code` as said inside a sentence in `language` ("arabe")."""
+    name = LANGUAGE_NAMES_IN_SENTENCES.get(code)
+    return t(language, name) if name else code
 
 
 def format_when(moment: datetime, zone: ZoneInfo, language: str | None) -> str:
@@ -97,3 +168,5 @@ def zone_label(zone_name: str, language: str | None) -> str:
         return get_timezone_location(zone_name, locale=locale)
     except LookupError:
         return zone_name
+# How each language is named inside a sentence of another ("Tapez le message en arabe").
+LANGUAGE_NAMES_IN_SENTENCES = {"fr": N_("French"), "ar": N_("Arabic"), "en": N_("English")}

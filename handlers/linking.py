@@ -16,15 +16,15 @@ from __future__ import annotations
 
 import unicodedata
 
-from handlers import onboarding, views
+from handlers import brand, onboarding, views
 from handlers.context import Context
-from handlers.i18n import t
+from handlers.i18n import N_, t
 from handlers.types import Reply
 from storage import contacts as contacts_store
 from storage import links, outbox
 from storage.contacts import Contact
 
-CHANNEL_NAMES = {"telegram": "Telegram", "whatsapp": "WhatsApp"}
+CHANNEL_NAMES = {"telegram": N_("Telegram"), "whatsapp": N_("WhatsApp")}
 
 
 def link(context: Context, contact: Contact, argument: str, channel: str,
@@ -38,10 +38,10 @@ def link(context: Context, contact: Contact, argument: str, channel: str,
         return [_preference_question(contact, lead=t(
             contact.language, "Your Telegram and WhatsApp are already linked."))]
     code = links.issue_code(context.db, contact.id, channel, now=context.now())
-    other = "WhatsApp" if channel == "telegram" else "Telegram"
-    return [views.say(contact, "Your code is {code}. Within 10 minutes, send"
-                               " \u201cLINK {code}\u201d to formabot on {other}: both will then"
-                               " share one profile.", code=shown_code(code), other=other)]
+    other = t(contact.language, CHANNEL_NAMES["whatsapp" if channel == "telegram" else "telegram"])
+    text = brand.link_instruction(context.brand, contact.language, code=shown_code(code),
+                                  other=other)
+    return [Reply(text, language=views.lang(contact))]
 
 
 def shown_code(code: str) -> str:
@@ -75,7 +75,7 @@ def _redeem(context: Context, contact: Contact, text: str, channel: str,
         until = found.locked_until.astimezone(context.zone)
         return [views.say(contact, "Too many wrong codes: for your security, linking is paused"
                                    " until {time}. Then send LINK on your other channel to get"
-                                   " a new code.", time=f"{until:%H:%M}")]
+                                   " a new code.", time=until.strftime("%H:%M"))]
     if isinstance(found, links.Refused):
         return [views.say(contact, "This code is not valid or has expired. Send LINK on your"
                                    " other channel to get a new one.")]
@@ -84,8 +84,9 @@ def _redeem(context: Context, contact: Contact, text: str, channel: str,
         return [views.say(contact, "Send this code on your other channel, not here.")]
     shared = links.channels_of(context.db, issuer_id) & links.channels_of(context.db, contact.id)
     if shared:
+        channel = t(contact.language, CHANNEL_NAMES[min(shared)])
         return [views.say(contact, "These two profiles both use {channel}: they cannot be"
-                                   " linked.", channel=CHANNEL_NAMES.get(min(shared), min(shared)))]
+                                   " linked.", channel=channel)]
     issuer = contacts_store.get(context.db, issuer_id)
     if issuer is None:
         return [views.say(contact, "This code is not valid or has expired. Send LINK on your"
@@ -163,4 +164,4 @@ def prefer(context: Context, contact: Contact, choice: str) -> list[Reply]:
     links.set_preferred_channel(context.db, contact.id, choice)
     return [views.menu(contact, t(contact.language, "Notifications will reach you on"
                                                     " {channel}.",
-                                  channel=CHANNEL_NAMES[choice]))]
+                                  channel=t(contact.language, CHANNEL_NAMES[choice])))]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from handlers.i18n import N_, format_span, t
+from handlers.i18n import N_, format_span, t, tn
 from handlers.sessions import title_of
 from handlers.types import Action, Choice, Reply
 from storage.announcements import Announcement
@@ -42,12 +42,12 @@ def render(announcement: Announcement, session: Session | None, language: str,
     if kind == "confirm_request":
         text = t(language, "Reminder: {title}, {when}, {place}. Will you attend?",
                  title=title, when=when, place=place)
-        choices = (_choice(language, "Confirm", "att_yes", session.id),
-                   _choice(language, "Can't come", "att_no", session.id))
+        choices = (_choice(language, N_("Confirm"), "att_yes", session.id),
+                   _choice(language, N_("Can't come"), "att_no", session.id))
     elif kind == "reminder":
         text = t(language, "Reminder: {title}, {when}, {place}.", title=title, when=when,
                  place=place)
-        choices = (_choice(language, "Details", "s", session.id),)
+        choices = (_choice(language, N_("Details"), "s", session.id),)
     elif kind == "cancellation":
         text = t(language, "The session {title} ({when}) is cancelled. We are sorry for the"
                            " inconvenience.", title=title, when=when)
@@ -55,11 +55,12 @@ def render(announcement: Announcement, session: Session | None, language: str,
     elif kind == "promotion":
         text = t(language, "Good news: a seat is free for {title} ({when}). You are now"
                            " registered.", title=title, when=when)
-        choices = (_choice(language, "Details", "s", session.id),)
+        choices = (_choice(language, N_("Details"), "s", session.id),)
     else:
-        text = f"{announcement.text_for(language)}\n\n{title} — {when}"
-        choices = (_choice(language, "Register", "reg", session.id),
-                   _choice(language, "Details", "s", session.id))
+        text = "\n\n".join((announcement.text_for(language),
+                             t(language, "{title} — {when}", title=title, when=when)))
+        choices = (_choice(language, N_("Register"), "reg", session.id),
+                   _choice(language, N_("Details"), "s", session.id))
     return Reply(text, choices, language=language)
 
 
@@ -67,10 +68,11 @@ def final_report(announcement: Announcement, report: Report, language: str) -> s
     """What the coordinator who started a broadcast is told once it has gone out: the
     counts, and why the rows that did not arrive did not (reasons are the outbox's own
     words, e.g. "blocked: Forbidden: bot was blocked by the user")."""
-    lines = [t(language, "Announcement #{id} has gone out to {total} recipients.",
-               id=announcement.id, total=report.total)]
+    lines = [tn(language, "Announcement #{id} has gone out to {count} recipient.",
+                "Announcement #{id} has gone out to {count} recipients.", report.total,
+                id=announcement.id)]
     if excerpt := _excerpt(announcement.text_for(language)):
-        lines.append(f"“{excerpt}”" if language == "en" else f"« {excerpt} »")
+        lines.append(t(language, "\u201c{excerpt}\u201d", excerpt=excerpt))
     for status, label in FINAL_COUNTS:
         if report.counts.get(status):
             lines.append(t(language, label, count=report.counts[status]))

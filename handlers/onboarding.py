@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from handlers import topics, views
+from handlers import brand, topics, views
 from handlers.context import Context
-from handlers.i18n import LANGUAGES, t
+from handlers.i18n import LANGUAGES, t, tn
 from handlers.types import Action, Choice, Reply, whole_number
 from storage import audit, catalog, companies
 from storage import contacts as contacts_store
@@ -50,13 +50,11 @@ def prompt(context: Context, contact: Contact, *, lead: str | None = None) -> li
         replies.append(language_question(contact))
     elif step == "consent":
         replies.append(
-            views.say(
-                contact,
-                "formabot sends training announcements and session reminders from the federation"
-                " and its engineering school. May we send you these notifications? You can stop"
-                " them at any time with STOP.",
-                views.choice(contact, "Yes, I agree", "consent", "yes"),
-                views.choice(contact, "No, thanks", "consent", "no"),
+            Reply(
+                brand.consent_question(context.brand, contact.language),
+                (views.choice(contact, "Yes, I agree", "consent", "yes"),
+                 views.choice(contact, "No, thanks", "consent", "no")),
+                language=views.lang(contact),
             )
         )
     elif step == "name":
@@ -151,8 +149,9 @@ def _take_name(context: Context, contact: Contact, text: str) -> list[Reply]:
 def _search_company(context: Context, contact: Contact, text: str) -> list[Reply]:
     query = _clean(text)[:COMPANY_QUERY_MAX]
     if len(query) < COMPANY_QUERY_MIN:
-        return [views.say(contact, "Please type at least {count} letters of your company's"
-                                   " name.", count=COMPANY_QUERY_MIN)]
+        return [Reply(tn(contact.language, "Please type at least {count} letter of your"
+                         " company's name.", "Please type at least {count} letters of your"
+                         " company's name.", COMPANY_QUERY_MIN), language=views.lang(contact))]
     contacts_store.set_state(context.db, contact.id, {**contact.state, "company_query": query})
     matches = companies.search(context.db, query)
     not_listed = views.choice(contact, "My company is not listed", "co_none")

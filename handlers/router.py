@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from handlers import (
     attendance,
+    brand,
     coordination,
     coordinator_router,
     flood,
@@ -106,8 +107,9 @@ def _command(context: Context, contact: Contact, command: str, argument: str,
     }
     if command in simple:
         return simple[command]()
-    return [views.menu(contact, t(contact.language, "Unknown command /{command}.",
-                                  command=command[:32]))]
+    typed = "/" + command[:32]
+    return [views.menu(contact, t(contact.language, "Unknown command {command}.",
+                                  command=typed))]
 
 
 def _finish_first(contact: Contact) -> str:
@@ -123,7 +125,7 @@ def _start(context: Context, contact: Contact, payload: str) -> list[Reply]:
             contacts_store.set_state(context.db, contact.id,
                                      {**contact.state, "pending": valid_payload})
             contact = contacts_store.get(context.db, contact.id) or contact
-        welcome = t(contact.language, "Welcome to formabot, the training programme's assistant.")
+        welcome = brand.welcome(context.brand, contact.language)
         return onboarding.prompt(context, contact, lead=None if contact.language is None
                                  else welcome)
     if valid_payload:
@@ -155,8 +157,7 @@ def _open_payload(context: Context, contact: Contact, payload: str) -> list[Repl
 def _help(context: Context, contact: Contact, inbound: Inbound) -> Reply:
     """The commands this person may type: a coordinator (by the identity they write from)
     also reads theirs, which no menu button leads to."""
-    lines = [t(contact.language, "formabot keeps you informed about the federation's training"
-                                 " sessions. You can use the buttons, or these commands:")]
+    lines = [brand.help_intro(context.brand, contact.language)]
     lines += [f"/{command} — {description}"
               for command, description in public_commands(views.lang(contact))]
     if coordination.is_coordinator(context, inbound):

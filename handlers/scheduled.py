@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from handlers import coordinator_views, views
 from handlers.context import Context
-from handlers.i18n import format_when, t
+from handlers.i18n import format_when, t, tn
 from handlers.types import Action, Choice, Reply, whole_number
 from storage import announcements, broadcasts
 from storage.announcements import Announcement
@@ -40,7 +40,7 @@ def listing(context: Context, contact: Contact, *, lead: str | None = None,
     lines = [t(language, "Scheduled announcements:")]
     lines += [_line(context, contact, row) for row in rows[:SHOWN]]
     if len(rows) > SHOWN:
-        lines.append(t(language, "…and {count} more.", count=len(rows) - SHOWN))
+        lines.append(tn(language, "…and {count} more.", "…and {count} more.", len(rows) - SHOWN))
     choices = [Choice(t(language, "Cancel #{id}", id=row.id), Action("sc_ask", (str(row.id),)))
                for row in rows[:SHOWN]]
     return [Reply("\n\n".join([*head, "\n".join(lines)]), (*choices, views.back_to_menu(contact)),

@@ -58,6 +58,11 @@ def test_secrets_come_from_the_environment(tmp_path: Path) -> None:
         ('[bots]\ndatabase = "x.db"\n', "[bots]: unknown section"),
         ('[telegram]\ntoken = "123:abc"\n', "[telegram] token: secrets are not read from the file"),
         ("[bot\n", "not valid TOML"),
+        ('[brand]\nname = ""\n', "[brand] name = '': expected the sender people read"),
+        ('[brand]\nname = "Formation\\nFIMME"\n', "[brand] name = 'Formation\\nFIMME': expected"),
+        (f'[brand]\nfederation = "{"F" * 61}"\n', "[brand] federation = 'FFF"),
+        ("[brand]\nschool = 3\n", "[brand] school = 3: expected the school's name"),
+        ('[brand]\nslogan = "x"\n', "[brand] slogan: unknown key; expected one of name,"),
     ],
 )
 def test_wrong_values_are_named_precisely(tmp_path: Path, text: str, message: str) -> None:
@@ -67,6 +72,14 @@ def test_wrong_values_are_named_precisely(tmp_path: Path, text: str, message: st
     assert message in str(caught.value)
     assert str(path) in str(caught.value)
     assert "\n" not in str(caught.value)
+
+
+def test_brand_names_the_sender_and_defaults_to_none(tmp_path: Path) -> None:
+    config = load(write(tmp_path, '[brand]\nname = "Formation FIMME"\nfederation = "FIMME"\n'
+                                  'school = "École FIMME"\n'), environ={})
+    assert (config.brand.name, config.brand.federation, config.brand.school) == (
+        "Formation FIMME", "FIMME", "École FIMME")
+    assert load(write(tmp_path, ""), environ={}).brand.name == ""
 
 
 def test_a_missing_config_file_is_named(tmp_path: Path) -> None:

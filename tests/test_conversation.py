@@ -11,6 +11,8 @@ from sqlite_utils import Database
 
 from bot.imports import import_catalogue, import_companies, import_contacts
 from handlers import Action, Context, Inbound, handle
+from handlers.i18n import t
+from handlers.router import SORRY
 from storage import audit, contacts, registrations, subscriptions
 from tests.conftest import NOW, add_session
 from tests.people import Person
@@ -274,7 +276,7 @@ def test_change_language(context: Context) -> None:
     person.command("language")
     person.presses("Français")
     assert contact_of(person).language == "fr"
-    assert "La langue est maintenant le français." in person.text
+    assert "nous vous écrirons désormais en français." in person.text
 
 
 def test_help_lists_the_commands(context: Context) -> None:
@@ -408,6 +410,6 @@ def test_a_database_locked_past_its_timeout_still_gets_an_apology(
         holder.execute("ROLLBACK")
         holder.close()
     assert [reply.text for reply in replies] == [
-        "Désolé, un problème est survenu de notre côté. Veuillez réessayer."]
+        t("fr", SORRY)]
     assert "handler failed before the contact was known" in caplog.text
     assert handle(context, Inbound("telegram", "9001", text="/start"))  # answered once free

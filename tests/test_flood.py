@@ -20,8 +20,8 @@ from tests.people import Person
 from tests.security.fingerprint import fingerprint
 
 NOTICE = {
-    "fr": "Vous envoyez des messages plus vite que je ne peux les lire",
-    "ar": "أنت ترسل الرسائل أسرع مما أستطيع قراءتها",
+    "fr": "Vous envoyez des messages plus vite que nous ne pouvons les lire",
+    "ar": "ترسلون الرسائل أسرع مما نستطيع قراءته",
     "en": "You are sending messages faster than I can read them",
 }
 

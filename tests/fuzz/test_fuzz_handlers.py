@@ -217,7 +217,8 @@ def test_any_command_at_any_step(conversation: Conversation, errors: Errors, ste
     if step in ONBOARDING:
         assert _says(contact, "Let's finish setting up first.") in answer
     else:
-        assert _says(contact, "Unknown command /{command}.", command=command.lower()[:32]) in answer
+        assert _says(contact, "Unknown command {command}.",
+                      command="/" + command.lower()[:32]) in answer
 
 
 # --- buttons ------------------------------------------------------------------------------

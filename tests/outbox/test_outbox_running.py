@@ -60,10 +60,10 @@ async def test_the_coordinator_who_announced_from_a_chat_gets_the_final_report(
     report = telegram.calls[-1]
     assert report.address == "101"
     assert report.text.splitlines() == [
-        f"L'annonce n° {announcement_id} a été diffusée à 4 destinataires.",
-        "« Nouvelle session de soudage… »",
-        "Envoyés : 3",
-        "Échecs : 1",
+        f"L’annonce n° {announcement_id} a été envoyée à 4 personnes.",
+        "«\u00a0Nouvelle session de soudage…\u00a0»",
+        "Envoyés\u00a0: 3",
+        "Échecs\u00a0: 1",
         "  1 × blocked: bot was blocked by the user; sent on whatsapp instead",
     ]
     assert announcements.get(people, reports[0]).kind == "report"

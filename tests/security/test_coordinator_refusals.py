@@ -27,7 +27,7 @@ from tests.fakes.twilio_api import FakeTwilio
 from tests.outbox.outbox_fakes import add_contact
 from tests.security.fingerprint import differences, fingerprint
 
-REFUSAL = "réservé aux coordinateurs"
+REFUSAL = "réservée à l’équipe de coordination"
 SALMA = User(7201, "Salma")  # the coordinator, on Telegram
 STRANGER = User(7202, "Karim")
 STRANGER_NUMBER = "+212612345699"

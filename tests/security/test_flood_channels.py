@@ -15,7 +15,7 @@ from tests.fakes.bot_api import FakeBotAPI, User
 from tests.outbox.outbox_fakes import add_contact
 from tests.security.fingerprint import fingerprint
 
-NOTICE = "Vous envoyez des messages plus vite que je ne peux les lire"
+NOTICE = "Vous envoyez des messages plus vite que nous ne pouvons les lire"
 FLOODER, OTHER = User(7101, "Flood"), User(7102, "Calm")
 FLOOD_NUMBER, OTHER_NUMBER = "+212612345601", "+212612345602"
 UNDERSTOOD = "Voici le menu"

@@ -8,6 +8,7 @@ import pytest
 from icalendar import Calendar
 from sqlite_utils import Database
 
+from handlers.i18n import t
 from storage import contacts, registrations, subscriptions
 from tests.fakes.bot_api import FakeBotAPI, buttons
 from tests.telegram.chat import AMINA, YOUSSEF, Chat
@@ -173,7 +174,7 @@ async def test_someone_elses_contact_is_not_taken_as_ones_own_number(
 async def test_a_sticker_is_not_understood_politely(chat: Chat) -> None:
     await chat.onboard()
     await chat.sends_sticker()
-    assert chat.last == "Désolé, je n’ai pas compris. Voici le menu."
+    assert chat.last == t("fr", "Sorry, I did not understand. Here is the menu.")
 
 
 async def test_a_reply_to_a_user_who_blocked_the_bot_marks_the_identity_inactive(

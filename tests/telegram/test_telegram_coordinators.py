@@ -100,6 +100,6 @@ async def test_someone_else_is_refused_and_sees_no_coordinator_menu(
     stranger = coordinator.as_(YOUSSEF)
     await stranger.says("/roster mig-2027-01")
     assert bot_api.calls_to("sendDocument") == []
-    assert "réservé aux coordinateurs" in stranger.transcript  # new here: French, then
+    assert "réservée à l’équipe de coordination" in stranger.transcript  # new here: French, then
     assert "Choose your language" in stranger.last            # onboarding goes on
     assert (YOUSSEF.id, "") not in bot_api.chat_commands

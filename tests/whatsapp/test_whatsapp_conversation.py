@@ -145,7 +145,7 @@ async def test_calendar_file_as_a_date_line_without_media_url(amina: Phone) -> N
     await amina.says("/sessions")
     await amina.says("1")  # the first session's card
     text = await amina.says(str(_number_of(amina.text, "agenda")))
-    assert "À noter dans votre agenda : " in text and "10 décembre 2026" in text
+    assert "À noter dans votre agenda\u00a0: " in text and "10 décembre 2026" in text
     assert all(not message.form.get("MediaUrl") for message in amina.twilio.messages)
 
 

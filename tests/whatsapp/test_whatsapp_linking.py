@@ -35,7 +35,7 @@ async def test_a_code_from_telegram_said_on_whatsapp_links_both(
     telegram.command("link")
     assert "LINK" in telegram.text and "WhatsApp" in telegram.text
     text = await amina.says(f"LINK {code_in(telegram.text)}")
-    assert "partagent maintenant un seul profil" in text
+    assert "partagent désormais un même profil" in text
     kept = owner(programme, "telegram", "101")
     assert owner(programme, "whatsapp", amina.number) == kept
     assert contacts.get(programme, kept).name == "Amina Alaoui"
@@ -99,7 +99,7 @@ async def test_two_telegram_profiles_cannot_be_linked(context: Context,
     second.onboard(language="Français", name="Karim", topics=("Soudage",))
     first.command("link")
     second.says(f"LINK {code_in(first.text)}")
-    assert "ne peuvent pas être liés" in second.text
+    assert "impossible de les relier" in second.text
     assert owner(programme, "telegram", "101") != owner(programme, "telegram", "102")
 
 
@@ -110,7 +110,7 @@ async def test_the_phone_shared_on_telegram_links_to_the_whatsapp_profile(
     telegram.command("start")
     telegram.shares_phone("+212 6 12 34 56 78")
     assert owner(programme, "telegram", "101") == owner(programme, "whatsapp", amina.number)
-    assert "un seul profil" in telegram.text
+    assert "un même profil" in telegram.text
 
 
 async def test_a_telegram_profile_with_history_is_not_merged_by_phone(
