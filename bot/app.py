@@ -30,6 +30,7 @@ from bot.config import (
     ConfigError,
 )
 from bot.context import build_context
+from bot.conversation import ConversationThread
 from bot.dispatcher import QuietHours, Sender
 from bot.durations import parse_duration
 from bot.health import Health, Thresholds
@@ -42,9 +43,10 @@ from storage.zones import now_utc, zone
 log = logging.getLogger("formabot")
 
 
-def build_telegram(config: Config, context: Context,
-                   metrics: Metrics | None = None) -> TelegramChannel:
-    return TelegramChannel(build_application(config.telegram), context, metrics=metrics)
+def build_telegram(config: Config, context: Context, metrics: Metrics | None = None,
+                   conversation: ConversationThread | None = None) -> TelegramChannel:
+    return TelegramChannel(build_application(config.telegram), context, metrics=metrics,
+                           conversation=conversation)
 
 
 def no_channel_message() -> str:
@@ -90,7 +92,11 @@ async def serve(config: Config, stop: asyncio.Event) -> None:
     async with contextlib.AsyncExitStack() as started:
         started.callback(context.db.close)
         started.callback(metrics.count_handler_errors())
-        served = Served()
+        # The channels' database work, off the event loop on a connection of its own;
+        # closed after them (they finish their messages first).
+        conversation = ConversationThread.opening(context, config.bot.database)
+        started.push_async_callback(conversation.close)
+        served = Served(conversation=conversation)
         if "telegram" in channels:
             await _prepare_telegram(config, context, metrics, served, started)
         if "whatsapp" in channels:
@@ -110,6 +116,7 @@ async def serve(config: Config, stop: asyncio.Event) -> None:
 class Served:
     """What the channels hand to the outbox and the web app while `serve` starts them."""
 
+    conversation: ConversationThread | None = None
     senders: list[Sender] = field(default_factory=list)
     routes: list[BaseRoute] = field(default_factory=list)
     telegram: TelegramChannel | None = None
@@ -119,7 +126,7 @@ class Served:
 
 async def _prepare_telegram(config: Config, context: Context, metrics: Metrics, served: Served,
                             started: contextlib.AsyncExitStack) -> None:
-    telegram = served.telegram = build_telegram(config, context, metrics)
+    telegram = served.telegram = build_telegram(config, context, metrics, served.conversation)
     started.push_async_callback(lifecycle.stop, telegram.application)
     await lifecycle.prepare(telegram.application, config.bot.default_language, db=context.db)
     sender = served.telegram_sender = build_telegram_sender(config)
@@ -133,7 +140,7 @@ async def _prepare_telegram(config: Config, context: Context, metrics: Metrics, 
 
 async def _prepare_whatsapp(config: Config, context: Context, metrics: Metrics, served: Served,
                             started: contextlib.AsyncExitStack) -> None:
-    whatsapp = build_whatsapp(config, context, metrics)
+    whatsapp = build_whatsapp(config, context, metrics, served.conversation)
     started.push_async_callback(whatsapp.close)
     served.senders.append(WhatsAppSender(whatsapp))
     served.routes.extend(whatsapp_routes(whatsapp))

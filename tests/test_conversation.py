@@ -397,7 +397,7 @@ def test_a_contact_from_the_mailing_list_is_not_asked_again(db: Database) -> Non
     assert "What is your role?" in sara.text
 
 
-def test_a_database_locked_past_its_timeout_still_gets_an_apology(
+def test_a_database_locked_past_its_timeout_asks_to_try_again_later(
         context: Context, db_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     context.db.execute("PRAGMA busy_timeout = 50")
     holder = Database(db_path)
@@ -408,6 +408,8 @@ def test_a_database_locked_past_its_timeout_still_gets_an_apology(
         holder.execute("ROLLBACK")
         holder.close()
     assert [reply.text for reply in replies] == [
-        "Désolé, un problème est survenu de notre côté. Veuillez réessayer."]
-    assert "handler failed before the contact was known" in caplog.text
+        "Désolé, nous ne pouvons pas traiter votre message pour le moment. Veuillez réessayer"
+        " dans quelques minutes."]
+    assert "database busy (database is locked)" in caplog.text
+    assert "Traceback" not in caplog.text
     assert handle(context, Inbound("telegram", "9001", text="/start"))  # answered once free
