@@ -201,7 +201,8 @@ def build_health(config: Config, metrics: Metrics, channels: tuple[str, ...],
                             max_silence=parse_duration(config.health.max_silence))
     quiet = QuietHours.parse(config.bot.quiet_hours, zone(config.bot.timezone))
     return Health(monitoring.opening(config.bot.database), metrics, channels, outbox=outbox,
-                  quiet=quiet, thresholds=thresholds)
+                  quiet=quiet, thresholds=thresholds,
+                  disk=config.bot.database.resolve().parent)
 
 
 def settle_heap() -> None:

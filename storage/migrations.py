@@ -270,3 +270,13 @@ def _whatsapp(db: Database) -> None:
             CHECK (preferred_channel IN ('telegram', 'whatsapp'));
         """
     )
+
+
+@MIGRATIONS(name="0007_health_probe")
+def _health_probe(db: Database) -> None:
+    # `/healthz` proves that the database takes a write by committing one (a probe rolled
+    # back before SQLite writes a page could not see a full disk): one row, replaced.
+    db.execute(
+        "CREATE TABLE health_probe (id INTEGER PRIMARY KEY CHECK (id = 1),"
+        " checked_at TEXT NOT NULL)"
+    )
