@@ -54,9 +54,12 @@ class BodyRefused(Exception):
                                  headers={"Connection": "close"})
 
 
-async def read_body(request: Request, *, limit: int, seconds: float = BODY_SECONDS) -> bytes:
-    """The body of `request`, at most `limit` bytes, read within `seconds`; `BodyRefused`
-    otherwise. A declared `Content-Length` over `limit` is refused before a byte is read."""
+async def read_body(request: Request, *, limit: int, seconds: float | None = None) -> bytes:
+    """The body of `request`, at most `limit` bytes, read within `seconds` (by default the
+    app's `read_timeout`, else `BODY_SECONDS`); `BodyRefused` otherwise. A declared
+    `Content-Length` over `limit` is refused before a byte is read."""
+    if seconds is None:
+        seconds = float(getattr(request.app.state, "read_timeout", BODY_SECONDS))
     declared = request.headers.get("content-length")
     if declared is not None and declared.isascii() and declared.isdigit() and (
             len(declared) > 18 or int(declared) > limit):
@@ -94,9 +97,11 @@ class TelegramWebhook:
 def create_app(*, telegram: TelegramWebhook | None = None,
                routes: Sequence[BaseRoute] = (),
                health: Callable[[], Awaitable[Report]] | None = None,
-               metrics: Callable[[], Awaitable[bytes]] | None = None) -> Starlette:
+               metrics: Callable[[], Awaitable[bytes]] | None = None,
+               read_timeout: float = BODY_SECONDS) -> Starlette:
     """The app: `/healthz` (the `health` report, else a bare "ok"), `/metrics` when given,
-    Telegram's webhook when given, and other channels' `routes`."""
+    Telegram's webhook when given, and other channels' `routes`. A body must arrive within
+    `read_timeout` seconds (`[web] read_timeout`)."""
     served: list[BaseRoute] = [
         Route("/healthz", _healthz(health) if health else _alive, methods=["GET"])]
     if metrics is not None:
@@ -104,7 +109,9 @@ def create_app(*, telegram: TelegramWebhook | None = None,
     if telegram is not None:
         served.append(Route(telegram.path, _telegram_endpoint(telegram), methods=["POST"]))
     served.extend(routes)
-    return Starlette(routes=served)
+    app = Starlette(routes=served)
+    app.state.read_timeout = read_timeout
+    return app
 
 
 async def _alive(_: Request) -> Response:
