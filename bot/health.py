@@ -190,6 +190,10 @@ class Health:
                         or not _within(now - probed[0], PROBE_EVERY)):
                     probed = self._probed = (now, _probe(db))
                 probed_at, error = probed
+                if error is None:  # between probes, still: is the lock to be had?
+                    held = _waited(db, _lock_check)
+                    if held is not None and held.startswith(BUSY):
+                        probed_at, error = now, held
                 if error is not None:
                     found = {"writable": False, "error": error,
                              "probed_at": to_utc_text(probed_at)}
@@ -288,10 +292,20 @@ BUSY = "database busy"
 def _probe(db: Database) -> str | None:
     """None when the database takes a write, else what stops it: SQLite's error, or "database
     busy: …" when another connection holds the write lock past `PROBE_WAIT_MS`."""
+    return _waited(db, monitoring.probe_write)
+
+
+def _lock_check(db: Database) -> None:
+    """Take the write lock and let it go at once: no write, no page, nothing to sync."""
+    db.execute("BEGIN IMMEDIATE")
+    db.execute("ROLLBACK")
+
+
+def _waited(db: Database, attempt: Callable[[Database], None]) -> str | None:
     waited = db.execute("PRAGMA busy_timeout").fetchone()[0]
     db.execute(f"PRAGMA busy_timeout = {PROBE_WAIT_MS}")
     try:
-        monitoring.probe_write(db)
+        attempt(db)
     except sqlite3.Error as error:
         if unavailable(error) == "busy":
             return (f"{BUSY}: another connection has held the write lock for more than"
