@@ -107,13 +107,14 @@ def test_a_full_disk_is_named_by_healthz_and_people_are_asked_to_try_again_later
     try:
         seen = Path(f"/proc/{running.process.pid}/root") / disk.relative_to("/")
         assert httpx.get(f"{running.url}/healthz", timeout=5).json()["disk"]["free_bytes"] > 0
-        with sqlite3.connect(seen / "formabot.db") as db:  # an empty WAL: a write must grow it
-            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        with (seen / "ballast").open("wb") as ballast:  # fill the disk to the last byte
-            with pytest.raises(OSError, match="No space left"):
-                while True:
-                    ballast.write(b"\0" * 65536)
-                    ballast.flush()
+        db = sqlite3.connect(seen / "formabot.db")  # an empty WAL: a write must grow it
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        db.close()
+        with (seen / "ballast").open("wb") as ballast, pytest.raises(OSError,
+                                                                     match="No space left"):
+            while True:  # fill the disk to the last byte
+                ballast.write(b"\0" * 65536)
+                ballast.flush()
         wait_for(lambda: httpx.get(f"{running.url}/healthz", timeout=3).status_code == 503)
         health = httpx.get(f"{running.url}/healthz", timeout=3)
         assert (f"disk full: 0 bytes free on {disk} (the disk of the database, {disk})"
