@@ -68,10 +68,14 @@ def rss_kib(bot: RunningBot) -> int:
 
 
 def answer(sock: socket.socket) -> bytes:
-    """What the server sent until it closed the connection."""
+    """What the server sent until it closed the connection. A server that closes with our
+    bytes unread resets it, and the kernel may drop its answer: then what came before."""
     received = b""
-    while chunk := sock.recv(65536):
-        received += chunk
+    try:
+        while chunk := sock.recv(65536):
+            received += chunk
+    except ConnectionResetError:
+        pass
     return received
 
 
@@ -82,7 +86,7 @@ HEADERS = ("POST /whatsapp/inbound HTTP/1.1\r\nHost: bot\r\n"
 def test_a_huge_unsigned_body_is_refused_before_it_is_read(running: RunningBot) -> None:
     before = rss_kib(running)
     with connect(running) as sock:
-        sock.sendall(f"{HEADERS}Content-Length: 300000000\r\n\r\n".encode() + b"a" * 1024)
+        sock.sendall(f"{HEADERS}Content-Length: 300000000\r\n\r\n".encode())
         assert answer(sock).startswith(b"HTTP/1.1 413 ")
     assert rss_kib(running) - before < 20 * 1024
     err = running.stop()
@@ -99,9 +103,10 @@ def test_a_body_that_does_not_say_its_size_is_cut_off_at_the_cap(running: Runnin
             while sent < 300_000_000 and not select.select([sock], [], [], 0)[0]:
                 sock.sendall(chunk)
                 sent += 0x10000
-        except OSError:  # the server closed the connection: what it answered is still there
+        except OSError:  # the server closed the connection
             pass
-        assert answer(sock).startswith(b"HTTP/1.1 413 ")
+        received = answer(sock)  # the 413, unless the reset of our unread bytes dropped it
+        assert received == b"" or received.startswith(b"HTTP/1.1 413 ")
     assert sent < 32 * 1024 * 1024  # what the kernel's buffers took, not 300 MB
     assert rss_kib(running) - before < 20 * 1024
     assert "refused a request from 127.0.0.1: more than 65536 bytes" in running.stop()
