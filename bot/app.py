@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import uvicorn
 from starlette.routing import BaseRoute
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from bot import web
 from bot.channels.telegram import TelegramChannel, build_application, lifecycle
@@ -30,6 +31,7 @@ from bot.config import (
     ConfigError,
 )
 from bot.context import build_context
+from bot.conversation import ConversationThread
 from bot.dispatcher import QuietHours, Sender
 from bot.durations import parse_duration
 from bot.health import Health, Thresholds
@@ -42,9 +44,10 @@ from storage.zones import now_utc, zone
 log = logging.getLogger("formabot")
 
 
-def build_telegram(config: Config, context: Context,
-                   metrics: Metrics | None = None) -> TelegramChannel:
-    return TelegramChannel(build_application(config.telegram), context, metrics=metrics)
+def build_telegram(config: Config, context: Context, metrics: Metrics | None = None,
+                   conversation: ConversationThread | None = None) -> TelegramChannel:
+    return TelegramChannel(build_application(config.telegram), context, metrics=metrics,
+                           conversation=conversation)
 
 
 def no_channel_message() -> str:
@@ -90,7 +93,11 @@ async def serve(config: Config, stop: asyncio.Event) -> None:
     async with contextlib.AsyncExitStack() as started:
         started.callback(context.db.close)
         started.callback(metrics.count_handler_errors())
-        served = Served()
+        # The channels' database work, off the event loop on a connection of its own;
+        # closed after them (they finish their messages first).
+        conversation = ConversationThread.opening(context, config.bot.database)
+        started.push_async_callback(conversation.close)
+        served = Served(conversation=conversation)
         if "telegram" in channels:
             await _prepare_telegram(config, context, metrics, served, started)
         if "whatsapp" in channels:
@@ -110,6 +117,7 @@ async def serve(config: Config, stop: asyncio.Event) -> None:
 class Served:
     """What the channels hand to the outbox and the web app while `serve` starts them."""
 
+    conversation: ConversationThread | None = None
     senders: list[Sender] = field(default_factory=list)
     routes: list[BaseRoute] = field(default_factory=list)
     telegram: TelegramChannel | None = None
@@ -119,7 +127,7 @@ class Served:
 
 async def _prepare_telegram(config: Config, context: Context, metrics: Metrics, served: Served,
                             started: contextlib.AsyncExitStack) -> None:
-    telegram = served.telegram = build_telegram(config, context, metrics)
+    telegram = served.telegram = build_telegram(config, context, metrics, served.conversation)
     started.push_async_callback(lifecycle.stop, telegram.application)
     await lifecycle.prepare(telegram.application, config.bot.default_language, db=context.db)
     sender = served.telegram_sender = build_telegram_sender(config)
@@ -133,7 +141,7 @@ async def _prepare_telegram(config: Config, context: Context, metrics: Metrics, 
 
 async def _prepare_whatsapp(config: Config, context: Context, metrics: Metrics, served: Served,
                             started: contextlib.AsyncExitStack) -> None:
-    whatsapp = build_whatsapp(config, context, metrics)
+    whatsapp = build_whatsapp(config, context, metrics, served.conversation)
     started.push_async_callback(whatsapp.close)
     served.senders.append(WhatsAppSender(whatsapp))
     served.routes.extend(whatsapp_routes(whatsapp))
@@ -163,8 +171,9 @@ async def _start_web(config: Config, metrics: Metrics, channels: tuple[str, ...]
     metrics.watch_outbox(monitoring.opening(config.bot.database), channels, now_utc)
     health = build_health(config, metrics, channels, outbox)
     server = _Server(web.create_app(telegram=served.telegram_hook, routes=served.routes,
-                                    health=health.report, metrics=metrics.scrape),
-                     config.web.host, config.web.port)
+                                    health=health.report, metrics=metrics.scrape,
+                                    read_timeout=config.web.read_timeout),
+                     config.web.host, config.web.port, read_timeout=config.web.read_timeout)
     started.push_async_callback(server.stop)
     await server.start()
     log.info("web app served on %s:%s (/healthz, /metrics)", config.web.host, config.web.port)
@@ -194,7 +203,8 @@ def build_health(config: Config, metrics: Metrics, channels: tuple[str, ...],
                             max_silence=parse_duration(config.health.max_silence))
     quiet = QuietHours.parse(config.bot.quiet_hours, zone(config.bot.timezone))
     return Health(monitoring.opening(config.bot.database), metrics, channels, outbox=outbox,
-                  quiet=quiet, thresholds=thresholds)
+                  quiet=quiet, thresholds=thresholds,
+                  disk=config.bot.database.resolve().parent)
 
 
 def settle_heap() -> None:
@@ -209,11 +219,20 @@ def settle_heap() -> None:
 
 class _Server:
     """uvicorn on a socket we bind ourselves (a busy port is a clear error, not sys.exit) and
-    without its own signal handling: `serve` owns SIGINT/SIGTERM."""
+    without its own signal handling: `serve` owns SIGINT/SIGTERM. Open to anyone, it bounds
+    what a client may hold: headers of at most `MAX_HEADER_BYTES`, sent within
+    `read_timeout` seconds (`_DeadlineH11Protocol`; the body's own limits are the app's,
+    `bot.web.read_body`), idle keep-alive connections closed after `KEEP_ALIVE_SECONDS`,
+    and past `MAX_CONCURRENT` connections or requests a 503 instead of more memory."""
 
-    def __init__(self, app: object, host: str, port: int) -> None:
+    def __init__(self, app: object, host: str, port: int, *,
+                 read_timeout: float = web.BODY_SECONDS) -> None:
+        protocol = type("_Deadline", (_DeadlineH11Protocol,), {"header_seconds": read_timeout})
         config = uvicorn.Config(app, host=host, port=port, log_config=None, lifespan="off",
-                                access_log=False)
+                                access_log=False, http=protocol,
+                                h11_max_incomplete_event_size=MAX_HEADER_BYTES,
+                                timeout_keep_alive=KEEP_ALIVE_SECONDS,
+                                limit_concurrency=MAX_CONCURRENT)
         self._server = _QuietServer(config)
         self._host, self._port = host, port
         self._task: asyncio.Task[None] | None = None
@@ -260,6 +279,50 @@ def listening_socket(host: str, port: int) -> socket.socket:
         sock.close()
         raise
     return sock
+
+
+MAX_HEADER_BYTES = 16 * 1024  # a request line and headers; Twilio's and Telegram's are < 2 KiB
+KEEP_ALIVE_SECONDS = 5
+MAX_CONCURRENT = 500
+
+
+class _DeadlineH11Protocol(H11Protocol):
+    """uvicorn's h11 protocol, with a deadline for a request's headers: uvicorn times out an
+    idle keep-alive connection, but not one that never finishes its headers (or trickles
+    them a byte at a time), and hundreds of those would stay open for ever. The deadline
+    runs from the connection (or the end of the last response) to the headers' end; a
+    request being served is left to the app's body limits."""
+
+    header_seconds: float = web.BODY_SECONDS
+    _deadline: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.transport.is_closing():
+            self._arm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+        super().connection_lost(exc)
+
+    def _arm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+        self._deadline = self.loop.call_later(self.header_seconds, self._headers_too_slow)
+
+    def _headers_too_slow(self) -> None:
+        self._deadline = None
+        serving = self.cycle is not None and not self.cycle.response_complete
+        if not serving and not self.transport.is_closing():
+            log.warning("web: closed a connection from %s that sent no complete request"
+                        " headers within %g s", self.client[0] if self.client else "unknown",
+                        self.header_seconds)
+            self.transport.close()
 
 
 class _QuietServer(uvicorn.Server):

@@ -91,6 +91,8 @@ class WhatsAppSettings:
 class WebSettings:
     host: str = "127.0.0.1"
     port: int = 8080
+    # Seconds a client has to send a request's headers, then its body (`bot.web`).
+    read_timeout: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -270,6 +272,7 @@ SCHEMA: dict[str, dict[str, tuple[str, Check]]] = {
     "web": {
         "host": ("an address to listen on, e.g. \"127.0.0.1\"", _is_text),
         "port": ("a port number from 1 to 65535", _int_between(1, 65535)),
+        "read_timeout": ("seconds, e.g. 10", _rate),
     },
     "reminders": {
         "offsets": ("a list of durations before the start, e.g. [\"7d\", \"1d\", \"2h\"]",

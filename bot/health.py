@@ -1,7 +1,9 @@
 """`/healthz`: is this bot doing its job right now? One JSON answer for a load balancer, an
 uptime probe or a person: 200 when healthy, 503 with the reasons when not.
 
-Unhealthy means something an operator must look at: the database does not take a write;
+Unhealthy means something an operator must look at: the database does not take a write
+(read-only, full, or busy: another connection has held its write lock for more than
+`PROBE_WAIT_MS`); the disk that holds it has less than `DISK_MIN_FREE` bytes free;
 the scheduler or a channel's dispatcher has stopped; a channel that has notifications to
 send has had no successful request, or handled no row, for longer than `[health]
 max_silence`; or a due notification has waited longer than `[health] max_due_age` while
@@ -14,18 +16,23 @@ end of the last quiet hours (during them only urgent rows count as due).
 
 `report` is cheap to call often: it answers from a report at most `CACHE_FOR` old, makes a
 new one once for all the requests that arrive meanwhile, in a worker thread on a connection
-of its own, and takes the database's write lock (the write probe) at most every
-`PROBE_EVERY`. A check never holds up the conversation.
+of its own, and commits a write (the probe) at most every `PROBE_EVERY` while it succeeds,
+at each new report while it fails. The probe waits at most `PROBE_WAIT_MS` for the lock: a
+held database makes `/healthz` say so within about a second, not wait with it. A check never
+holds up the conversation.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
+import shutil
 import sqlite3
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, Protocol
 
 from sqlite_utils import Database
@@ -33,12 +40,16 @@ from sqlite_utils import Database
 from bot.dispatcher import QuietHours
 from bot.metrics import Metrics
 from storage import monitoring
+from storage.db import unavailable
 from storage.monitoring import Backlog, Connect
 from storage.zones import now_utc, to_utc_text
 
 CACHE_FOR = timedelta(seconds=5)
 PROBE_EVERY = timedelta(seconds=30)
 PACE_WINDOW = timedelta(minutes=1)
+PROBE_WAIT_MS = 1_000
+# Below this, SQLite's next checkpoint or a broadcast's rows may not fit: time to act.
+DISK_MIN_FREE = 16 * 1024 * 1024
 # Outcomes after which a row has left the outbox (a 429 or a timeout puts it back).
 DRAINED = frozenset({"sent", "blocked", "skipped", "failed"})
 
@@ -97,8 +108,10 @@ class Health:
         self, connect: Connect, metrics: Metrics, channels: Sequence[str], *,
         outbox: Outbox | None = None, quiet: QuietHours | None = None,
         thresholds: Thresholds | None = None, clock: Callable[[], datetime] = now_utc,
+        disk: Path | None = None,
     ) -> None:
         self.connect = connect
+        self.disk = disk  # the database's directory, whose free space is checked
         self.metrics = metrics
         self.channels = tuple(channels)
         self.outbox = outbox
@@ -144,6 +157,8 @@ class Health:
         database, backlogs = self._ask_database(now, reasons)
         body: dict[str, Any] = {"status": "ok", "reasons": reasons, "checked_at": to_utc_text(now),
                                 "database": database}
+        if self.disk is not None:
+            body["disk"] = disk_space(self.disk, reasons)
         if state.scheduler is False:
             reasons.append("scheduler stopped")
         body["scheduler"] = {"running": state.scheduler}
@@ -171,13 +186,23 @@ class Health:
         try:
             with self.connect() as db:
                 probed = self._probed
-                if probed is None or not _within(now - probed[0], PROBE_EVERY):
+                if (probed is None or probed[1] is not None
+                        or not _within(now - probed[0], PROBE_EVERY)):
                     probed = self._probed = (now, _probe(db))
                 probed_at, error = probed
+                if error is None:  # between probes, still: is the lock to be had?
+                    held = _waited(db, _lock_check)
+                    if held is not None and held.startswith(BUSY):
+                        probed_at, error = now, held
                 if error is not None:
-                    reasons.append(f"database not writable: {error}")
-                    return ({"writable": False, "error": error,
-                             "probed_at": to_utc_text(probed_at)}, backlogs)
+                    found = {"writable": False, "error": error,
+                             "probed_at": to_utc_text(probed_at)}
+                    if error.startswith(BUSY):
+                        reasons.append(error)
+                        found["busy"] = True
+                    else:
+                        reasons.append(f"database not writable: {error}")
+                    return found, backlogs
                 for channel in self.channels:
                     backlogs[channel] = monitoring.backlog(db, channel, now=now)
         except sqlite3.Error as error:
@@ -261,13 +286,58 @@ def drained(metrics: Metrics, channel: str) -> float:
                and sample.labels["outcome"] in DRAINED)
 
 
+BUSY = "database busy"
+
+
 def _probe(db: Database) -> str | None:
-    """None when the database takes a write, else SQLite's error."""
+    """None when the database takes a write, else what stops it: SQLite's error, or "database
+    busy: …" when another connection holds the write lock past `PROBE_WAIT_MS`."""
+    return _waited(db, monitoring.probe_write)
+
+
+def _lock_check(db: Database) -> None:
+    """Take the write lock and let it go at once: no write, no page, nothing to sync."""
+    db.execute("BEGIN IMMEDIATE")
+    db.execute("ROLLBACK")
+
+
+def _waited(db: Database, attempt: Callable[[Database], None]) -> str | None:
+    waited = db.execute("PRAGMA busy_timeout").fetchone()[0]
+    db.execute(f"PRAGMA busy_timeout = {PROBE_WAIT_MS}")
     try:
-        monitoring.probe_write(db)
+        attempt(db)
     except sqlite3.Error as error:
+        if unavailable(error) == "busy":
+            return (f"{BUSY}: another connection has held the write lock for more than"
+                    f" {PROBE_WAIT_MS / 1000:g} s ({error}); people's messages wait for it")
         return str(error)
+    finally:
+        db.execute(f"PRAGMA busy_timeout = {waited}")
     return None
+
+
+def disk_space(directory: Path, reasons: list[str]) -> dict[str, Any]:
+    """The free space of the disk holding `directory` (the database's), and a reason when it
+    is below `DISK_MIN_FREE`: SQLite fails writes with "database or disk is full" long before
+    a write probe of one row does (it rewrites pages the files already have)."""
+    mount = mount_point(directory)
+    try:
+        free = shutil.disk_usage(directory).free
+    except OSError as error:
+        reasons.append(f"disk of the database unreadable: {directory}: {error.strerror}")
+        return {"path": str(directory), "mount_point": str(mount), "error": error.strerror}
+    if free < DISK_MIN_FREE:
+        reasons.append(f"disk full: {free} bytes free on {mount} (the disk of the database,"
+                       f" {directory}); at least {DISK_MIN_FREE} needed")
+    return {"path": str(directory), "mount_point": str(mount), "free_bytes": free}
+
+
+def mount_point(path: Path) -> Path:
+    """The mount point of the filesystem holding `path`: the name of the disk for a person."""
+    path = path.resolve()
+    while not os.path.ismount(path) and path != path.parent:
+        path = path.parent
+    return path
 
 
 def last_quiet_end(quiet: QuietHours, now: datetime) -> datetime | None:

@@ -1,10 +1,18 @@
 """The project's one web app (Starlette on uvicorn): `/healthz`, `/metrics`, the optional
 Telegram webhook, and the Twilio endpoints. Channel-neutral: a channel hands in a coroutine
 that takes what was posted; health and metrics hand in what computes their answer.
+
+The edge is open to anyone: a body is read only through `read_body`, which refuses a
+declared `Content-Length` over the route's limit before reading a byte, stops reading (413)
+as soon as a body without one passes it, and gives up (408) on a body that trickles in
+slower than `BODY_SECONDS` — before any signature is checked, so that an unsigned request
+costs at most the limit in memory and `BODY_SECONDS` of a connection. Headers are bounded
+by the server (`bot.app`'s uvicorn settings).
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
@@ -14,7 +22,7 @@ from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
@@ -23,6 +31,58 @@ from bot.health import Report
 log = logging.getLogger(__name__)
 
 TELEGRAM_SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+# Telegram's largest update is a few tens of kilobytes (4,096 characters of text or 1,024
+# of caption, their entities, a reply's quoted message): 1 MiB leaves room to spare.
+TELEGRAM_MAX_BYTES = 1024 * 1024
+# How long a client may take to send a body once its headers arrived: Twilio and Telegram
+# send a few kilobytes at once; only a client holding a connection open goes slower.
+BODY_SECONDS = 10.0
+
+
+class BodyRefused(Exception):
+    """A request body not read: too large (413), too slow (408), or cut off (400)."""
+
+    def __init__(self, status_code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status_code = status_code
+        self.reason = reason
+
+    def response(self) -> Response:
+        text = {413: "payload too large", 408: "request timeout"}.get(self.status_code,
+                                                                      "bad request")
+        return PlainTextResponse(text, status_code=self.status_code,
+                                 headers={"Connection": "close"})
+
+
+async def read_body(request: Request, *, limit: int, seconds: float | None = None) -> bytes:
+    """The body of `request`, at most `limit` bytes, read within `seconds` (by default the
+    app's `read_timeout`, else `BODY_SECONDS`); `BodyRefused` otherwise. A declared
+    `Content-Length` over `limit` is refused before a byte is read."""
+    if seconds is None:
+        seconds = float(getattr(request.app.state, "read_timeout", BODY_SECONDS))
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isascii() and declared.isdigit() and (
+            len(declared) > 18 or int(declared) > limit):
+        raise BodyRefused(413, f"declared {declared[:20]} bytes, more than {limit}")
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async with asyncio.timeout(seconds):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise BodyRefused(413, f"more than {limit} bytes")
+                chunks.append(chunk)
+    except TimeoutError:
+        raise BodyRefused(408, f"body not received within {seconds:g} s ({size} bytes"
+                               " read)") from None
+    except ClientDisconnect:
+        raise BodyRefused(400, f"client disconnected after {size} bytes") from None
+    return b"".join(chunks)
+
+
+def client_of(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
 
 
 @dataclass(frozen=True)
@@ -37,9 +97,11 @@ class TelegramWebhook:
 def create_app(*, telegram: TelegramWebhook | None = None,
                routes: Sequence[BaseRoute] = (),
                health: Callable[[], Awaitable[Report]] | None = None,
-               metrics: Callable[[], Awaitable[bytes]] | None = None) -> Starlette:
+               metrics: Callable[[], Awaitable[bytes]] | None = None,
+               read_timeout: float = BODY_SECONDS) -> Starlette:
     """The app: `/healthz` (the `health` report, else a bare "ok"), `/metrics` when given,
-    Telegram's webhook when given, and other channels' `routes`."""
+    Telegram's webhook when given, and other channels' `routes`. A body must arrive within
+    `read_timeout` seconds (`[web] read_timeout`)."""
     served: list[BaseRoute] = [
         Route("/healthz", _healthz(health) if health else _alive, methods=["GET"])]
     if metrics is not None:
@@ -47,7 +109,9 @@ def create_app(*, telegram: TelegramWebhook | None = None,
     if telegram is not None:
         served.append(Route(telegram.path, _telegram_endpoint(telegram), methods=["POST"]))
     served.extend(routes)
-    return Starlette(routes=served)
+    app = Starlette(routes=served)
+    app.state.read_timeout = read_timeout
+    return app
 
 
 async def _alive(_: Request) -> Response:
@@ -80,7 +144,7 @@ def _telegram_endpoint(webhook: TelegramWebhook) -> Callable[[Request], Awaitabl
     async def endpoint(request: Request) -> Response:
         """Only Telegram knows the secret set with setWebhook: anything else is refused."""
         given = request.headers.get(TELEGRAM_SECRET_HEADER)
-        client = request.client.host if request.client else "unknown"
+        client = client_of(request)
         if given is None:
             log.warning("telegram webhook: refused a request from %s without secret token", client)
             return PlainTextResponse("forbidden", status_code=403)
@@ -89,10 +153,20 @@ def _telegram_endpoint(webhook: TelegramWebhook) -> Callable[[Request], Awaitabl
                         client)
             return PlainTextResponse("forbidden", status_code=403)
         try:
-            payload = json.loads(await request.body())
+            body = await read_body(request, limit=TELEGRAM_MAX_BYTES)
+        except BodyRefused as refused:
+            log.warning("telegram webhook: refused a request from %s: %s", client,
+                        refused.reason)
+            return refused.response()
+        try:
+            payload = json.loads(body)
             if not isinstance(payload, dict):
                 raise ValueError("not a JSON object")
             await webhook.receive(payload)
+        except RecursionError:  # thousands of nested [ or {: no update nests so deep
+            log.warning("telegram webhook: refused a malformed update from %s: nested too"
+                        " deeply", client)
+            return PlainTextResponse("bad request", status_code=400)
         except ValueError as error:
             log.warning("telegram webhook: refused a malformed update from %s: %s", client, error)
             return PlainTextResponse("bad request", status_code=400)

@@ -2,7 +2,9 @@
 
 Every input gets an answer in the person's language: an unknown command, a stale button or
 text we do not understand all lead back to the menu, and an unexpected error is logged and
-answered politely rather than surfacing as a traceback.
+answered politely rather than surfacing as a traceback. When the database cannot take a
+write (a full disk, a lock held past the wait), the person is asked to try again in a few
+minutes, in their language when it can still be read: nothing they said was lost to a bug.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from handlers.phones import InvalidPhone, normalize_phone
 from handlers.types import Inbound, Reply, whole_number
 from storage import contacts as contacts_store
 from storage.contacts import Contact
+from storage.db import unavailable
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +47,8 @@ Feature = Callable[[Context, Contact, tuple[str, ...]], list[Reply]]
 
 
 SORRY = N_("Sorry, something went wrong on our side. Please try again.")
+TRY_LATER = N_("Sorry, we cannot take your message right now. Please try again in a few"
+               " minutes.")
 
 
 def handle(context: Context, inbound: Inbound) -> list[Reply]:
@@ -55,17 +60,39 @@ def handle(context: Context, inbound: Inbound) -> list[Reply]:
         contact, created = contacts_store.resolve(
             context.db, channel=inbound.channel, address=inbound.address,
             chat_id=inbound.chat_id)
-    except Exception:  # e.g. the database locked past its timeout: still an answer
+    except Exception as error:
+        if unavailable(error):
+            return try_later(context, inbound, error)
         log.exception("handler failed before the contact was known",
                       extra={"channel": inbound.channel})
         language = context.default_language
         return [Reply(t(language, SORRY), language=language)]
     try:
         return _route(context, contact, inbound, created)
-    except Exception:
+    except Exception as error:
+        if unavailable(error):
+            return try_later(context, inbound, error)
         log.exception("handler failed for contact %s", contact.id,
                       extra={"channel": inbound.channel})
         return [views.menu(contact, t(contact.language, SORRY))]
+
+
+def try_later(context: Context, inbound: Inbound, error: BaseException) -> list[Reply]:
+    """The answer while the database cannot take a write (`storage.db.unavailable`): "try
+    again in a few minutes" in the person's language — read if the database still reads,
+    else the default — and one log line for the operator, without a traceback: the cause is
+    the disk or another writer, not this code."""
+    log.warning("database %s (%s): a %s message was answered 'try again later'",
+                unavailable(error), error, inbound.channel, extra={"channel": inbound.channel})
+    language = context.default_language
+    try:
+        found = contacts_store.identity(context.db, inbound.channel, inbound.address)
+        contact = contacts_store.get(context.db, found.contact_id) if found else None
+        if contact is not None and contact.language:
+            language = contact.language
+    except Exception as unread:  # a database that no longer reads either: the default
+        log.debug("language of the person not read: %s", unread)
+    return [Reply(t(language, TRY_LATER), language=language)]
 
 
 def _route(context: Context, contact: Contact, inbound: Inbound, created: bool) -> list[Reply]:

@@ -74,6 +74,21 @@ def open_database(path: str | Path, *, migrate: bool = True) -> Database:
     return db
 
 
+def unavailable(error: BaseException) -> str | None:
+    """Why the database cannot take a write at the moment, when `error` says it: "full" (the
+    disk or a size limit: `database or disk is full`, a write refused by the system) or
+    "busy" (another connection held the write lock past the busy timeout); None for any
+    other error, which is a bug to report rather than a moment to wait out."""
+    if not isinstance(error, sqlite3.Error):
+        return None
+    name = getattr(error, "sqlite_errorname", "") or ""
+    if name.startswith(("SQLITE_FULL", "SQLITE_IOERR")):
+        return "full"
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+        return "busy"
+    return None
+
+
 def pending_migrations(db: Database) -> list[str]:
     return [migration.name for migration in MIGRATIONS.pending(db)]
 

@@ -323,6 +323,8 @@ def _notices(db: Database) -> None:
                 raise RuntimeError("0008_notices: foreign keys broken, rolled back")
     finally:
         db.execute("PRAGMA foreign_keys = ON")
+
+
 @MIGRATIONS(name="0009_deliveries_indexes_that_do_not_grow")
 def _deliveries_indexes_that_do_not_grow(db: Database) -> None:
     # Questions whose cost grew with the deliveries table, answered from an index instead:
@@ -339,4 +341,14 @@ def _deliveries_indexes_that_do_not_grow(db: Database) -> None:
         CREATE INDEX deliveries_identity ON deliveries (identity_id)
             WHERE identity_id IS NOT NULL;
         """
+    )
+
+
+@MIGRATIONS(name="0010_health_probe")
+def _health_probe(db: Database) -> None:
+    # `/healthz` proves that the database takes a write by committing one (a probe rolled
+    # back before SQLite writes a page could not see a full disk): one row, replaced.
+    db.execute(
+        "CREATE TABLE health_probe (id INTEGER PRIMARY KEY CHECK (id = 1),"
+        " checked_at TEXT NOT NULL)"
     )

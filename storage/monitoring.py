@@ -42,22 +42,15 @@ def borrowed(db: Database) -> Connect:
     return lambda: nullcontext(db)
 
 
-class _ProbeDone(Exception):
-    """Raised inside the probe's transaction so that `write_transaction` rolls it back."""
-
-
 def probe_write(db: Database) -> None:
-    """Raise `sqlite3.Error` unless the database takes a write now: not read-only, and the
-    write lock obtained within the busy timeout (`write_transaction`'s `BEGIN IMMEDIATE`
-    waits for another writer, where a plain transaction could fail at once). Rolled back:
-    nothing is left behind."""
-    try:
-        with write_transaction(db):
-            db.execute("CREATE TABLE health_probe (checked_at TEXT)")
-            db.execute("INSERT INTO health_probe VALUES (datetime('now'))")
-            raise _ProbeDone
-    except _ProbeDone:
-        pass
+    """Raise `sqlite3.Error` unless the database takes a write now: not read-only, the write
+    lock obtained within the busy timeout (`write_transaction`'s `BEGIN IMMEDIATE` waits for
+    another writer, where a plain transaction could fail at once), and the write committed —
+    a write rolled back never reaches the disk, so it cannot find it full. What it leaves is
+    the one row of `health_probe`, with the time of the last probe."""
+    with write_transaction(db):
+        db.execute("INSERT INTO health_probe (id, checked_at) VALUES (1, datetime('now'))"
+                   " ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at")
 
 
 def counts_by_status(db: Database) -> dict[tuple[str, str], int]:

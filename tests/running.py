@@ -70,11 +70,14 @@ class RunningBot:
     `port`. `stop()` sends SIGTERM, expects a clean exit and returns the standard error (the
     log); `kill()` is for the test's `finally`, whatever happened."""
 
-    def __init__(self, config: Path, env: dict[str, str], port: int, *args: str) -> None:
+    def __init__(self, config: Path, env: dict[str, str], port: int, *args: str,
+                 prefix: tuple[str, ...] = ()) -> None:
+        """`prefix` runs it through another command (one that ends by exec-ing the rest)."""
         self.url = f"http://127.0.0.1:{port}"
         self.output = ""
         self.process = subprocess.Popen(
-            [str(FORMABOT), "--config", str(config), "run", *args], env=environment(**env),
+            [*prefix, str(FORMABOT), "--config", str(config), "run", *args],
+            env=environment(**env),
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
         try:

@@ -12,7 +12,6 @@ from sqlite_utils import Database
 from bot.imports import import_catalogue, import_companies, import_contacts
 from handlers import Action, Context, Inbound, handle
 from handlers.i18n import t
-from handlers.router import SORRY
 from storage import audit, contacts, registrations, subscriptions
 from tests.conftest import NOW, add_session
 from tests.people import Person
@@ -399,7 +398,7 @@ def test_a_contact_from_the_mailing_list_is_not_asked_again(db: Database) -> Non
     assert "What is your role?" in sara.text
 
 
-def test_a_database_locked_past_its_timeout_still_gets_an_apology(
+def test_a_database_locked_past_its_timeout_asks_to_try_again_later(
         context: Context, db_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     context.db.execute("PRAGMA busy_timeout = 50")
     holder = Database(db_path)
@@ -410,6 +409,7 @@ def test_a_database_locked_past_its_timeout_still_gets_an_apology(
         holder.execute("ROLLBACK")
         holder.close()
     assert [reply.text for reply in replies] == [
-        t("fr", SORRY)]
-    assert "handler failed before the contact was known" in caplog.text
+        t("fr", "Sorry, we cannot take your message right now. Please try again in a few minutes.")]
+    assert "database busy (database is locked)" in caplog.text
+    assert "Traceback" not in caplog.text
     assert handle(context, Inbound("telegram", "9001", text="/start"))  # answered once free

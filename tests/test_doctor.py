@@ -388,3 +388,12 @@ def test_render_puts_fixes_under_problems_only() -> None:
                      "FAIL  longer  broken",
                      "              fix: mend it",
                      "1 OK, 1 FAIL"]
+
+
+def all_migrations() -> list[str]:
+    """Every migration's name, in order (other work adds its own)."""
+    empty = open_database(":memory:", migrate=False)
+    try:
+        return [migration.name for migration in MIGRATIONS.pending(empty)]
+    finally:
+        empty.close()

@@ -23,7 +23,7 @@ from starlette.applications import Starlette
 from twilio.request_validator import RequestValidator
 
 from bot.channels.whatsapp import WhatsAppChannel, whatsapp_routes
-from bot.channels.whatsapp.routes import EMPTY_TWIML, FORM_MAX_BYTES
+from bot.channels.whatsapp.routes import EMPTY_TWIML, ERROR_CODE, FORM_MAX_BYTES
 from bot.config import WhatsAppSettings
 from handlers import Context
 from handlers.flood import FloodGate
@@ -185,7 +185,10 @@ def test_any_message_posted_to_the_inbound_endpoint(endpoints: Endpoints, errors
     tables = changed(endpoints.snapshot.fingerprint, fingerprint(endpoints.channel.context.db))
     form = dict(fields)
     event(f"inbound: {response.status_code}")
-    if signature != "valid" or len(body) > FORM_MAX_BYTES or len(form) < len(fields):
+    if len(body) > FORM_MAX_BYTES:  # refused before a signature is checked
+        assert response.status_code == 413 and tables == [], response.status_code
+        return
+    if signature != "valid" or len(form) < len(fields):
         # Refused: a repeated field is signed differently by Twilio's validator and us.
         if response.status_code == 403:
             assert tables == [] and endpoints.twilio.messages == []
@@ -228,12 +231,16 @@ def test_any_status_callback(endpoints: Endpoints, errors: Errors,
     response = endpoints.post("/whatsapp/status", body,
                               _signature(signature, "/whatsapp/status", fields))
     errors.check(fields)
+    tables = changed(endpoints.snapshot.fingerprint, fingerprint(endpoints.channel.context.db))
     if response.status_code == 403:
-        tables = changed(endpoints.snapshot.fingerprint,
-                         fingerprint(endpoints.channel.context.db))
         assert tables == []
         return
-    assert signature == "valid" and response.status_code == 204
+    assert signature == "valid"
+    code = dict(fields).get("ErrorCode", "").strip()
+    if code and not ERROR_CODE.fullmatch(code):  # no Twilio error code: refused, logged
+        assert response.status_code == 400 and tables == [], response.status_code
+        return
+    assert response.status_code == 204
 
 
 @settings(FUZZ, max_examples=100)
@@ -251,4 +258,4 @@ def test_any_bytes_posted_to_the_endpoints(endpoints: Endpoints, errors: Errors,
     fields = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
     response = endpoints.post(path, body, sign(path, fields) if signed else None)
     errors.check(body)
-    assert response.status_code in (200, 204, 400, 403)
+    assert response.status_code in (200, 204, 400, 403, 413)

@@ -1,5 +1,7 @@
 """The Telegram adapter: each update becomes an `Inbound`, the handlers answer, and each
-`Reply` is rendered as messages, keyboards and documents. It decides nothing itself.
+`Reply` is rendered as messages, keyboards and documents. It decides nothing itself. The
+handlers run in the `ConversationThread` (`bot.conversation`), off the event loop: a database
+held by another writer delays the answer, never the requests already in flight.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from telegram.ext import Application, ContextTypes, TypeHandler
 
 from bot.channels.telegram.inbound import CHANNEL, to_inbound
 from bot.channels.telegram.render import inline_keyboard, phone_keyboard, split_message
+from bot.conversation import ConversationThread
 from bot.metrics import Metrics
 from handlers import Context, Reply, handle
 from handlers.i18n import t
@@ -30,9 +33,11 @@ class TelegramChannel:
     """One bot on Telegram, wired to the handlers through a single PTB `TypeHandler`."""
 
     def __init__(self, application: Application, context: Context, *,
-                 metrics: Metrics | None = None) -> None:
+                 metrics: Metrics | None = None,
+                 conversation: ConversationThread | None = None) -> None:
         self.application = application
         self.context = context
+        self.conversation = conversation or ConversationThread(context)
         self.metrics = metrics or Metrics()
         application.add_handler(TypeHandler(Update, self.on_update))
         application.add_error_handler(self.on_error)
@@ -51,7 +56,7 @@ class TelegramChannel:
         if inbound is None or inbound.chat_id is None:
             return
         self.metrics.received(CHANNEL)
-        replies = handle(self.context, inbound)
+        replies = await self.conversation.run(handle, self.conversation.context, inbound)
         menu = query.message if query is not None and isinstance(query.message, Message) else None
         await self.deliver(
             inbound.chat_id, inbound.address, replies,
@@ -79,10 +84,15 @@ class TelegramChannel:
                 menu = None  # only the message that carried the button may be replaced
                 self.metrics.call_succeeded(CHANNEL)
         except Forbidden as error:
-            identity = contacts.identity(self.context.db, CHANNEL, address)
-            log.info("telegram: contact %s is unreachable (%s): marked inactive",
-                     identity.contact_id if identity else "unknown", error)
-            contacts.mark_identity_inactive(self.context.db, CHANNEL, address, error.message)
+            await self.conversation.run(self._unreachable, address, error)
+
+    def _unreachable(self, address: str, error: Forbidden) -> None:
+        """Mark `address` inactive (in the conversation's thread)."""
+        db = self.conversation.context.db
+        identity = contacts.identity(db, CHANNEL, address)
+        log.info("telegram: contact %s is unreachable (%s): marked inactive",
+                 identity.contact_id if identity else "unknown", error)
+        contacts.mark_identity_inactive(db, CHANNEL, address, error.message)
 
     async def _edit(self, menu: Message, reply: Reply) -> bool:
         """Edit the menu in place when the reply is one plain message; False to send instead."""

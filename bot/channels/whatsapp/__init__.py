@@ -11,15 +11,17 @@ from bot.channels.whatsapp.messages import TwilioMessages
 from bot.channels.whatsapp.routes import whatsapp_routes
 from bot.channels.whatsapp.sender import WhatsAppSender
 from bot.config import TWILIO_SID_ENV, TWILIO_TOKEN_ENV, Config, ConfigError
+from bot.conversation import ConversationThread
 from bot.metrics import Metrics
 from handlers import Context
 
 
-def build_whatsapp(config: Config, context: Context,
-                   metrics: Metrics | None = None) -> WhatsAppChannel:
+def build_whatsapp(config: Config, context: Context, metrics: Metrics | None = None,
+                   conversation: ConversationThread | None = None) -> WhatsAppChannel:
     """The WhatsApp channel for `config` (check it first with `check_whatsapp`)."""
     check_whatsapp(config)
-    return WhatsAppChannel(config.whatsapp, context, metrics=metrics)
+    return WhatsAppChannel(config.whatsapp, context, metrics=metrics,
+                           conversation=conversation)
 
 
 def check_whatsapp(config: Config) -> None:
