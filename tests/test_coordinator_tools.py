@@ -63,7 +63,7 @@ def test_help_by_keyword_on_whatsapp_shows_a_coordinator_their_commands_in_frenc
     salma = coordinator(readers, language="Français", channel="whatsapp",
                         address="+212600000001")
     salma.says("AIDE")
-    assert "Commandes réservées à la coordination :" in salma.text
+    assert "Commandes réservées à la coordination\u00a0:" in salma.text
     assert "/announce" in salma.text
 
 
@@ -169,7 +169,7 @@ def test_the_preview_shows_every_language_version_that_will_be_sent(
     salma.presses("Next: everyone")
     salma.presses("tig-2026-12")
     salma.says("Nouvelle session TIG : inscrivez-vous.")
-    salma.presses("العربية")
+    salma.presses("➕ Text in Arabic")
     salma.says("دورة جديدة في اللحام")
     salma.presses("Next")
     salma.presses("Now")
@@ -246,5 +246,5 @@ def test_the_time_question_names_morocco_time(readers: Database, language: str,
                    "English": "No session"}[language])
     salma.says("Bonjour")
     salma.presses({"Français": "Suivant", "العربية": "التالي", "English": "Next"}[language])
-    assert zone in salma.text
+    assert zone in salma.text.replace("\u2068", "").replace("\u2069", "")
     assert "Africa/Casablanca" not in salma.text

@@ -86,7 +86,7 @@ async def test_the_person_whose_code_was_used_is_told_on_their_channel(
     # typed as people type it: Arabic-Indic digits, a space instead of the dash
     typed = "".join("٠١٢٣٤٥٦٧٨٩"[int(digit)] for digit in code)
     said = await phone(ATTACKER).says(f"LINK {typed[:5]} {typed[5:]}")
-    assert "partagent maintenant un seul profil" in said
+    assert "partagent désormais un même profil" in said
     kept = owner(programme, "telegram", str(VICTIM.id))
     assert owner(programme, "whatsapp", ATTACKER) == kept
 

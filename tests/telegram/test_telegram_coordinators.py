@@ -92,7 +92,7 @@ async def test_roster_arrives_as_a_csv_document(bot_api: FakeBotAPI, coordinator
     table = list(csv.DictReader(io.StringIO(upload.content.decode("utf-8-sig")),
                                 delimiter=";"))
     assert [(row["الاسم"], row["الوضعية"]) for row in table] == [  # Amina reads Arabic
-        ("Youssef <Trainee>", "مسجل")]
+        ("Youssef <Trainee>", "تسجيل مؤكد")]
 
 
 async def test_someone_else_is_refused_and_sees_no_coordinator_menu(
