@@ -91,9 +91,7 @@ def pseudo_arabic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[N
 
 
 # Known gaps, each with who closes it; remove an entry once its fix is merged.
-KNOWN_GAPS = {
-    "Africa/Casablanca": "issue 14, coordinators' part: prompts say « heure du Maroc »",
-}
+KNOWN_GAPS: dict[str, str] = {}
 
 
 def leaks(text: str) -> list[str]:
