@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import uvicorn
 from starlette.routing import BaseRoute
+from starlette.types import ASGIApp
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from bot import web
@@ -225,7 +226,7 @@ class _Server:
     `bot.web.read_body`), idle keep-alive connections closed after `KEEP_ALIVE_SECONDS`,
     and past `MAX_CONCURRENT` connections or requests a 503 instead of more memory."""
 
-    def __init__(self, app: object, host: str, port: int, *,
+    def __init__(self, app: ASGIApp, host: str, port: int, *,
                  read_timeout: float = web.BODY_SECONDS) -> None:
         protocol = type("_Deadline", (_DeadlineH11Protocol,), {"header_seconds": read_timeout})
         config = uvicorn.Config(app, host=host, port=port, log_config=None, lifespan="off",

@@ -341,6 +341,14 @@ def _validated(raw: Mapping[str, Any], source: Path | None) -> dict[str, dict[st
     return values
 
 
+def _reminders(values: dict[str, Any]) -> RemindersSettings:
+    """TOML gives a list; the settings keep the offsets as a tuple (frozen, hashable)."""
+    settings = dict(values)
+    if "offsets" in settings:
+        settings["offsets"] = tuple(settings["offsets"])
+    return RemindersSettings(**settings)
+
+
 def load(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Config:
     """Read `path` (or `./config.toml` when present, else built-in defaults) and the environment."""
     environ = os.environ if environ is None else environ
@@ -372,8 +380,7 @@ def load(path: Path | None = None, environ: Mapping[str, str] | None = None) -> 
         telegram=_telegram(values.get("telegram", {}), environ, source),
         whatsapp=_whatsapp(values.get("whatsapp", {}), environ, source),
         web=WebSettings(**values.get("web", {})),
-        reminders=RemindersSettings(**{key: tuple(value) if key == "offsets" else value
-                                       for key, value in values.get("reminders", {}).items()}),
+        reminders=_reminders(values.get("reminders", {})),
         scheduler=SchedulerSettings(**values.get("scheduler", {})),
         dispatcher=DispatcherSettings(**values.get("dispatcher", {})),
         log=LogSettings(**values.get("log", {})),

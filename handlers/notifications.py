@@ -39,6 +39,7 @@ def render(announcement: Announcement, session: Session | None, language: str,
     when = format_span(session.starts_at, session.ends_at, zone, language)
     place = session.place
     kind = announcement.kind
+    choices: tuple[Choice, ...]
     if kind == "confirm_request":
         text = t(language, "Reminder: {title}, {when}, {place}. Will you attend?",
                  title=title, when=when, place=place)

@@ -111,7 +111,7 @@ def _card_choices(context: Context, contact: Contact, session: Session,
         if mine is None or mine.status != "interested":
             choices.append(views.choice(contact, "I'm interested", "int", session.id))
         choices.append(views.choice(contact, "Register", "reg", session.id))
-    if holds and open_for_registration:
+    if mine is not None and holds and open_for_registration:
         label = (N_("Leave the waiting list") if mine.status == "waitlisted"
                  else N_("Cancel my registration"))
         choices.append(views.choice(contact, label, "can", session.id))

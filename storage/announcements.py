@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlite_utils import Database
 
@@ -50,7 +51,7 @@ class Announcement:
         return f"announcement-{self.id}"
 
 
-def _announcement(row: dict) -> Announcement:
+def _announcement(row: dict[str, Any]) -> Announcement:
     return Announcement(
         id=row["id"], kind=row["kind"], texts=json.loads(row["texts"]),
         audience=Audience.from_json(row["audience"]), session_id=row["session_id"],
@@ -77,6 +78,7 @@ def create(
         [kind, json.dumps(texts, ensure_ascii=False), audience.to_json(), session_id,
          to_utc_text(due_at), int(urgent), created_by, stamp, stamp],
     )
+    assert cursor.lastrowid is not None  # an INSERT always sets it
     return cursor.lastrowid
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlite_utils import Database
 
@@ -34,7 +35,7 @@ class Session:
     status: str
 
 
-def _topic(row: dict) -> Topic:
+def _topic(row: dict[str, Any]) -> Topic:
     return Topic(row["slug"], json.loads(row["names"]))
 
 
@@ -104,7 +105,7 @@ _SESSION_SELECT = """
 """
 
 
-def _session(row: dict) -> Session:
+def _session(row: dict[str, Any]) -> Session:
     return Session(
         id=row["id"],
         titles=json.loads(row["titles"]),
@@ -132,7 +133,7 @@ def upcoming_sessions(
     limit: int = 5,
 ) -> list[Session]:
     """Scheduled sessions starting after `after`, soonest first; filtered by topics when given."""
-    params: list = [to_utc_text(after)]
+    params: list[object] = [to_utc_text(after)]
     topic_filter = ""
     if topics:
         marks = ", ".join("?" * len(topics))

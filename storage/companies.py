@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlite_utils import Database
 
@@ -19,7 +20,7 @@ class Company:
     sector: str
 
 
-def _company(row: dict) -> Company:
+def _company(row: dict[str, Any]) -> Company:
     return Company(row["id"], row["member_id"], row["name"], row["city"], row["sector"])
 
 
@@ -38,7 +39,8 @@ def upsert(db: Database, *, member_id: str, name: str, city: str = "", sector: s
         """,
         [member_id, name, city, sector, now, now],
     )
-    return db.execute("SELECT id FROM companies WHERE member_id = ?", [member_id]).fetchone()[0]
+    return int(db.execute("SELECT id FROM companies WHERE member_id = ?",
+                          [member_id]).fetchone()[0])
 
 
 def get(db: Database, company_id: int) -> Company | None:
@@ -65,7 +67,7 @@ def search(db: Database, text: str, *, limit: int = 6) -> list[Company]:
 
 
 def count(db: Database) -> int:
-    return db.execute("SELECT count(*) FROM companies").fetchone()[0]
+    return int(db.execute("SELECT count(*) FROM companies").fetchone()[0])
 
 
 def by_member_id(db: Database, member_id: str) -> Company | None:

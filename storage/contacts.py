@@ -51,7 +51,7 @@ class Identity:
     active: bool
 
 
-def _contact(row: dict) -> Contact:
+def _contact(row: dict[str, Any]) -> Contact:
     return Contact(
         id=row["id"],
         name=row["name"],
@@ -66,7 +66,7 @@ def _contact(row: dict) -> Contact:
     )
 
 
-def _identity(row: dict) -> Identity:
+def _identity(row: dict[str, Any]) -> Identity:
     return Identity(
         id=row["id"],
         contact_id=row["contact_id"],
@@ -112,6 +112,7 @@ def create(db: Database, **values: Any) -> int:
     cursor = db.execute(
         f"INSERT INTO contacts ({columns}) VALUES ({marks})", [*values.values(), now, now]
     )
+    assert cursor.lastrowid is not None  # an INSERT always sets it
     return cursor.lastrowid
 
 

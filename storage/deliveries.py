@@ -11,6 +11,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlite_utils import Database
 
@@ -61,7 +62,7 @@ _COLUMNS = ("id, announcement_id, contact_id, identity_id, channel, address, lan
             " status, attempts, next_attempt_at, reason, provider_message_id")
 
 
-def _delivery(row: tuple) -> Delivery:
+def _delivery(row: tuple[Any, ...]) -> Delivery:
     values = list(row)
     values[7] = bool(values[7])
     values[10] = from_utc_text(values[10])
@@ -228,7 +229,7 @@ def due(
     excluding: frozenset[int] | set[int] = frozenset(),
 ) -> list[Delivery]:
     """Pending rows whose time has come, oldest first, leaving out those already in flight."""
-    params: list = [channel, to_utc_text(now)]
+    params: list[object] = [channel, to_utc_text(now)]
     where, index = "", ""
     if urgent_only:  # quiet hours: only the few urgent rows, found on their own index
         where, index = " AND urgent = 1", _URGENT_INDEX
@@ -277,7 +278,7 @@ def skip_reason(db: Database, delivery: Delivery) -> str | None:
     return None
 
 
-def _update(db: Database, delivery_id: int, now: datetime, sets: str, params: list,
+def _update(db: Database, delivery_id: int, now: datetime, sets: str, params: list[object],
             *, from_status: str) -> bool:
     cursor = db.execute(
         f"UPDATE deliveries SET {sets}, updated_at = ? WHERE id = ? AND status = ?",

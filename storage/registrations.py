@@ -7,6 +7,7 @@ a session is full, new registrations wait in order of their waitlisting time.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlite_utils import Database
 
@@ -36,7 +37,7 @@ class RegisterOutcome:
     waitlist_position: int | None = None
 
 
-def _registration(row: dict) -> Registration:
+def _registration(row: dict[str, Any]) -> Registration:
     return Registration(
         row["id"], row["contact_id"], row["session_id"], row["status"], row["created_at"],
         row["updated_at"],
@@ -69,11 +70,11 @@ def of_contact(db: Database, contact_id: int) -> list[Registration]:
 
 
 def seats_taken(db: Database, session_id: str) -> int:
-    return db.execute(
+    return int(db.execute(
         "SELECT count(*) FROM registrations"
         f" WHERE session_id = ? AND status IN {_in(SEAT_HOLDING)}",
         [session_id],
-    ).fetchone()[0]
+    ).fetchone()[0])
 
 
 def waitlist_position(db: Database, contact_id: int, session_id: str) -> int | None:
@@ -158,7 +159,7 @@ def promote_from_waitlist(db: Database, session_id: str, capacity: int) -> int |
     if row is None:
         return None
     _set_status(db, row[0], session_id, "registered")
-    return row[0]
+    return int(row[0])
 
 
 def counts_by_status(db: Database, session_id: str) -> dict[str, int]:

@@ -32,8 +32,9 @@ def extracted_messages(root: Path) -> dict[MsgId, list[tuple[str, int]]]:
         ):
             if isinstance(message, tuple) and len(message) == 2 and all(message):
                 message = (message[0], message[1])
-            if isinstance(message, str | tuple):
-                found.setdefault(message, []).append((f"{package}/{filename}", lineno))
+            if isinstance(message, str) or (isinstance(message, tuple) and len(message) == 2):
+                key: MsgId = message if isinstance(message, str) else (message[0], message[1])
+                found.setdefault(key, []).append((f"{package}/{filename}", lineno))
     return found
 
 

@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
@@ -164,8 +165,7 @@ class Dispatcher:
                 self._in_flight.add(row.id)
                 task = asyncio.create_task(self._deliver(row))
                 tasks[task] = row.id
-                task.add_done_callback(lambda done, row_id=row.id: self._done(
-                    done, row_id, slots))
+                task.add_done_callback(partial(self._done, row_id=row.id, slots=slots))
                 handled += 1
         if tasks:
             await asyncio.gather(*list(tasks), return_exceptions=True)

@@ -4,6 +4,7 @@ phone number. Translation only; what it means is the handlers' business."""
 from __future__ import annotations
 
 import re
+from functools import partial
 
 from telegram import Update
 from telegram.constants import ChatType
@@ -35,19 +36,17 @@ def to_inbound(update: Update) -> Inbound | None:
     message = update.message
     if message is None or not _private(message):
         return None
-    who = {"channel": CHANNEL, "address": str(user.id), "chat_id": str(message.chat.id)}
+    who = partial(Inbound, CHANNEL, str(user.id), chat_id=str(message.chat.id))
     if message.contact is not None:
         if message.contact.user_id == user.id:
-            return Inbound(**who, phone=international(message.contact.phone_number))
-        return Inbound(**who, text=message.contact.phone_number)
+            return who(phone=international(message.contact.phone_number))
+        return who(text=message.contact.phone_number)
     if message.text is None:
-        return Inbound(**who, text="")  # a sticker, a photo, a voice note…
+        return who(text="")  # a sticker, a photo, a voice note…
     command = _COMMAND.match(message.text.strip())
     if command is not None:
-        return Inbound(
-            **who, command=command.group(1).lower(), argument=(command.group(2) or "").strip()
-        )
-    return Inbound(**who, text=message.text)
+        return who(command=command.group(1).lower(), argument=(command.group(2) or "").strip())
+    return who(text=message.text)
 
 
 def _private(message: object) -> bool:
