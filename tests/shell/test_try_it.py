@@ -4,6 +4,7 @@ pastes them (`.venv` is this checkout's virtualenv)."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +12,9 @@ from pathlib import Path
 from bot.channels.console import NOTIFICATION_MARK
 from tests.running import environment
 
-# Keep in step with README.md, "Try it in the terminal".
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+# README.md, "Try it in the terminal", shows exactly this (checked below).
 TRY_IT = r"""
 .venv/bin/formabot demo
 printf '/start\n1\n1\nAmina Alaoui\natlas\n1\n1\n5\n7\n1\n1\n2\n' | .venv/bin/formabot shell --as amina
@@ -54,3 +57,16 @@ def test_the_try_it_section_works_as_written_from_a_fresh_directory(tmp_path: Pa
     reminder, arabic = youssef.split(NOTIFICATION_MARK)[1:]
     assert "لحام TIG – المستوى 1" in reminder
     assert "التسجيل مفتوح: لحام MIG/MAG بفاس." in arabic
+
+
+def readme_try_it() -> str:
+    """The indented block that opens the README's "Try it in the terminal" section."""
+    text = README.read_text(encoding="utf-8")
+    section = text.split("\n## Try it in the terminal", 1)[1].split("\n## ", 1)[0]
+    block = re.search(r"\n\n((?:    .*\n)+)", section)
+    assert block is not None, "the section has no indented command block"
+    return "\n".join(line.removeprefix("    ") for line in block.group(1).splitlines())
+
+
+def test_the_readme_shows_exactly_the_commands_tested_here() -> None:
+    assert readme_try_it() == TRY_IT.strip()
