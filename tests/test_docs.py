@@ -219,6 +219,7 @@ def test_ci_runs_the_readmes_test_command() -> None:
     assert len(readme) == 1, "the README should show one test command"
     (command,) = readme
     assert "ruff check ." in command
+    assert "mypy" in command
     ci = [line.strip() for line in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
           if line.strip() and not line.lstrip().startswith("#")]
     assert command in ci, ".ci/run does not run the README's test command"
