@@ -37,7 +37,7 @@ from bot.dispatcher import QuietHours, Sender
 from bot.durations import parse_duration
 from bot.health import Health, Thresholds
 from bot.metrics import Metrics
-from bot.outbox import RunningOutbox
+from bot.outbox.running import RunningOutbox
 from handlers import Context
 from storage import monitoring
 from storage.zones import now_utc, zone

@@ -55,7 +55,7 @@ DRAINED = frozenset({"sent", "blocked", "skipped", "failed"})
 
 
 class Outbox(Protocol):
-    """What health reads from the running outbox (`bot.outbox.RunningOutbox`)."""
+    """What health reads from the running outbox (`bot.outbox.running.RunningOutbox`)."""
 
     def scheduler_running(self) -> bool: ...
 

@@ -21,7 +21,7 @@ from bot.config import Config, ConfigError, load
 from bot.dispatcher import QuietHours, SendResult
 from bot.health import Health, Report, Thresholds, last_quiet_end
 from bot.metrics import Metrics
-from bot.outbox import RunningOutbox
+from bot.outbox.running import RunningOutbox
 from handlers.types import Reply
 from storage import broadcasts, contacts, deliveries
 from storage.audience import Audience

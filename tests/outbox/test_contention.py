@@ -19,7 +19,7 @@ from outbox_fakes import FakeClock, FakeSender
 from sqlite_utils import Database
 
 from bot.config import load
-from bot.outbox import RunningOutbox
+from bot.outbox.running import RunningOutbox
 from bot.scheduler import OutboxScheduler, ScheduleSettings
 from handlers import Context
 from storage import (

@@ -12,7 +12,7 @@ from sqlite_utils import Database
 from bot.config import load
 from bot.context import build_context
 from bot.dispatcher import Dispatcher
-from bot.outbox import schedule_settings
+from bot.outbox.running import schedule_settings
 from storage import announcements, broadcasts, contacts, deliveries
 from storage.audience import Audience
 from storage.outbox import release

@@ -11,7 +11,7 @@ from outbox_fakes import NOW, FakeClock, FakeSender
 from sqlite_utils import Database
 
 from bot.dispatcher import Dispatcher, DispatcherSettings, SendResult
-from bot.outbox import report_to_coordinator
+from bot.outbox.running import report_to_coordinator
 from handlers import Context, handle
 from handlers.types import Action, Inbound
 from storage import announcements, contacts, deliveries, open_database, registrations

@@ -17,7 +17,7 @@ from sqlite_utils import Database
 from bot.app import build_telegram_sender
 from bot.config import Config
 from bot.dispatcher import Dispatcher
-from bot.outbox import dispatcher_settings
+from bot.outbox.running import dispatcher_settings
 from storage import audit, contacts, links
 from storage.zones import now_utc, zone
 from tests.clock import Clock

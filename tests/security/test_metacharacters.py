@@ -14,7 +14,7 @@ from bot.app import build_telegram_sender
 from bot.channels.whatsapp import WhatsAppChannel, WhatsAppSender
 from bot.config import Config
 from bot.dispatcher import Dispatcher
-from bot.outbox import dispatcher_settings
+from bot.outbox.running import dispatcher_settings
 from storage import announcements, contacts, coordinators, deliveries
 from storage.broadcasts import IMMEDIATE_GRACE
 from storage.outbox import release

@@ -15,7 +15,7 @@ from sqlite_utils import Database
 from bot.app import build_telegram_sender
 from bot.config import load
 from bot.dispatcher import Dispatcher
-from bot.outbox import dispatcher_settings
+from bot.outbox.running import dispatcher_settings
 from storage import deliveries
 from storage.zones import zone
 from tests.fakes.bot_api import TOKEN, FakeBotAPI
