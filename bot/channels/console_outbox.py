@@ -27,7 +27,7 @@ from bot.dispatcher import Dispatcher, DispatcherSettings
 from bot.dispatcher import recover_interrupted as recover
 from bot.dispatcher.render import Renderer
 from bot.outbox.running import report_to_coordinator, schedule_settings
-from bot.scheduler import OutboxScheduler
+from bot.outbox.scheduler import OutboxScheduler
 from storage import deliveries
 from storage.zones import now_utc, zone
 

@@ -23,7 +23,7 @@ from bot.dispatcher import Dispatcher, DispatcherSettings, QuietHours, Sender
 from bot.dispatcher import recover_interrupted as recover
 from bot.durations import parse_duration
 from bot.metrics import Metrics
-from bot.scheduler import OutboxScheduler, ScheduleSettings
+from bot.outbox.scheduler import OutboxScheduler, ScheduleSettings
 from handlers.notifications import final_report
 from storage import announcements, contacts, deliveries, open_database
 from storage.audience import ALL_CHANNELS

@@ -20,7 +20,7 @@ from sqlite_utils import Database
 
 from bot.config import load
 from bot.outbox.running import RunningOutbox
-from bot.scheduler import OutboxScheduler, ScheduleSettings
+from bot.outbox.scheduler import OutboxScheduler, ScheduleSettings
 from handlers import Context
 from storage import (
     announcements,

@@ -11,7 +11,7 @@ from outbox_fakes import NOW, FakeClock, add_contact
 from sqlite_utils import Database
 
 from bot.cli import cli
-from bot.scheduler import OutboxScheduler, ScheduleSettings
+from bot.outbox.scheduler import OutboxScheduler, ScheduleSettings
 from handlers import Context, Inbound
 from handlers.coordination import refusal
 from storage import (
