@@ -33,10 +33,10 @@ from bot.config import (
 )
 from bot.context import build_context
 from bot.conversation import ConversationThread
-from bot.dispatcher import QuietHours, Sender
 from bot.durations import parse_duration
 from bot.health import Health, Thresholds
 from bot.metrics import Metrics
+from bot.outbox.dispatcher import QuietHours, Sender
 from bot.outbox.running import RunningOutbox
 from handlers import Context
 from storage import monitoring

@@ -37,8 +37,8 @@ from typing import Any, Protocol
 
 from sqlite_utils import Database
 
-from bot.dispatcher import QuietHours
 from bot.metrics import Metrics
+from bot.outbox.dispatcher import QuietHours
 from storage import monitoring
 from storage.db import unavailable
 from storage.monitoring import Backlog, Connect

@@ -17,8 +17,8 @@ from sqlite_utils import Database
 
 from bot import app
 from bot.config import load
-from bot.dispatcher import Dispatcher, DispatcherSettings, SendResult
 from bot.metrics import Metrics
+from bot.outbox.dispatcher import Dispatcher, DispatcherSettings, SendResult
 from handlers.types import Reply
 from storage.deliveries import Delivery
 from storage.monitoring import borrowed

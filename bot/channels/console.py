@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.dispatcher import SendResult
+from bot.outbox.dispatcher import SendResult
 from handlers import Context, Inbound, Reply, handle
 from storage import private_files
 from storage.deliveries import Delivery

@@ -23,9 +23,9 @@ from sqlite_utils import Database
 from bot.channels.console import CHANNEL, ConsoleChannel, ConsoleSender
 from bot.config import Config
 from bot.context import notification_channels
-from bot.dispatcher import Dispatcher, DispatcherSettings
-from bot.dispatcher import recover_interrupted as recover
-from bot.dispatcher.render import Renderer
+from bot.outbox.dispatcher import Dispatcher, DispatcherSettings
+from bot.outbox.dispatcher import recover_interrupted as recover
+from bot.outbox.dispatcher.render import Renderer
 from bot.outbox.running import report_to_coordinator, schedule_settings
 from bot.outbox.scheduler import OutboxScheduler
 from storage import deliveries

@@ -16,8 +16,8 @@ from sqlite_utils import Database
 
 from bot.commands import announce_wait
 from bot.context import notification_channels
-from bot.dispatcher import QuietHours
 from bot.oneline import one_line
+from bot.outbox.dispatcher import QuietHours
 from handlers.i18n import LANGUAGES
 from handlers.phones import InvalidPhone, normalize_phone
 from handlers.roster import document as roster_document

@@ -31,7 +31,7 @@ from apscheduler.events import (
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlite_utils import Database
 
-from bot.dispatcher.clock import Clock, SystemClock
+from bot.outbox.dispatcher.clock import Clock, SystemClock
 from storage import announcements, deliveries, open_database, reminders
 from storage.announcements import Announcement
 from storage.audience import DEFAULT_CHANNELS

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from sqlite_utils import Database
 
-from bot.dispatcher import SendResult
+from bot.outbox.dispatcher import SendResult
 from handlers.types import Reply
 from storage import companies, contacts, subscriptions
 from storage.deliveries import Delivery

@@ -11,7 +11,7 @@ from sqlite_utils import Database
 
 from bot.config import load
 from bot.context import build_context
-from bot.dispatcher import Dispatcher
+from bot.outbox.dispatcher import Dispatcher
 from bot.outbox.running import schedule_settings
 from storage import announcements, broadcasts, contacts, deliveries
 from storage.audience import Audience

@@ -8,8 +8,8 @@ from datetime import timedelta
 from outbox_fakes import NOW, FakeClock, FakeSender
 from sqlite_utils import Database
 
-from bot.dispatcher import Dispatcher, DispatcherSettings, QuietHours, SendResult
-from bot.dispatcher import recover_interrupted as recover
+from bot.outbox.dispatcher import Dispatcher, DispatcherSettings, QuietHours, SendResult
+from bot.outbox.dispatcher import recover_interrupted as recover
 from storage import announcements, audit, contacts, deliveries
 from storage.audience import Audience
 from storage.outbox import release

@@ -13,8 +13,8 @@ from itertools import pairwise
 from outbox_fakes import FakeSender
 from sqlite_utils import Database
 
-from bot.dispatcher import Dispatcher, DispatcherSettings
-from bot.dispatcher.limits import TokenBucket
+from bot.outbox.dispatcher import Dispatcher, DispatcherSettings
+from bot.outbox.dispatcher.limits import TokenBucket
 from storage.zones import zone
 
 RATE = 100  # a slot every 10 ms

@@ -10,7 +10,7 @@ from datetime import timedelta
 from outbox_fakes import NOW, FakeClock, FakeSender
 from sqlite_utils import Database
 
-from bot.dispatcher import Dispatcher, DispatcherSettings, SendResult
+from bot.outbox.dispatcher import Dispatcher, DispatcherSettings, SendResult
 from bot.outbox.running import report_to_coordinator
 from handlers import Context, handle
 from handlers.types import Action, Inbound

@@ -13,7 +13,7 @@ import pytest
 from outbox_fakes import FakeSender
 from sqlite_utils import Database
 
-from bot.dispatcher import Dispatcher, DispatcherSettings, SendResult, SystemClock
+from bot.outbox.dispatcher import Dispatcher, DispatcherSettings, SendResult, SystemClock
 from storage import open_database
 from storage.zones import zone
 

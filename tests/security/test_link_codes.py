@@ -16,7 +16,7 @@ from sqlite_utils import Database
 
 from bot.app import build_telegram_sender
 from bot.config import Config
-from bot.dispatcher import Dispatcher
+from bot.outbox.dispatcher import Dispatcher
 from bot.outbox.running import dispatcher_settings
 from storage import audit, contacts, links
 from storage.zones import now_utc, zone

@@ -13,7 +13,7 @@ from sqlite_utils import Database
 from bot.app import build_telegram_sender
 from bot.channels.whatsapp import WhatsAppChannel, WhatsAppSender
 from bot.config import Config
-from bot.dispatcher import Dispatcher
+from bot.outbox.dispatcher import Dispatcher
 from bot.outbox.running import dispatcher_settings
 from storage import announcements, contacts, coordinators, deliveries
 from storage.broadcasts import IMMEDIATE_GRACE

@@ -14,7 +14,7 @@ from sqlite_utils import Database
 
 from bot.app import build_telegram_sender
 from bot.config import load
-from bot.dispatcher import Dispatcher
+from bot.outbox.dispatcher import Dispatcher
 from bot.outbox.running import dispatcher_settings
 from storage import deliveries
 from storage.zones import zone

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.channels.telegram.sender import TelegramSender, interpret
-from bot.dispatcher import SendResult
+from bot.outbox.dispatcher import SendResult
 from handlers import Action, Choice, Reply
 from storage.deliveries import Delivery
 from tests.fakes.bot_api import TOKEN, FakeBotAPI, buttons

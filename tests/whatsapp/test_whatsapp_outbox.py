@@ -11,7 +11,7 @@ import pytest
 from sqlite_utils import Database
 
 from bot.channels.whatsapp import WhatsAppChannel, WhatsAppSender
-from bot.dispatcher import Dispatcher, DispatcherSettings
+from bot.outbox.dispatcher import Dispatcher, DispatcherSettings
 from storage import announcements, companies, contacts, deliveries, registrations, subscriptions
 from storage.audience import Audience
 from storage.outbox import release

@@ -21,7 +21,7 @@ from typing import Any
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
-from bot.dispatcher.limits import ChannelPause, TokenBucket
+from bot.outbox.dispatcher.limits import ChannelPause, TokenBucket
 
 log = logging.getLogger(__name__)
 

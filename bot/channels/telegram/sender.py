@@ -21,7 +21,7 @@ import aiohttp
 
 from bot.channels.telegram.inbound import CHANNEL
 from bot.channels.telegram.render import inline_keyboard, split_message
-from bot.dispatcher import SendResult
+from bot.outbox.dispatcher import SendResult
 from handlers.types import Reply
 from storage.deliveries import Delivery
 

@@ -22,7 +22,7 @@ from twilio.rest import Client
 
 from bot.channels.whatsapp.http import WhatsAppHttpClient
 from bot.config import WhatsAppSettings
-from bot.dispatcher import SendResult
+from bot.outbox.dispatcher import SendResult
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from bot.channels.whatsapp.inbound import CHANNEL
 from bot.channels.whatsapp.messages import Outbound, classify
 from bot.channels.whatsapp.variables import content_variables
 from bot.channels.whatsapp.window import Skip, Template, choose_form
-from bot.dispatcher import SendResult
+from bot.outbox.dispatcher import SendResult
 from handlers.types import Reply
 from storage import announcements, catalog
 from storage import contacts as contacts_store

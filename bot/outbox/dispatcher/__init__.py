@@ -6,10 +6,10 @@ Public surface: `Dispatcher`, `DispatcherSettings`, `Sender`, `SendResult`, `Qui
 
 from __future__ import annotations
 
-from bot.dispatcher.clock import Clock, SystemClock
-from bot.dispatcher.quiet import QuietHours
-from bot.dispatcher.sender import Sender, SendResult
-from bot.dispatcher.worker import Dispatcher, DispatcherSettings, recover_interrupted
+from bot.outbox.dispatcher.clock import Clock, SystemClock
+from bot.outbox.dispatcher.quiet import QuietHours
+from bot.outbox.dispatcher.sender import Sender, SendResult
+from bot.outbox.dispatcher.worker import Dispatcher, DispatcherSettings, recover_interrupted
 
 __all__ = [
     "Clock", "Dispatcher", "DispatcherSettings", "QuietHours", "SendResult", "Sender",

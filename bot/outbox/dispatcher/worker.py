@@ -25,12 +25,12 @@ from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
-from bot.dispatcher.clock import Clock, SystemClock
-from bot.dispatcher.limits import ChannelPause, PerChatLimit, TokenBucket
-from bot.dispatcher.quiet import QuietHours
-from bot.dispatcher.render import Renderer
-from bot.dispatcher.sender import Sender, SendResult
 from bot.metrics import Metrics
+from bot.outbox.dispatcher.clock import Clock, SystemClock
+from bot.outbox.dispatcher.limits import ChannelPause, PerChatLimit, TokenBucket
+from bot.outbox.dispatcher.quiet import QuietHours
+from bot.outbox.dispatcher.render import Renderer
+from bot.outbox.dispatcher.sender import Sender, SendResult
 from handlers.types import Reply
 from storage import announcements, audit, deliveries
 from storage import contacts as contacts_store

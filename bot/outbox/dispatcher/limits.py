@@ -11,7 +11,7 @@ import math
 from collections import deque
 from contextlib import suppress
 
-from bot.dispatcher.clock import Clock
+from bot.outbox.dispatcher.clock import Clock
 
 WINDOW = 1.0  # seconds: no window this long sees more requests than the rate
 
