@@ -34,8 +34,8 @@ from bot.config import (
 from bot.context import build_context
 from bot.conversation import ConversationThread
 from bot.durations import parse_duration
-from bot.health import Health, Thresholds
-from bot.metrics import Metrics
+from bot.ops.health import Health, Thresholds
+from bot.ops.metrics import Metrics
 from bot.outbox.dispatcher import QuietHours, Sender
 from bot.outbox.running import RunningOutbox
 from handlers import Context

@@ -12,10 +12,10 @@ from click.testing import CliRunner, Result
 
 from bot.cli import cli
 from bot.config import TelegramSettings, WhatsAppSettings
-from bot.doctor.database import check_database
-from bot.doctor.findings import Finding, render
-from bot.doctor.timezone import check_morocco
-from bot.doctor.urls import check_telegram_webhook, check_whatsapp_url
+from bot.ops.doctor.database import check_database
+from bot.ops.doctor.findings import Finding, render
+from bot.ops.doctor.timezone import check_morocco
+from bot.ops.doctor.urls import check_telegram_webhook, check_whatsapp_url
 from storage import open_database
 from storage.migrations import MIGRATIONS
 from storage.zones import zone

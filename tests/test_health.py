@@ -18,8 +18,8 @@ from sqlite_utils import Database
 
 from bot import app, web
 from bot.config import Config, ConfigError, load
-from bot.health import Health, Report, Thresholds, last_quiet_end
-from bot.metrics import Metrics
+from bot.ops.health import Health, Report, Thresholds, last_quiet_end
+from bot.ops.metrics import Metrics
 from bot.outbox.dispatcher import QuietHours, SendResult
 from bot.outbox.running import RunningOutbox
 from handlers.types import Reply

@@ -13,8 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot import logs
 from bot.config import ConfigError, load
+from bot.ops import logs
 from storage import broadcasts, contacts, deliveries, open_database
 from storage.audience import Audience
 from storage.zones import now_utc, to_utc_text

@@ -17,7 +17,7 @@ from sqlite_utils import Database
 
 from bot import app
 from bot.config import load
-from bot.metrics import Metrics
+from bot.ops.metrics import Metrics
 from bot.outbox.dispatcher import Dispatcher, DispatcherSettings, SendResult
 from handlers.types import Reply
 from storage.deliveries import Delivery

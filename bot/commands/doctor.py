@@ -1,6 +1,6 @@
 """`formabot doctor`: is this installation fit to run? One line per check, OK/WARN/FAIL/SKIP.
 
-The checks live in `bot.doctor`; this command runs them and prints. The exit code is 1 when any
+The checks live in `bot.ops.doctor`; this command runs them and prints. The exit code is 1 when any
 check failed, so a deploy script can stop.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from bot.doctor import diagnose, render
+from bot.ops.doctor import diagnose, render
 
 
 @click.command()

@@ -7,9 +7,10 @@ import signal
 
 import click
 
-from bot import app, logs
+from bot import app
 from bot.commands.telegram_errors import operator_errors
 from bot.config import ConfigError
+from bot.ops import logs
 
 
 @click.command()
@@ -44,7 +45,7 @@ async def _serve_until_signalled(config) -> None:
 def configure_logging(verbose: bool, kind: str = "text") -> None:
     """One line per event to stderr, as text or JSON (`[log] format`). httpx logs each
     request URL, which contains the bot token: it is kept to warnings so that the token
-    never reaches a log (`bot.logs.QUIET_LOGGERS`)."""
+    never reaches a log (`bot.ops.logs.QUIET_LOGGERS`)."""
     logs.configure(kind, verbose=verbose)
 
 

@@ -20,7 +20,7 @@ from sqlite_utils import Database
 from bot.config import Config
 from bot.context import notification_channels
 from bot.durations import parse_duration
-from bot.metrics import Metrics
+from bot.ops.metrics import Metrics
 from bot.outbox.dispatcher import Dispatcher, DispatcherSettings, QuietHours, Sender
 from bot.outbox.dispatcher import recover_interrupted as recover
 from bot.outbox.scheduler import OutboxScheduler, ScheduleSettings

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.channels.telegram import TelegramChannel
 from bot.channels.telegram.application import pace_of
-from bot.metrics import Metrics
+from bot.ops.metrics import Metrics
 from bot.outbox.dispatcher.limits import ChannelPause, TokenBucket
 from tests.fakes.bot_api import FakeBotAPI
 from tests.telegram.chat import AMINA, Chat

@@ -18,7 +18,7 @@ from telegram.ext import Application, ContextTypes, TypeHandler
 from bot.channels.telegram.inbound import CHANNEL, to_inbound
 from bot.channels.telegram.render import inline_keyboard, phone_keyboard, split_message
 from bot.conversation import ConversationThread
-from bot.metrics import Metrics
+from bot.ops.metrics import Metrics
 from handlers import Context, Reply, handle
 from handlers.i18n import t
 from storage import contacts

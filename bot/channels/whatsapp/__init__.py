@@ -12,7 +12,7 @@ from bot.channels.whatsapp.routes import whatsapp_routes
 from bot.channels.whatsapp.sender import WhatsAppSender
 from bot.config import TWILIO_SID_ENV, TWILIO_TOKEN_ENV, Config, ConfigError
 from bot.conversation import ConversationThread
-from bot.metrics import Metrics
+from bot.ops.metrics import Metrics
 from handlers import Context
 
 

@@ -22,7 +22,7 @@ from bot.channels.whatsapp.messages import Outbound, TwilioMessages, classify
 from bot.channels.whatsapp.render import Rendered, render_all
 from bot.config import WhatsAppSettings
 from bot.conversation import ConversationThread
-from bot.metrics import Metrics
+from bot.ops.metrics import Metrics
 from handlers import Context, Inbound, Reply, handle
 from handlers.phones import InvalidPhone, normalize_phone
 from handlers.router import try_later

@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
-from bot.metrics import Metrics
+from bot.ops.metrics import Metrics
 from bot.outbox.dispatcher.clock import Clock, SystemClock
 from bot.outbox.dispatcher.limits import ChannelPause, PerChatLimit, TokenBucket
 from bot.outbox.dispatcher.quiet import QuietHours

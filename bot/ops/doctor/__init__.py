@@ -8,7 +8,7 @@ library says is cleaned of them first (`findings.redacted`).
 
 from __future__ import annotations
 
-from bot.doctor.diagnosis import diagnose
-from bot.doctor.findings import Finding, render
+from bot.ops.doctor.diagnosis import diagnose
+from bot.ops.doctor.findings import Finding, render
 
 __all__ = ["Finding", "diagnose", "render"]

@@ -7,7 +7,7 @@ from datetime import datetime, tzinfo
 
 import tzdata
 
-from bot.doctor.findings import Finding
+from bot.ops.doctor.findings import Finding
 from storage.zones import zone
 
 MOROCCO = "Africa/Casablanca"

@@ -37,7 +37,7 @@ from typing import Any, Protocol
 
 from sqlite_utils import Database
 
-from bot.metrics import Metrics
+from bot.ops.metrics import Metrics
 from bot.outbox.dispatcher import QuietHours
 from storage import monitoring
 from storage.db import unavailable

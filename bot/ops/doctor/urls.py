@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from bot.channels.whatsapp.messages import INBOUND_PATH, STATUS_PATH
 from bot.config import TelegramSettings, WhatsAppSettings
-from bot.doctor.findings import Finding
+from bot.ops.doctor.findings import Finding
 
 # Telegram posts webhooks only to these ports (Bot API, setWebhook).
 TELEGRAM_WEBHOOK_PORTS = (443, 80, 88, 8443)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from bot import config as config_module
 from bot.config import TELEGRAM_TOKEN_ENV, TWILIO_SID_ENV, TWILIO_TOKEN_ENV, Config
-from bot.doctor.findings import Finding
+from bot.ops.doctor.findings import Finding
 
 
 def check_config(path: Path | None) -> tuple[Finding, Config | None]:

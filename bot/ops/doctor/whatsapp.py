@@ -12,7 +12,7 @@ from twilio.rest.api.v2010.account import AccountInstance
 
 from bot.channels.whatsapp.http import WhatsAppHttpClient
 from bot.config import TWILIO_SID_ENV, TWILIO_TOKEN_ENV, WhatsAppSettings
-from bot.doctor.findings import Finding, redacted
+from bot.ops.doctor.findings import Finding, redacted
 
 _ACCOUNT_SID = re.compile(r"^AC[0-9a-fA-F]{32}$")
 # An environment without TWILIO_EDGE / TWILIO_REGION (see whatsapp/messages.py).

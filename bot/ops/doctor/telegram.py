@@ -12,7 +12,7 @@ from telegram.error import InvalidToken, NetworkError, TelegramError, TimedOut
 from telegram.request import HTTPXRequest
 
 from bot.config import TELEGRAM_TOKEN_ENV, TELEGRAM_WEBHOOK_SECRET_ENV, TelegramSettings
-from bot.doctor.findings import Finding, redacted
+from bot.ops.doctor.findings import Finding, redacted
 
 
 async def check_telegram(settings: TelegramSettings, timeout: float) -> list[Finding]:

@@ -8,14 +8,14 @@ import asyncio
 from pathlib import Path
 
 from bot.config import Config
-from bot.doctor.configuration import check_channels, check_config
-from bot.doctor.database import check_database
-from bot.doctor.findings import Finding
-from bot.doctor.permissions import check_permissions
-from bot.doctor.telegram import check_telegram
-from bot.doctor.timezone import check_morocco
-from bot.doctor.urls import check_telegram_webhook, check_whatsapp_url
-from bot.doctor.whatsapp import check_whatsapp
+from bot.ops.doctor.configuration import check_channels, check_config
+from bot.ops.doctor.database import check_database
+from bot.ops.doctor.findings import Finding
+from bot.ops.doctor.permissions import check_permissions
+from bot.ops.doctor.telegram import check_telegram
+from bot.ops.doctor.timezone import check_morocco
+from bot.ops.doctor.urls import check_telegram_webhook, check_whatsapp_url
+from bot.ops.doctor.whatsapp import check_whatsapp
 
 
 def diagnose(config_path: Path | None, *, timeout: float) -> list[Finding]:

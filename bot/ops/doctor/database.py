@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from bot.doctor.findings import Finding
+from bot.ops.doctor.findings import Finding
 from storage import db as storage_db
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
-from bot.doctor.findings import Finding
+from bot.ops.doctor.findings import Finding
 
 DATABASE_COMPANIONS = ("", "-wal", "-shm")
 
