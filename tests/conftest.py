@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlite_utils import Database
 
-from bot.cli import cli
+from bot.cli.main import cli
 from storage import catalog, companies, open_database
 from storage.zones import local_to_utc
 from tests.fakes.bot_api import FakeBotAPI

@@ -10,7 +10,7 @@ from pathlib import Path
 from click.testing import CliRunner
 from sqlite_utils import Database
 
-from bot.cli import cli
+from bot.cli.main import cli
 from storage import contacts, open_database
 
 

@@ -25,7 +25,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from bot import web
-from bot.cli import cli
+from bot.cli.main import cli
 from bot.config import WebSettings
 from tests.telegram.support import free_port
 

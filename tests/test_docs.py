@@ -12,7 +12,7 @@ import click
 import pytest
 
 from bot import config
-from bot.cli import cli
+from bot.cli.main import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from bot.cli import cli
+from bot.cli.main import cli
 from bot.config import TelegramSettings, WhatsAppSettings
 from bot.ops.doctor.database import check_database
 from bot.ops.doctor.findings import Finding, render

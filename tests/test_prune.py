@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlite_utils import Database
 
-from bot.cli import cli
+from bot.cli.main import cli
 from storage import announcements, audit, contacts, inbound_messages
 from storage import prune as prune_store
 from storage.audience import Audience

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from outbox_fakes import NOW, FakeClock, add_contact
 from sqlite_utils import Database
 
-from bot.cli import cli
+from bot.cli.main import cli
 from bot.outbox.scheduler import OutboxScheduler, ScheduleSettings
 from handlers import Context, Inbound
 from handlers.coordination import refusal

@@ -16,7 +16,7 @@ from click.testing import CliRunner, Result
 from sqlite_utils import Database
 
 from bot.channels.console import ConsoleChannel
-from bot.cli import cli
+from bot.cli.main import cli
 from handlers import Context
 from handlers.types import Attachment, Reply
 from storage import open_database

@@ -15,7 +15,7 @@ import httpx
 from click.testing import CliRunner
 from sqlite_utils import Database
 
-from bot.cli import cli
+from bot.cli.main import cli
 from bot.web import TELEGRAM_SECRET_HEADER
 from storage import open_database
 from tests.fakes.bot_api import TOKEN, FakeBotAPI, User

@@ -11,7 +11,7 @@ from click.testing import CliRunner, Result
 from sqlite_utils import Database
 
 from bot.channels.console import NOTIFICATION_MARK, ConsoleChannel
-from bot.cli import cli
+from bot.cli.main import cli
 from handlers import Context, Inbound
 from storage import announcements, contacts, deliveries, registrations
 from storage.zones import now_utc

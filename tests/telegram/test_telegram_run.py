@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bot.cli import cli
+from bot.cli.main import cli
 from tests.fakes.bot_api import TOKEN, FakeBotAPI
 from tests.running import FORMABOT, environment, wait_for
 from tests.telegram.chat import AMINA
