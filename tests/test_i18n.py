@@ -10,7 +10,7 @@ import pytest
 from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import read_po
 
-from bot.commands.i18n import extracted_messages, missing_translations
+from bot.cli.i18n import extracted_messages, missing_translations
 from handlers.i18n import FSI, LANGUAGES, PDI, catalogue_path, language_name, t, tn
 
 ROOT = Path(__file__).resolve().parents[1]

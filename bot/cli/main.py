@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from bot import config as config_module
-from bot.commands import (
+from bot.cli import (
     catalogue,
     coordination,
     database,

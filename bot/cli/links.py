@@ -1,5 +1,5 @@
 """`formabot sessions link ID`: the t.me link that opens the bot on a session, with its QR
-code, for posters and emails. Attached to the `sessions` group in `bot.commands.catalogue`."""
+code, for posters and emails. Attached to the `sessions` group in `bot.cli.catalogue`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import click
 
 from bot.channels.telegram import fetch_username
 from bot.channels.telegram.links import qr_text, save_qr_png, session_link
-from bot.commands.telegram_errors import operator_errors
+from bot.cli.telegram_errors import operator_errors
 from bot.config import TELEGRAM_TOKEN_ENV, Config
 from storage import catalog
 from storage.db import open_database

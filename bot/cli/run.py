@@ -8,7 +8,7 @@ import signal
 import click
 
 from bot import app
-from bot.commands.telegram_errors import operator_errors
+from bot.cli.telegram_errors import operator_errors
 from bot.config import ConfigError
 from bot.ops import logs
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 from sqlite_utils import Database
 
-from bot.commands import announce_wait
+from bot.cli import announce_wait
 from bot.context import notification_channels
 from bot.oneline import one_line
 from bot.outbox.dispatcher import QuietHours

@@ -16,7 +16,7 @@ from typing import Any
 import click
 from sqlite_utils import Database
 
-from bot.commands.links import link_command
+from bot.cli.links import link_command
 from bot.imports import FileProblem, ImportFailed, import_catalogue, import_companies
 from bot.imports import import_contacts as import_contact_list
 from handlers.phones import DEFAULT_REGION, known_region
