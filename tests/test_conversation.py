@@ -9,7 +9,7 @@ import pytest
 from icalendar import Calendar
 from sqlite_utils import Database
 
-from bot.imports import import_catalogue, import_companies, import_contacts
+from bot.cli.imports import import_catalogue, import_companies, import_contacts
 from handlers import Action, Context, Inbound, handle
 from handlers.i18n import t
 from storage import audit, contacts, registrations, subscriptions

@@ -1,6 +1,6 @@
 """`formabot catalog|companies|contacts import` and `formabot sessions list|show`.
 
-Thin over `bot.imports` and `storage`: each command opens the database, calls one importer or
+Thin over `bot.cli.imports` and `storage`: each command opens the database, calls one importer or
 query, and turns `FileProblem` / `ImportFailed` into an operator message and a non-zero exit.
 """
 
@@ -16,9 +16,9 @@ from typing import Any
 import click
 from sqlite_utils import Database
 
+from bot.cli.imports import FileProblem, ImportFailed, import_catalogue, import_companies
+from bot.cli.imports import import_contacts as import_contact_list
 from bot.cli.links import link_command
-from bot.imports import FileProblem, ImportFailed, import_catalogue, import_companies
-from bot.imports import import_contacts as import_contact_list
 from handlers.phones import DEFAULT_REGION, known_region
 from storage import catalog, registrations
 from storage.catalog import Session

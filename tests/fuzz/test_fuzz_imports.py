@@ -24,7 +24,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlite_utils import Database
 
-from bot.imports import (
+from bot.cli.imports import (
     FileProblem,
     ImportFailed,
     import_catalogue,
@@ -148,7 +148,7 @@ RELATED = {
 def test_a_csv_with_one_cell_changed(importing: Importing, errors: Errors, name: str,
                                      data: st.DataObject, value: str, delimiter: str,
                                      ending: str, bom: bool) -> None:
-    count(f"bot.imports {name}")
+    count(f"bot.cli.imports {name}")
     rows = _csv_rows(name)
     row = data.draw(st.integers(1, len(rows) - 1), label="row")
     column = data.draw(st.integers(0, len(rows[0]) - 1), label="column")
@@ -177,7 +177,7 @@ def test_a_csv_with_a_moment_at_the_ends_of_the_calendar(
     name, column = data.draw(st.sampled_from([
         ("catalogue.csv", "starts"), ("catalogue.csv", "ends"), ("contacts.csv", "consent_date"),
     ]), label="cell")
-    count(f"bot.imports {name}")
+    count(f"bot.cli.imports {name}")
     rows = _csv_rows(name)
     row = data.draw(st.integers(1, len(rows) - 1), label="row")
     rows[row][rows[0].index(column)] = moment
@@ -225,7 +225,7 @@ ENTRY_FIELDS = ["slug", "name", "id", "title", "topics", "starts", "ends", "time
 def test_a_toml_catalogue_with_one_field_changed(importing: Importing, errors: Errors,
                                                  data: st.DataObject, field: str, value: Any,
                                                  remove: bool) -> None:
-    count("bot.imports catalogue.toml")
+    count("bot.cli.imports catalogue.toml")
     document = tomllib.loads((DATA / "catalogue.toml").read_text(encoding="utf-8"))
     table = data.draw(st.sampled_from(["topics", "sessions"]), label="table")
     position = data.draw(st.integers(0, len(document[table]) - 1), label="entry")
@@ -270,5 +270,5 @@ LINES = st.lists(st.lists(st.one_of(VALUES, st.sampled_from(
 ))
 def test_a_file_of_anything(importing: Importing, errors: Errors, name: str,
                             content: bytes) -> None:
-    count(f"bot.imports {name}")
+    count(f"bot.cli.imports {name}")
     _import(importing, errors, name, content)

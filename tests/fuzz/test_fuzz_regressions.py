@@ -10,14 +10,14 @@ from telegram import Update
 
 from bot.channels.telegram import TelegramChannel, build_application
 from bot.channels.telegram.inbound import to_inbound
-from bot.config import ConfigError, TelegramSettings, load
-from bot.imports import (
+from bot.cli.imports import (
     FileProblem,
     ImportFailed,
     import_catalogue,
     import_companies,
     import_contacts,
 )
+from bot.config import ConfigError, TelegramSettings, load
 from handlers import Action, Context, Inbound, handle
 from handlers.types import whole_number
 from storage import companies, contacts, coordinators

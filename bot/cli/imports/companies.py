@@ -12,10 +12,10 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from bot.imports import fields
-from bot.imports.files import read_csv
-from bot.imports.problems import FieldError, Problems
-from bot.imports.summary import Counts
+from bot.cli.imports import fields
+from bot.cli.imports.files import read_csv
+from bot.cli.imports.problems import FieldError, Problems
+from bot.cli.imports.summary import Counts
 from storage import audit, companies
 
 REQUIRED = ("member_id", "name")

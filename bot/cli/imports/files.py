@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.imports.problems import FileProblem, Problems, RowCheck
+from bot.cli.imports.problems import FileProblem, Problems, RowCheck
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from collections.abc import Callable, Collection, Mapping
 from datetime import UTC, date, datetime, time
 from typing import Any, TypeVar
 
-from bot.imports.problems import FieldError
+from bot.cli.imports.problems import FieldError
 from bot.oneline import one_line
 from handlers.phones import InvalidPhone, normalize_phone
 from storage.names import clean_name

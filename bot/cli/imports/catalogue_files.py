@@ -10,10 +10,10 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from bot.imports.files import CsvRow, check_suffix, read_csv, read_text
-from bot.imports.problems import FileProblem, Problems
-from bot.imports.records import Record
-from bot.imports.toml_lines import TomlLines
+from bot.cli.imports.files import CsvRow, check_suffix, read_csv, read_text
+from bot.cli.imports.problems import FileProblem, Problems
+from bot.cli.imports.records import Record
+from bot.cli.imports.toml_lines import TomlLines
 
 TOPIC_FIELDS = ("slug", "name")
 SESSION_FIELDS = (

@@ -15,11 +15,11 @@ from typing import TypeVar
 
 from sqlite_utils import Database
 
-from bot.imports import fields
-from bot.imports.catalogue_files import read_records
-from bot.imports.problems import Problems
-from bot.imports.records import Record
-from bot.imports.summary import Counts
+from bot.cli.imports import fields
+from bot.cli.imports.catalogue_files import read_records
+from bot.cli.imports.problems import Problems
+from bot.cli.imports.records import Record
+from bot.cli.imports.summary import Counts
 from storage import audit, catalog
 
 STATUSES = ("scheduled", "cancelled")

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.imports.problems import Problems, RowCheck
+from bot.cli.imports.problems import Problems, RowCheck
 
 
 @dataclass(frozen=True)

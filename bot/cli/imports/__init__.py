@@ -11,10 +11,10 @@ Errors: `FileProblem` (the file cannot be used at all) and `ImportFailed` (rows 
 
 from __future__ import annotations
 
-from bot.imports.catalogue import CatalogueSummary, import_catalogue
-from bot.imports.companies import CompaniesSummary, import_companies
-from bot.imports.contacts import ContactsSummary, import_contacts
-from bot.imports.problems import FileProblem, ImportFailed, RowError
+from bot.cli.imports.catalogue import CatalogueSummary, import_catalogue
+from bot.cli.imports.companies import CompaniesSummary, import_companies
+from bot.cli.imports.contacts import ContactsSummary, import_contacts
+from bot.cli.imports.problems import FileProblem, ImportFailed, RowError
 
 __all__ = [
     "CatalogueSummary",

@@ -16,10 +16,10 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from bot.imports import fields
-from bot.imports.files import read_csv
-from bot.imports.problems import FieldError, Problems
-from bot.imports.summary import Counts
+from bot.cli.imports import fields
+from bot.cli.imports.files import read_csv
+from bot.cli.imports.problems import FieldError, Problems
+from bot.cli.imports.summary import Counts
 from storage import audit, catalog, companies, contacts, subscriptions
 from storage.contacts import LANGUAGES, ROLES, Contact
 from storage.zones import to_utc_text
