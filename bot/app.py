@@ -17,7 +17,6 @@ from starlette.routing import BaseRoute
 from starlette.types import ASGIApp
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from bot import web
 from bot.channels.telegram import TelegramChannel, build_application, lifecycle
 from bot.channels.telegram.application import pace_of
 from bot.channels.telegram.sender import TelegramSender
@@ -38,6 +37,7 @@ from bot.ops.health import Health, Thresholds
 from bot.ops.metrics import Metrics
 from bot.outbox.dispatcher import QuietHours, Sender
 from bot.outbox.running import RunningOutbox
+from bot.web import app as web
 from handlers import Context
 from storage import monitoring
 from storage.zones import now_utc, zone
@@ -223,7 +223,7 @@ class _Server:
     without its own signal handling: `serve` owns SIGINT/SIGTERM. Open to anyone, it bounds
     what a client may hold: headers of at most `MAX_HEADER_BYTES`, sent within
     `read_timeout` seconds (`_DeadlineH11Protocol`; the body's own limits are the app's,
-    `bot.web.read_body`), idle keep-alive connections closed after `KEEP_ALIVE_SECONDS`,
+    `bot.web.app.read_body`), idle keep-alive connections closed after `KEEP_ALIVE_SECONDS`,
     and past `MAX_CONCURRENT` connections or requests a 503 instead of more memory."""
 
     def __init__(self, app: ASGIApp, host: str, port: int, *,

@@ -91,7 +91,7 @@ class WhatsAppSettings:
 class WebSettings:
     host: str = "127.0.0.1"
     port: int = 8080
-    # Seconds a client has to send a request's headers, then its body (`bot.web`).
+    # Seconds a client has to send a request's headers, then its body (`bot.web.app`).
     read_timeout: float = 10.0
 
 

@@ -24,9 +24,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from bot import web
 from bot.cli.main import cli
 from bot.config import WebSettings
+from bot.web import app as web
 from tests.telegram.support import free_port
 
 DEPLOY = Path(__file__).resolve().parent.parent / "deploy"

@@ -16,12 +16,13 @@ import httpx
 import pytest
 from sqlite_utils import Database
 
-from bot import app, web
+from bot import app
 from bot.config import Config, ConfigError, load
 from bot.ops.health import Health, Report, Thresholds, last_quiet_end
 from bot.ops.metrics import Metrics
 from bot.outbox.dispatcher import QuietHours, SendResult
 from bot.outbox.running import RunningOutbox
+from bot.web import app as web
 from handlers.types import Reply
 from storage import broadcasts, contacts, deliveries
 from storage.audience import Audience

@@ -22,9 +22,10 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from sqlite_utils import Database
 
-from bot import app, web
+from bot import app
 from bot.channels.telegram import TelegramChannel, lifecycle
 from bot.config import load
+from bot.web import app as web
 from handlers import Context
 from handlers.flood import FloodGate
 from tests.conftest import NOW

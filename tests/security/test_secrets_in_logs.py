@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from sqlite_utils import Database
 
 from bot.cli.main import cli
-from bot.web import TELEGRAM_SECRET_HEADER
+from bot.web.app import TELEGRAM_SECRET_HEADER
 from storage import open_database
 from tests.fakes.bot_api import TOKEN, FakeBotAPI, User
 from tests.fakes.twilio_api import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio

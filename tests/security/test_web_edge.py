@@ -17,9 +17,10 @@ import httpx
 import pytest
 from sqlite_utils import Database
 
-from bot import app, web
+from bot import app
 from bot.channels.telegram import TelegramChannel, lifecycle
 from bot.config import Config, load
+from bot.web import app as web
 from handlers import Context
 from tests.conftest import NOW
 from tests.fakes.bot_api import TOKEN, FakeBotAPI

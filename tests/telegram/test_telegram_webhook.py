@@ -11,9 +11,10 @@ import httpx
 import pytest
 from sqlite_utils import Database
 
-from bot import app, web
+from bot import app
 from bot.channels.telegram import TelegramChannel, lifecycle
 from bot.config import Config, load
+from bot.web import app as web
 from handlers import Context
 from tests.conftest import NOW
 from tests.fakes.bot_api import TOKEN, FakeBotAPI
@@ -86,7 +87,7 @@ async def test_update_without_the_right_secret_is_refused_and_logged(
     client: httpx.AsyncClient, hooked: TelegramChannel, bot_api: FakeBotAPI,
     caplog: pytest.LogCaptureFixture, headers: dict[str, str], logged: str,
 ) -> None:
-    with caplog.at_level(logging.WARNING, logger="bot.web"):
+    with caplog.at_level(logging.WARNING, logger="bot.web.app"):
         response = await client.post("/telegram/hook", json=start_update(bot_api),
                                      headers=headers)
     assert response.status_code == 403
