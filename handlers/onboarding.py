@@ -12,32 +12,36 @@ from dataclasses import replace
 
 from handlers import topics, views
 from handlers.context import Context
-from handlers.i18n import LANGUAGES, t
+from handlers.i18n import LANGUAGES, N_, t
 from handlers.types import Action, Choice, Reply, whole_number
-from storage import audit, catalog, companies
+from storage import catalog, companies
 from storage import contacts as contacts_store
 from storage.contacts import Contact
-from storage.zones import to_utc_text
 
 LANGUAGE_NAMES = {"fr": "Français", "ar": "العربية", "en": "English"}
 NAME_MAX = 80
 COMPANY_QUERY_MIN = 2
 COMPANY_QUERY_MAX = 80
+CONSENT_QUESTION = N_(
+    "formabot sends training announcements and session reminders from the federation and its"
+    " engineering school. May we send you these notifications? You can stop them at any time"
+    " with STOP.")
 
 
 def next_step(context: Context, contact: Contact) -> str | None:
     """The first onboarding step still missing, or None when onboarding is complete."""
     if contact.language is None:
         return "language"
-    if contact.consent_at is None:
-        return "consent"
+    if contact.consent_at is None and contact.opted_out_at is None:
+        return "consent"  # answered either way: a "no" is recorded too (privacy.decide)
     if not contact.name:
         return "name"
     if contact.company_id is None and not contact.company_other:
         return "company"
     if contact.role is None:
         return "role"
-    if not contact.state.get("topics_chosen") and catalog.all_topics(context.db):
+    if (not contact.state.get("topics_chosen") and contact.may_be_notified
+            and catalog.all_topics(context.db)):  # topics choose notifications: none, none
         return "topics"
     return None
 
@@ -49,16 +53,7 @@ def prompt(context: Context, contact: Contact, *, lead: str | None = None) -> li
     if step == "language":
         replies.append(language_question(contact))
     elif step == "consent":
-        replies.append(
-            views.say(
-                contact,
-                "formabot sends training announcements and session reminders from the federation"
-                " and its engineering school. May we send you these notifications? You can stop"
-                " them at any time with STOP.",
-                views.choice(contact, "Yes, I agree", "consent", "yes"),
-                views.choice(contact, "No, thanks", "consent", "no"),
-            )
-        )
+        replies.append(consent_question(contact))
     elif step == "name":
         replies.append(views.say(contact, "What is your full name?"))
     elif step == "company":
@@ -84,6 +79,17 @@ def prompt(context: Context, contact: Contact, *, lead: str | None = None) -> li
     return replies
 
 
+def consent_question(contact: Contact) -> Reply:
+    """May we send notifications? Asked once during onboarding, and again on /start by
+    someone who said no."""
+    return views.say(
+        contact,
+        CONSENT_QUESTION,
+        views.choice(contact, "Yes, I agree", "consent", "yes"),
+        views.choice(contact, "No, thanks", "consent", "no"),
+    )
+
+
 def language_question(contact: Contact) -> Reply:
     return Reply(
         text="Choisissez votre langue · اختر لغتك · Choose your language",
@@ -100,25 +106,6 @@ def choose_language(context: Context, contact: Contact, code: str) -> list[Reply
     if next_step(context, contact) is None:
         return [views.menu(contact, t(code, "Language changed to English."))]
     return prompt(context, contact)
-
-
-def answer_consent(context: Context, contact: Contact, answer: str) -> list[Reply]:
-    if answer != "yes":
-        return [
-            views.say(
-                contact,
-                "Understood: we will not send you anything. If you change your mind, send"
-                " /start.",
-                views.choice(contact, "I agree after all", "consent", "yes"),
-            )
-        ]
-    if contact.consent_at is None:
-        contacts_store.update(
-            context.db, contact.id, consent_at=to_utc_text(context.now()), opted_out_at=None
-        )
-        audit.record(context.db, actor=f"contact:{contact.id}", action="privacy.consent",
-                     subject=f"contact:{contact.id}")
-    return prompt(context, _reload(context, contact), lead=t(contact.language, "Thank you."))
 
 
 def answer_text(context: Context, contact: Contact, text: str) -> list[Reply]:

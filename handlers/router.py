@@ -111,15 +111,27 @@ def _finish_first(contact: Contact) -> str:
 
 
 def _start(context: Context, contact: Contact, payload: str) -> list[Reply]:
-    was_opted_out = contact.opted_out_at is not None
-    contact = privacy.start_again(context, contact)
+    """/start, START, the menu's notifications button, or an entry link (`/start <payload>`).
+
+    A plain start turns notifications back on after a STOP, as the STOP reply said it would,
+    and says so; someone who declined is asked the consent question again. An entry link only
+    opens what it points to: following a link is not a yes to notifications.
+    """
     valid_payload = payload if _payload_target(payload) else ""
+    was_opted_out = contact.opted_out_at is not None
+    if not valid_payload:
+        contact = privacy.start_again(context, contact)
+    declined = contact.consent_at is None and contact.opted_out_at is not None
+    if declined and not valid_payload:
+        return [onboarding.consent_question(contact)]
     if onboarding.next_step(context, contact) is not None:
         if valid_payload:
             contacts_store.set_state(context.db, contact.id,
                                      {**contact.state, "pending": valid_payload})
             contact = contacts_store.get(context.db, contact.id) or contact
         welcome = t(contact.language, "Welcome to formabot, the training programme's assistant.")
+        if was_opted_out and contact.may_be_notified:
+            welcome = privacy.state_line(contact)
         return onboarding.prompt(context, contact, lead=None if contact.language is None
                                  else welcome)
     if valid_payload:
@@ -163,7 +175,7 @@ def _action(context: Context, contact: Contact, name: str, args: tuple[str, ...]
     anytime: dict[str, Callable[[], list[Reply]]] = {
         "lang": lambda: onboarding.choose_language(context, contact, first),
         "consent": lambda: _after_onboarding_step(
-            context, onboarding.answer_consent(context, contact, first), contact),
+            context, privacy.answer_consent(context, contact, first), contact),
         "stop": lambda: privacy.stop(context, contact),
         "start": lambda: _start(context, contact, ""),
         "pref": lambda: linking.prefer(context, contact, first),
@@ -236,8 +248,13 @@ def _after_onboarding_step(context: Context, replies: list[Reply],
     contacts_store.set_state(context.db, contact.id,
                              {**state, "welcomed": True, "topics_chosen": True})
     contact = contacts_store.get(context.db, contact.id) or contact
-    welcome = views.menu(contact, t(contact.language, "You are all set, {name}! {topics}",
-                                    name=contact.name, topics=topics.summary(context, contact)))
+    if contact.may_be_notified:
+        done = t(contact.language, "You are all set, {name}! {topics}", name=contact.name,
+                 topics=topics.summary(context, contact))
+    else:
+        done = t(contact.language, "You are all set, {name}! You can look at the sessions and"
+                                   " register from the menu.", name=contact.name)
+    welcome = views.menu(contact, done)
     if pending:
         return [*replies, *_open_payload(context, contact, pending)]
     return [*replies, welcome]

@@ -116,6 +116,41 @@ def update(db: Database, contact_id: int, **values: Any) -> None:
     )
 
 
+CONSENT_ACTIONS = ("privacy.consent", "privacy.decline", "privacy.opt_out", "privacy.opt_in")
+
+
+def set_consent(db: Database, contact_id: int, *, agreed: bool, at: str, via: str,
+                **details: Any) -> str | None:
+    """Record what the person just said about notifications, with its time, and audit it.
+
+    The one place a person's own yes or no is stored, whatever way it came (button, old
+    button, typed number, keyword, in any language), so that what is stored, what is audited
+    and what the reply says cannot disagree. A yes keeps the first consent's time and clears
+    any withdrawal; a no records the withdrawal's time (a first no is a refusal: consent_at
+    stays empty). Saying again what is already stored changes nothing and audits nothing.
+    Returns the audit action recorded, or None when nothing changed.
+    """
+    with write_transaction(db):
+        current = get(db, contact_id)
+        if current is None:
+            return None
+        if agreed:
+            if current.may_be_notified:
+                return None
+            action = "privacy.consent" if current.consent_at is None else "privacy.opt_in"
+            values: dict[str, Any] = {"opted_out_at": None,
+                                      "consent_at": current.consent_at or at}
+        else:
+            if current.opted_out_at is not None:
+                return None
+            action = "privacy.opt_out" if current.consent_at is not None else "privacy.decline"
+            values = {"opted_out_at": at}
+        update(db, contact_id, **values)
+        audit.record(db, actor=f"contact:{contact_id}", action=action,
+                     subject=f"contact:{contact_id}", via=via, **details)
+    return action
+
+
 def set_state(db: Database, contact_id: int, state: dict[str, Any]) -> None:
     db.execute(
         "UPDATE contacts SET state = ?, updated_at = ? WHERE id = ?",

@@ -50,16 +50,18 @@ def test_onboarding_records_every_answer(context: Context) -> None:
     assert [entry.action for entry in audit.entries(context.db)] == ["privacy.consent"]
 
 
-def test_no_consent_means_no_further_questions(context: Context) -> None:
+def test_declining_is_recorded_and_onboarding_goes_on_without_notifications(
+        context: Context) -> None:
     person = Person(context)
     person.command("start")
     person.presses("English")
     person.presses("No, thanks")
-    assert "we will not send you anything" in person.text
-    person.says("Amina")
-    assert "May we send you these notifications?" in person.text
-    assert contact_of(person).consent_at is None
-    assert contact_of(person).name is None
+    assert "we will not send you any notifications" in person.text
+    assert "What is your full name?" in person.text
+    contact = contact_of(person)
+    assert contact.consent_at is None and contact.opted_out_at is not None
+    assert not contact.may_be_notified
+    assert [entry.action for entry in audit.entries(context.db)] == ["privacy.decline"]
 
 
 def test_a_person_who_stops_half_way_resumes_where_they_left_off(context: Context) -> None:
