@@ -90,6 +90,8 @@ def _command(context: Context, contact: Contact, command: str, argument: str) ->
         return privacy.stop(context, contact)
     if command == "forget":
         return privacy.ask_forget(context, contact)
+    if command == "cancel":
+        return _cancel(context, contact)
     if onboarding.next_step(context, contact) is not None:
         return onboarding.prompt(context, contact, lead=_finish_first(contact))
     simple: dict[str, Callable[[], list[Reply]]] = {
@@ -104,6 +106,19 @@ def _command(context: Context, contact: Contact, command: str, argument: str) ->
         return simple[command]()
     return [views.menu(contact, t(contact.language, "Unknown command /{command}.",
                                   command=command[:32]))]
+
+
+def _cancel(context: Context, contact: Contact) -> list[Reply]:
+    """/cancel, ANNULER, إلغاء: leave whatever was being asked (an erase confirmation, a
+    company search) and see the menu; during onboarding, the question still open."""
+    state = {key: value for key, value in contact.state.items()
+             if key not in ("confirm_forget", "company_query")}
+    if state != contact.state:
+        contacts_store.set_state(context.db, contact.id, state)
+        contact = contacts_store.get(context.db, contact.id) or contact
+    if onboarding.next_step(context, contact) is not None:
+        return onboarding.prompt(context, contact, lead=_finish_first(contact))
+    return [views.menu(contact, t(contact.language, "Cancelled. What would you like to do?"))]
 
 
 def _finish_first(contact: Contact) -> str:
