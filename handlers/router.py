@@ -214,6 +214,8 @@ def _action(context: Context, contact: Contact, name: str, args: tuple[str, ...]
         "tp_done": lambda: [views.menu(contact, topics.summary(context, contact))],
         "ss": lambda: sessions.browse(context, contact, whole_number(first) or 0,
                                       replaces_menu=True),
+        "sa": lambda: sessions.browse(context, contact, whole_number(first) or 0,
+                                      replaces_menu=True, every_topic=True),
         "s": lambda: sessions.card(context, contact, first),
         "int": lambda: sessions.interested(context, contact, first),
         "reg": lambda: sessions.register(context, contact, first),

@@ -60,7 +60,7 @@ async def test_topic_toggles_edit_the_menu_in_place(
 async def test_browse_register_and_cancel(chat: Chat, programme: Database) -> None:
     await chat.onboard()
     await chat.presses("Sessions à venir")
-    assert "1. Soudage TIG – niveau 1" in chat.last
+    assert "• Soudage TIG – niveau 1 — " in chat.last
     await chat.presses("Soudage TIG")
     assert "Places restantes\u00a0: 1 sur 1" in chat.last
     await chat.presses("M’inscrire")

@@ -1,0 +1,94 @@
+"""Paths that never strand anyone: a way out of every prompt, a clear retry for bad answers,
+and sessions that say what they are (full, past, cancelled) wherever they are shown."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from sqlite_utils import Database
+
+from handlers import Context
+from storage import contacts
+from tests.conftest import NOW, add_session
+from tests.people import Person
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = NOW
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def context(programme: Database, clock: Clock) -> Context:
+    return Context(db=programme, clock=clock)
+
+
+def contact_of(person: Person) -> contacts.Contact:
+    identity = contacts.identity(person.context.db, person.channel, person.address)
+    assert identity is not None
+    found = contacts.get(person.context.db, identity.contact_id)
+    assert found is not None
+    return found
+
+
+def test_my_sessions_say_which_were_cancelled_and_which_are_over(
+        context: Context, clock: Clock) -> None:
+    person = Person(context)
+    person.onboard()
+    for session_id in ("tig-2026-12", "mig-2027-01"):
+        person.command("start", f"session_{session_id}")
+        person.presses("Register")
+    add_session(context.db, "mig-2027-01", starts="2027-01-12T09:00", ends="2027-01-12T17:00",
+                status="cancelled")
+    clock.now = NOW + timedelta(days=20)  # tig-2026-12 (10–11 December) is over
+    person.command("my")
+    assert "Session tig-2026-12 (en) — " in person.text
+    assert "(registered, session over)" in person.text
+    assert "(session cancelled)" in person.text
+    person.presses("Session mig-2027-01 (en)")
+    assert "This session has been cancelled." in person.text
+    person.command("my")
+    person.presses("Session tig-2026-12 (en)")
+    assert "This session has already taken place." in person.text
+    assert "Register" not in person.labels
+
+
+def test_a_full_sessions_button_says_it_joins_the_waiting_list(context: Context) -> None:
+    first, second = Person(context, "a"), Person(context, "b")
+    first.onboard()
+    first.command("start", "session_tig-2026-12")
+    assert "Register" in first.labels
+    first.presses("Register")
+    second.onboard()
+    second.command("start", "session_tig-2026-12")
+    assert "Full: new registrations go on the waiting list." in second.text
+    assert "Join the waiting list" in second.labels and "Register" not in second.labels
+
+
+def test_pressing_interested_leaves_every_option_where_it_was(context: Context) -> None:
+    person = Person(context)
+    person.onboard()
+    person.command("start", "session_mig-2027-01")
+    before = [choice.action for reply in person.replies for choice in reply.choices]
+    person.presses("I'm interested")
+    after = [choice.action for reply in person.replies for choice in reply.choices]
+    assert after == before
+
+
+def test_every_session_can_be_seen_not_only_the_followed_topics(context: Context) -> None:
+    person = Person(context)
+    person.onboard(topics=("Maintenance",))
+    person.command("sessions")
+    assert "Session mig-2027-01 (en)" not in person.labels
+    person.presses("All upcoming sessions")
+    assert {"Session tig-2026-12 (en)", "Session mig-2027-01 (en)",
+            "Session maint-2027-02 (en)"} <= set(person.labels)
