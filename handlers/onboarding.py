@@ -20,6 +20,8 @@ from storage.contacts import Contact
 
 LANGUAGE_NAMES = {"fr": "Français", "ar": "العربية", "en": "English"}
 NAME_MAX = 80
+NAME_MIN_LETTERS = 2
+NAME_JOINERS = frozenset(" -'’.")
 COMPANY_QUERY_MIN = 2
 COMPANY_QUERY_MAX = 80
 CONSENT_QUESTION = N_(
@@ -124,16 +126,27 @@ def _clean(text: str) -> str:
 
 
 def _take_name(context: Context, contact: Contact, text: str) -> list[Reply]:
+    """A name is letters (any script), with spaces, hyphens, apostrophes or dots between them,
+    of a plausible length; anything else (a digit pressed for a button, a sentence) gets the
+    question again with what to fix."""
     name = _clean(text)
-    if not name:
-        return [views.say(contact, "Please send your name as text.")]
+    letters = sum(1 for ch in name if ch.isalpha())
     if len(name) > NAME_MAX:
-        return [views.say(contact, "That is too long for a name: please send at most {max}"
-                                   " characters.", max=NAME_MAX)]
+        lead = t(contact.language, "That is too long for a name: please send at most {max}"
+                                   " characters.", max=NAME_MAX)
+        return prompt(context, contact, lead=lead)
+    if letters < NAME_MIN_LETTERS or not all(_in_name(ch) for ch in name):
+        lead = t(contact.language, "Please send your name in letters, for example “Amina"
+                                   " Alaoui”.")
+        return prompt(context, contact, lead=lead)
     contacts_store.update(context.db, contact.id, name=name)
     contact = _reload(context, contact)
     return prompt(context, contact, lead=t(contact.language, "Nice to meet you, {name}.",
                                            name=name))
+
+
+def _in_name(ch: str) -> bool:
+    return ch.isalpha() or unicodedata.category(ch).startswith("M") or ch in NAME_JOINERS
 
 
 def _search_company(context: Context, contact: Contact, text: str) -> list[Reply]:

@@ -296,9 +296,12 @@ def _phone(context: Context, contact: Contact, raw: str) -> list[Reply]:
 
 
 def _text(context: Context, contact: Contact, text: str, created: bool) -> list[Reply]:
-    if len(text) > TEXT_MAX:
-        return [views.menu(contact, t(contact.language, "That message is too long for me."))]
     step = onboarding.next_step(context, contact)
+    if len(text) > TEXT_MAX:
+        too_long = t(contact.language, "That message is too long for me.")
+        if step is not None:  # the question again, not a menu whose buttons all say "finish"
+            return onboarding.prompt(context, contact, lead=too_long)
+        return [views.menu(contact, too_long)]
     if step is not None:
         if created or step in ("language", "consent"):
             return onboarding.prompt(context, contact)

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlite_utils import Database
 
-from handlers import Context
+from handlers import Action, Context
 from storage import contacts
 from tests.conftest import NOW, add_session
 from tests.people import Person
@@ -92,3 +92,59 @@ def test_every_session_can_be_seen_not_only_the_followed_topics(context: Context
     person.presses("All upcoming sessions")
     assert {"Session tig-2026-12 (en)", "Session mig-2027-01 (en)",
             "Session maint-2027-02 (en)"} <= set(person.labels)
+
+
+def at_the_name_question(context: Context) -> Person:
+    person = Person(context)
+    person.command("start")
+    person.presses("English")
+    person.presses("Yes, I agree")
+    return person
+
+
+@pytest.mark.parametrize("typed", ["1", "2.", "a", "Amina2", "@@@", "http://x.example"])
+def test_a_name_that_is_not_one_gets_the_question_again(context: Context, typed: str) -> None:
+    person = at_the_name_question(context)
+    person.says(typed)
+    assert "Please send your name in letters" in person.text
+    assert "What is your full name?" in person.text
+    assert contact_of(person).name is None
+
+
+@pytest.mark.parametrize("name", ["Amina Alaoui", "أمينة العلوي", "Jean-Pierre O’Neil",
+                                  "M. Youssef Ben Ali"])
+def test_names_in_any_script_with_their_joiners_are_taken(context: Context, name: str) -> None:
+    person = at_the_name_question(context)
+    person.says(name)
+    assert contact_of(person).name == name
+    assert "Which member company do you work for?" in person.text
+
+
+def test_a_too_long_message_during_onboarding_asks_the_question_again(
+        context: Context) -> None:
+    person = at_the_name_question(context)
+    person.says("x" * 5000)
+    assert "That message is too long for me." in person.text
+    assert "What is your full name?" in person.text
+    person.says("x" * 81)
+    assert "at most 80 characters" in person.text and "What is your full name?" in person.text
+
+
+def test_cancel_during_onboarding_keeps_the_question_and_after_it_shows_the_menu(
+        context: Context) -> None:
+    person = at_the_name_question(context)
+    person.says("ANNULER")
+    assert "What is your full name?" in person.text
+    person.says("Amina Alaoui")
+    person.says("Atlas")
+    person.command("cancel")  # leaves the company search: the question again
+    assert "Which member company do you work for?" in person.text
+    assert "company_query" not in contact_of(person).state
+    other = Person(context, "b")
+    other.onboard()
+    other.command("forget")
+    other.says("إلغاء")
+    assert "Cancelled. What would you like to do?" in other.text
+    assert "Upcoming sessions" in other.labels
+    other.presses_old(Action("forget_yes"))
+    assert "It cannot be undone." in other.text  # the confirmation was dropped: asked again
