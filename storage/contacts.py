@@ -151,6 +151,41 @@ def set_consent(db: Database, contact_id: int, *, agreed: bool, at: str, via: st
     return action
 
 
+@dataclass(frozen=True)
+class Unmatched:
+    """A contact whose company is not (yet) a member company: what they typed, for a
+    coordinator to match by hand."""
+
+    contact_id: int
+    name: str | None
+    typed: str
+    phone: str | None
+    created_at: str
+
+
+def unmatched_companies(db: Database) -> list[Unmatched]:
+    """Contacts who chose "My company is not listed", oldest first."""
+    rows = db.execute(
+        "SELECT id, name, company_other, phone, created_at FROM contacts"
+        " WHERE company_id IS NULL AND company_other IS NOT NULL ORDER BY id").fetchall()
+    return [Unmatched(*row) for row in rows]
+
+
+def match_company(db: Database, contact_id: int, company_id: int, *, actor: str) -> str | None:
+    """Attach a contact to a member company a coordinator recognised in what they typed;
+    what was typed is kept in the audit entry. Returns what was typed, None when the contact
+    does not exist."""
+    with write_transaction(db):
+        found = get(db, contact_id)
+        if found is None:
+            return None
+        update(db, contact_id, company_id=company_id, company_other=None)
+        audit.record(db, actor=actor, action="contacts.match_company",
+                     subject=f"contact:{contact_id}", company_id=company_id,
+                     typed=found.company_other)
+    return found.company_other or ""
+
+
 def set_state(db: Database, contact_id: int, state: dict[str, Any]) -> None:
     db.execute(
         "UPDATE contacts SET state = ?, updated_at = ? WHERE id = ?",

@@ -9,7 +9,7 @@ import pytest
 from sqlite_utils import Database
 
 from handlers import Action, Context
-from storage import contacts
+from storage import audit, contacts
 from tests.conftest import NOW, add_session
 from tests.people import Person
 
@@ -148,3 +148,27 @@ def test_cancel_during_onboarding_keeps_the_question_and_after_it_shows_the_menu
     assert "Upcoming sessions" in other.labels
     other.presses_old(Action("forget_yes"))
     assert "It cannot be undone." in other.text  # the confirmation was dropped: asked again
+
+
+def test_a_company_not_listed_is_kept_as_typed_for_coordinators_to_match(
+        context: Context, run) -> None:
+    person = at_the_name_question(context)
+    person.says("Amina Alaoui")
+    person.says("Forges du Sud")
+    assert "No member company matches" in person.text
+    person.presses("My company is not listed")
+    assert "What is your role?" in person.text
+    listed = run("contacts", "unmatched")
+    assert listed.exit_code == 0, listed.output
+    contact_id = contact_of(person).id
+    assert f"{contact_id}  " in listed.output and "typed: Forges du Sud" in listed.output
+    matched = run("contacts", "match", str(contact_id), "M001")
+    assert matched.exit_code == 0, matched.output
+    assert "now works for Atlas Fonderie" in matched.output
+    contact = contact_of(person)
+    assert (contact.company_other, contact.company_id) == (None, 1)
+    (entry,) = audit.entries(context.db, action="contacts.match_company")
+    assert entry.details["typed"] == "Forges du Sud"
+    assert "every contact's company is a member company" in run("contacts", "unmatched").output
+    refused = run("contacts", "match", str(contact_id), "M999")
+    assert refused.exit_code != 0 and "no member company 'M999'" in refused.output
