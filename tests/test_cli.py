@@ -40,7 +40,7 @@ def test_shell_driven_from_a_pipe_walks_the_whole_conversation(
         "1",               # upcoming sessions
         "1",               # the first session
         "1",               # register
-        "3",               # add to calendar
+        "2",               # add to calendar (after Cancel my registration)
         "/my",
         "/quit",
     ]) + "\n"
