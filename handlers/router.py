@@ -71,7 +71,9 @@ def _route(context: Context, contact: Contact, inbound: Inbound, created: bool) 
     if coordinator_router.claims(context, contact, inbound):
         return coordinator_router.handle(context, contact, inbound)
     if inbound.command is not None and inbound.command.lower() == "link":
-        return linking.link(context, contact, inbound.argument.strip(), inbound.channel)
+        return _then_menu(context, contact,
+                          linking.link(context, contact, inbound.argument.strip(),
+                                       inbound.channel))
     if inbound.command is not None:
         return _command(context, contact, inbound.command.lower(), inbound.argument.strip())
     if inbound.action is not None:
@@ -79,6 +81,17 @@ def _route(context: Context, contact: Contact, inbound: Inbound, created: bool) 
     if inbound.phone is not None:
         return _phone(context, contact, inbound.phone)
     return _text(context, contact, inbound.text or "", created)
+
+
+def _then_menu(context: Context, contact: Contact, replies: list[Reply]) -> list[Reply]:
+    """`replies`, their last one carrying the menu when it offers no way on by itself (a
+    refused code, a message to say on the other channel) and onboarding is done."""
+    if not replies or replies[-1].choices or onboarding.next_step(context, contact) is not None:
+        return replies
+    fresh = contacts_store.get(context.db, contact.id)
+    if fresh is None:
+        return replies
+    return [*replies[:-1], views.menu(fresh, replies[-1].text)]
 
 
 # --- commands -----------------------------------------------------------------------------
