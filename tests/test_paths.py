@@ -174,12 +174,9 @@ def test_a_company_not_listed_is_kept_as_typed_for_coordinators_to_match(
     assert refused.exit_code != 0 and "no member company 'M999'" in refused.output
 
 
-def test_after_a_refusal_or_a_bad_code_the_person_sees_the_menu(context: Context) -> None:
+def test_after_a_refused_link_code_the_person_sees_the_menu(context: Context) -> None:
     person = Person(context, "101", channel="telegram")
     person.onboard()
-    person.command("announce")
-    assert "reserved for the training coordinators" in person.text
-    assert "Upcoming sessions" in person.labels
     person.command("link", "123456")
     assert "This code is not valid or has expired" in person.text
     assert "Upcoming sessions" in person.labels
