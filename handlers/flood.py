@@ -148,7 +148,10 @@ def screen(context: Context, inbound: Inbound) -> list[Reply] | None:
 
 
 def _is_stop(inbound: Inbound) -> bool:
-    """STOP, ARRÊT, توقف, /stop or the Stop button."""
+    """STOP, ARRÊT, توقف, /stop, the Stop button or the consent question's "No" (an old one
+    included): every way of saying no to notifications."""
     command = keywords.as_command(inbound).command
+    action = inbound.action
     return (command or "").lower() == "stop" or (
-        inbound.action is not None and inbound.action.name == "stop")
+        action is not None and (action.name == "stop"
+                                or (action.name == "consent" and action.args[:1] == ("no",))))

@@ -1,4 +1,5 @@
-"""Keywords a person may type at any step, on any channel: MENU, HELP, STOP, START, LINK.
+"""Keywords a person may type at any step, on any channel: MENU, HELP, STOP, START, LINK,
+CANCEL.
 
 On WhatsApp there are no commands or buttons outside a message, so a word alone must do:
 STOP (and its French and Arabic forms) must stop notifications at once, whatever the bot was
@@ -22,6 +23,7 @@ KEYWORDS: dict[str, str] = {
     "stop": "stop", "arret": "stop", "arreter": "stop", "توقف": "stop", "قف": "stop",
     "start": "start", "demarrer": "start", "ابدأ": "start", "ابدا": "start",
     "link": "link", "lier": "link", "ربط": "link",
+    "cancel": "cancel", "annuler": "cancel", "إلغاء": "cancel",
 }
 _WITH_CODE = re.compile(r"^(\S+)\s+(\d[\d -]*)$")
 
@@ -33,13 +35,18 @@ def normalise(text: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", bare).split())
 
 
+# The keywords as `normalise` leaves them: "القائمة" is looked up as "القايمة" (its hamza is a
+# combining mark once decomposed), so a key written with one would never match.
+_NORMALISED = {normalise(word): command for word, command in KEYWORDS.items()}
+
+
 def command_for(text: str) -> tuple[str, str] | None:
     """(command, argument) when `text` is a keyword, e.g. ("stop", ""), ("link", "48291-03756")."""
     words = normalise(text)
-    if words in KEYWORDS:
-        return KEYWORDS[words], ""
+    if words in _NORMALISED:
+        return _NORMALISED[words], ""
     match = _WITH_CODE.match(words)
-    if match and KEYWORDS.get(match.group(1)) == "link":
+    if match and _NORMALISED.get(match.group(1)) == "link":
         return "link", match.group(2)
     return None
 

@@ -7,20 +7,22 @@ contact imported from a mailing list with everything filled in is not asked agai
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import replace
 
 from handlers import brand, topics, views
 from handlers.context import Context
 from handlers.i18n import LANGUAGES, t, tn
 from handlers.types import Action, Choice, Reply, whole_number
-from storage import audit, catalog, companies
+from storage import catalog, companies
 from storage import contacts as contacts_store
 from storage.contacts import Contact
 from storage.names import clean_name
-from storage.zones import to_utc_text
 
 LANGUAGE_NAMES = {"fr": "Français", "ar": "العربية", "en": "English"}
 NAME_MAX = 80
+NAME_MIN_LETTERS = 2
+NAME_JOINERS = frozenset(" -'’.")
 COMPANY_QUERY_MIN = 2
 COMPANY_QUERY_MAX = 80
 
@@ -29,15 +31,16 @@ def next_step(context: Context, contact: Contact) -> str | None:
     """The first onboarding step still missing, or None when onboarding is complete."""
     if contact.language is None:
         return "language"
-    if contact.consent_at is None:
-        return "consent"
+    if contact.consent_at is None and contact.opted_out_at is None:
+        return "consent"  # answered either way: a "no" is recorded too (privacy.decide)
     if not contact.name:
         return "name"
     if contact.company_id is None and not contact.company_other:
         return "company"
     if contact.role is None:
         return "role"
-    if not contact.state.get("topics_chosen") and catalog.all_topics(context.db):
+    if (not contact.state.get("topics_chosen") and contact.may_be_notified
+            and catalog.all_topics(context.db)):  # topics choose notifications: none, none
         return "topics"
     return None
 
@@ -49,14 +52,7 @@ def prompt(context: Context, contact: Contact, *, lead: str | None = None) -> li
     if step == "language":
         replies.append(language_question(contact))
     elif step == "consent":
-        replies.append(
-            Reply(
-                brand.consent_question(context.brand, contact.language),
-                (views.choice(contact, "Yes, I agree", "consent", "yes"),
-                 views.choice(contact, "No, thanks", "consent", "no")),
-                language=views.lang(contact),
-            )
-        )
+        replies.append(consent_question(context, contact))
     elif step == "name":
         replies.append(views.say(contact, "What is your full name?"))
     elif step == "company":
@@ -82,6 +78,17 @@ def prompt(context: Context, contact: Contact, *, lead: str | None = None) -> li
     return replies
 
 
+def consent_question(context: Context, contact: Contact) -> Reply:
+    """May we send notifications? Asked once during onboarding, and again on /start by
+    someone who said no. Worded by `brand`: the audit keeps the same wording."""
+    return Reply(
+        brand.consent_question(context.brand, contact.language),
+        (views.choice(contact, "Yes, I agree", "consent", "yes"),
+         views.choice(contact, "No, thanks", "consent", "no")),
+        language=views.lang(contact),
+    )
+
+
 def language_question(contact: Contact) -> Reply:
     return Reply(
         text="Choisissez votre langue · اختر لغتك · Choose your language",
@@ -100,25 +107,6 @@ def choose_language(context: Context, contact: Contact, code: str) -> list[Reply
     return prompt(context, contact)
 
 
-def answer_consent(context: Context, contact: Contact, answer: str) -> list[Reply]:
-    if answer != "yes":
-        return [
-            views.say(
-                contact,
-                "Understood: we will not send you anything. If you change your mind, send"
-                " /start.",
-                views.choice(contact, "I agree after all", "consent", "yes"),
-            )
-        ]
-    if contact.consent_at is None:
-        contacts_store.update(
-            context.db, contact.id, consent_at=to_utc_text(context.now()), opted_out_at=None
-        )
-        audit.record(context.db, actor=f"contact:{contact.id}", action="privacy.consent",
-                     subject=f"contact:{contact.id}")
-    return prompt(context, _reload(context, contact), lead=t(contact.language, "Thank you."))
-
-
 def answer_text(context: Context, contact: Contact, text: str) -> list[Reply]:
     """Free text during onboarding: a name or a company search, depending on the step."""
     step = next_step(context, contact)
@@ -129,25 +117,32 @@ def answer_text(context: Context, contact: Contact, text: str) -> list[Reply]:
     return prompt(context, contact, lead=t(contact.language, "Please use the buttons below."))
 
 
-def _clean(text: str) -> str:
-    return clean_name(text)
-
-
 def _take_name(context: Context, contact: Contact, text: str) -> list[Reply]:
-    name = _clean(text)
-    if not name:
-        return [views.say(contact, "Please send your name as text.")]
+    """A name is letters (any script), with spaces, hyphens, apostrophes or dots between them,
+    of a plausible length; anything else (a digit pressed for a button, a sentence) gets the
+    question again with what to fix."""
+    name = clean_name(text)
+    letters = sum(1 for ch in name if ch.isalpha())
     if len(name) > NAME_MAX:
-        return [views.say(contact, "That is too long for a name: please send at most {max}"
-                                   " characters.", max=NAME_MAX)]
+        lead = t(contact.language, "That is too long for a name: please send at most {max}"
+                                   " characters.", max=NAME_MAX)
+        return prompt(context, contact, lead=lead)
+    if letters < NAME_MIN_LETTERS or not all(_in_name(ch) for ch in name):
+        lead = t(contact.language, "Please send your name in letters, for example “Amina"
+                                   " Alaoui”.")
+        return prompt(context, contact, lead=lead)
     contacts_store.update(context.db, contact.id, name=name)
     contact = _reload(context, contact)
     return prompt(context, contact, lead=t(contact.language, "Nice to meet you, {name}.",
                                            name=name))
 
 
+def _in_name(ch: str) -> bool:
+    return ch.isalpha() or unicodedata.category(ch).startswith("M") or ch in NAME_JOINERS
+
+
 def _search_company(context: Context, contact: Contact, text: str) -> list[Reply]:
-    query = _clean(text)[:COMPANY_QUERY_MAX]
+    query = clean_name(text)[:COMPANY_QUERY_MAX]
     if len(query) < COMPANY_QUERY_MIN:
         return [Reply(tn(contact.language, "Please type at least {count} letter of your"
                          " company's name.", "Please type at least {count} letters of your"

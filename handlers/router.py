@@ -100,8 +100,9 @@ def _route(context: Context, contact: Contact, inbound: Inbound, created: bool) 
     if coordinator_router.claims(context, contact, inbound):
         return coordinator_router.handle(context, contact, inbound)
     if inbound.command is not None and inbound.command.lower() == "link":
-        return linking.link(context, contact, inbound.argument.strip(), inbound.channel,
-                            inbound.address)
+        return _then_menu(context, contact,
+                          linking.link(context, contact, inbound.argument.strip(),
+                                       inbound.channel, inbound.address))
     if inbound.command is not None:
         return _command(context, contact, inbound.command.lower(), inbound.argument.strip(),
                         inbound)
@@ -110,6 +111,17 @@ def _route(context: Context, contact: Contact, inbound: Inbound, created: bool) 
     if inbound.phone is not None:
         return _phone(context, contact, inbound.phone)
     return _text(context, contact, inbound.text or "", created)
+
+
+def _then_menu(context: Context, contact: Contact, replies: list[Reply]) -> list[Reply]:
+    """`replies`, their last one carrying the menu when it offers no way on by itself (a
+    refused code, a message to say on the other channel) and onboarding is done."""
+    if not replies or replies[-1].choices or onboarding.next_step(context, contact) is not None:
+        return replies
+    fresh = contacts_store.get(context.db, contact.id)
+    if fresh is None:
+        return replies
+    return [*replies[:-1], views.menu(fresh, replies[-1].text)]
 
 
 # --- commands -----------------------------------------------------------------------------
@@ -122,6 +134,8 @@ def _command(context: Context, contact: Contact, command: str, argument: str,
         return privacy.stop(context, contact)
     if command == "forget":
         return privacy.ask_forget(context, contact)
+    if command == "cancel":
+        return _cancel(context, contact)
     if onboarding.next_step(context, contact) is not None:
         return onboarding.prompt(context, contact, lead=_finish_first(contact))
     simple: dict[str, Callable[[], list[Reply]]] = {
@@ -139,20 +153,45 @@ def _command(context: Context, contact: Contact, command: str, argument: str,
                                   command=typed))]
 
 
+def _cancel(context: Context, contact: Contact) -> list[Reply]:
+    """/cancel, ANNULER, إلغاء: leave whatever was being asked (an erase confirmation, a
+    company search) and see the menu; during onboarding, the question still open."""
+    state = {key: value for key, value in contact.state.items()
+             if key not in ("confirm_forget", "company_query")}
+    if state != contact.state:
+        contacts_store.set_state(context.db, contact.id, state)
+        contact = contacts_store.get(context.db, contact.id) or contact
+    if onboarding.next_step(context, contact) is not None:
+        return onboarding.prompt(context, contact, lead=_finish_first(contact))
+    return [views.menu(contact, t(contact.language, "Cancelled. What would you like to do?"))]
+
+
 def _finish_first(contact: Contact) -> str:
     return t(contact.language, "Let's finish setting up first.")
 
 
 def _start(context: Context, contact: Contact, payload: str) -> list[Reply]:
-    was_opted_out = contact.opted_out_at is not None
-    contact = privacy.start_again(context, contact)
+    """/start, START, the menu's notifications button, or an entry link (`/start <payload>`).
+
+    A plain start turns notifications back on after a STOP, as the STOP reply said it would,
+    and says so; someone who declined is asked the consent question again. An entry link only
+    opens what it points to: following a link is not a yes to notifications.
+    """
     valid_payload = payload if _payload_target(payload) else ""
+    was_opted_out = contact.opted_out_at is not None
+    if not valid_payload:
+        contact = privacy.start_again(context, contact)
+    declined = contact.consent_at is None and contact.opted_out_at is not None
+    if declined and not valid_payload:
+        return [onboarding.consent_question(context, contact)]
     if onboarding.next_step(context, contact) is not None:
         if valid_payload:
             contacts_store.set_state(context.db, contact.id,
                                      {**contact.state, "pending": valid_payload})
             contact = contacts_store.get(context.db, contact.id) or contact
         welcome = brand.welcome(context.brand, contact.language)
+        if was_opted_out and contact.may_be_notified:
+            welcome = privacy.state_line(contact)
         return onboarding.prompt(context, contact, lead=None if contact.language is None
                                  else welcome)
     if valid_payload:
@@ -202,7 +241,7 @@ def _action(context: Context, contact: Contact, name: str, args: tuple[str, ...]
     anytime: dict[str, Callable[[], list[Reply]]] = {
         "lang": lambda: onboarding.choose_language(context, contact, first),
         "consent": lambda: _after_onboarding_step(
-            context, onboarding.answer_consent(context, contact, first), contact),
+            context, privacy.answer_consent(context, contact, first), contact),
         "stop": lambda: privacy.stop(context, contact),
         "start": lambda: _start(context, contact, ""),
         "pref": lambda: linking.prefer(context, contact, first),
@@ -226,6 +265,8 @@ def _action(context: Context, contact: Contact, name: str, args: tuple[str, ...]
         "tp_done": lambda: [views.menu(contact, topics.summary(context, contact))],
         "ss": lambda: sessions.browse(context, contact, whole_number(first) or 0,
                                       replaces_menu=True),
+        "sa": lambda: sessions.browse(context, contact, whole_number(first) or 0,
+                                      replaces_menu=True, every_topic=True),
         "s": lambda: sessions.card(context, contact, first),
         "int": lambda: sessions.interested(context, contact, first),
         "reg": lambda: sessions.register(context, contact, first),
@@ -275,8 +316,13 @@ def _after_onboarding_step(context: Context, replies: list[Reply],
     contacts_store.set_state(context.db, contact.id,
                              {**state, "welcomed": True, "topics_chosen": True})
     contact = contacts_store.get(context.db, contact.id) or contact
-    welcome = views.menu(contact, t(contact.language, "You are all set, {name}! {topics}",
-                                    name=contact.name, topics=topics.summary(context, contact)))
+    if contact.may_be_notified:
+        done = t(contact.language, "You are all set, {name}! {topics}", name=contact.name,
+                 topics=topics.summary(context, contact))
+    else:
+        done = t(contact.language, "You are all set, {name}! You can look at the sessions and"
+                                   " register from the menu.", name=contact.name)
+    welcome = views.menu(contact, done)
     if pending:
         return [*replies, *_open_payload(context, contact, pending)]
     return [*replies, welcome]
@@ -301,9 +347,12 @@ def _phone(context: Context, contact: Contact, raw: str) -> list[Reply]:
 
 
 def _text(context: Context, contact: Contact, text: str, created: bool) -> list[Reply]:
-    if len(text) > TEXT_MAX:
-        return [views.menu(contact, t(contact.language, "That message is too long for me."))]
     step = onboarding.next_step(context, contact)
+    if len(text) > TEXT_MAX:
+        too_long = t(contact.language, "That message is too long for me.")
+        if step is not None:  # the question again, not a menu whose buttons all say "finish"
+            return onboarding.prompt(context, contact, lead=too_long)
+        return [views.menu(contact, too_long)]
     if step is not None:
         if created or step in ("language", "consent"):
             return onboarding.prompt(context, contact)

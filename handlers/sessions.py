@@ -30,35 +30,56 @@ def title_of(session: Session, language: str | None) -> str:
 
 
 def browse(context: Context, contact: Contact, offset: int = 0, *,
-           replaces_menu: bool = False) -> list[Reply]:
-    """Upcoming sessions on the contact's topics (all when none), a page at a time."""
+           replaces_menu: bool = False, every_topic: bool = False) -> list[Reply]:
+    """Upcoming sessions on the contact's topics (all when none, or when asked), a page at a
+    time. Lines are bulleted and buttons carry the bare title: WhatsApp numbers the options
+    itself, so a number of ours would read "1. 1. Soudage" and mean another thing on page 2."""
     offset = max(offset, 0)
-    followed = subscriptions.topics_of(context.db, contact.id)
+    followed = [] if every_topic else subscriptions.topics_of(context.db, contact.id)
     page = catalog.upcoming_sessions(
         context.db, after=context.now(), topics=followed or None, offset=offset,
         limit=context.page_size + 1,
     )
     more, page = len(page) > context.page_size, page[: context.page_size]
+    everything = views.choice(contact, "All upcoming sessions", "sa", "0")
     if not page:
         text = (
             N_("No more sessions.") if offset else
             N_("No upcoming session on your topics for now.") if followed else
             N_("No upcoming session for now.")
         )
+        if followed:
+            return [views.say(contact, text, everything, views.back_to_menu(contact))]
         return [views.menu(contact, t(contact.language, text))]
-    lines = [t(contact.language, "Upcoming sessions:")]
+    heading = N_("Upcoming sessions on your topics:") if followed else N_("Upcoming sessions:")
+    lines = [t(contact.language, heading)]
     choices: list[Choice] = []
-    for number, session in enumerate(page, start=offset + 1):
+    for session in page:
         title = title_of(session, contact.language)
         when = format_span(session.starts_at, session.ends_at, context.zone, contact.language)
-        lines.append(f"{number}. {title} — {when}")
-        choices.append(Choice(f"{number}. {title}", Action("s", (session.id,))))
+        lines.append(f"• {title} — {when}")
+        choices.append(Choice(title, Action("s", (session.id,))))
     if more:
         next_offset = str(offset + context.page_size)
-        choices.append(views.choice(contact, "More sessions", "ss", next_offset))
+        choices.append(views.choice(contact, "More sessions", "sa" if every_topic else "ss",
+                                    next_offset))
+    if followed:
+        choices.append(everything)
     choices.append(views.back_to_menu(contact))
     return [Reply("\n".join(lines), tuple(choices), replaces_menu=replaces_menu,
                   language=views.lang(contact))]
+
+
+def when_line(context: Context, session: Session, language: str | None) -> str | None:
+    """What a person must know before anything else: the session was cancelled, is under
+    way, or is over. None for a session still to come."""
+    if session.status == "cancelled":
+        return t(language, "This session has been cancelled.")
+    if session.ends_at <= context.now():
+        return t(language, "This session has already taken place.")
+    if session.starts_at <= context.now():
+        return t(language, "This session has already started: registration is closed.")
+    return None
 
 
 def card(context: Context, contact: Contact, session_id: str, *,
@@ -84,8 +105,10 @@ def card(context: Context, contact: Contact, session_id: str, *,
     if topic_names:
         lines.append(t(language, "Topics: {topics}", topics=", ".join(topic_names)))
     mine = registrations.of(context.db, contact.id, session.id)
-    if session.status == "cancelled":
-        lines.append(t(language, "This session has been cancelled."))
+    gone = when_line(context, session, language)
+    if gone is not None:
+        if gone != lead:
+            lines.append(gone)
     elif left:
         lines.append(t(language, "Seats left: {count} of {capacity}", count=left,
                        capacity=session.capacity))
@@ -108,9 +131,12 @@ def _card_choices(context: Context, contact: Contact, session: Session,
     open_for_registration = session.status == "scheduled" and session.starts_at > context.now()
     holds = mine is not None and mine.status in registrations.ACTIVE
     if open_for_registration and not holds:
-        if mine is None or mine.status != "interested":
-            choices.append(views.choice(contact, "I'm interested", "int", session.id))
-        choices.append(views.choice(contact, "Register", "reg", session.id))
+        # Register first and interest always shown: pressing one leaves the numbers as they
+        # were (on WhatsApp a second "1" must not mean something else).
+        full = registrations.seats_taken(context.db, session.id) >= session.capacity
+        label = N_("Join the waiting list") if full else N_("Register")
+        choices.append(views.choice(contact, label, "reg", session.id))
+        choices.append(views.choice(contact, "I'm interested", "int", session.id))
     if mine is not None and holds and open_for_registration:
         label = (N_("Leave the waiting list") if mine.status == "waitlisted"
                  else N_("Cancel my registration"))
@@ -212,6 +238,7 @@ def calendar_file(context: Context, contact: Contact, session_id: str) -> list[R
 
 
 def mine(context: Context, contact: Contact) -> list[Reply]:
+    """The person's sessions, each saying when it was cancelled or is over."""
     rows = [
         row for row in registrations.of_contact(context.db, contact.id)
         if row.status not in ("cancelled", "declined")
@@ -224,14 +251,18 @@ def mine(context: Context, contact: Contact) -> list[Reply]:
         ]
     lines = [t(contact.language, "Your sessions:")]
     choices: list[Choice] = []
-    for number, row in enumerate(rows, start=1):
+    for row in rows:
         session = catalog.session(context.db, row.session_id)
         if session is None:
             continue
         title = title_of(session, contact.language)
         when = format_span(session.starts_at, session.ends_at, context.zone, contact.language)
         status = t(contact.language, STATUS_LABELS[row.status])
-        lines.append(f"{number}. {title} — {when} ({status})")
-        choices.append(Choice(f"{number}. {title}", Action("s", (session.id,))))
+        if session.status == "cancelled":
+            status = t(contact.language, "session cancelled")
+        elif session.ends_at <= context.now() and row.status not in ("attended", "no_show"):
+            status = t(contact.language, "{status}, session over", status=status)
+        lines.append(f"• {title} — {when} ({status})")
+        choices.append(Choice(title, Action("s", (session.id,))))
     choices.append(views.back_to_menu(contact))
     return [Reply("\n".join(lines), tuple(choices), language=views.lang(contact))]

@@ -16,11 +16,12 @@ def choice(contact: Contact, label: str, name: str, *args: str) -> Choice:
 
 
 def menu_choices(contact: Contact) -> tuple[Choice, ...]:
-    notifications = (
-        choice(contact, "Turn notifications back on", "start")
-        if contact.opted_out_at
-        else choice(contact, "Stop notifications", "stop")
-    )
+    if contact.may_be_notified:
+        notifications = choice(contact, "Stop notifications", "stop")
+    elif contact.consent_at is None:  # said no at first: asked again, never opted in by this
+        notifications = choice(contact, "Receive notifications", "start")
+    else:
+        notifications = choice(contact, "Turn notifications back on", "start")
     return (
         choice(contact, "Upcoming sessions", "ss", "0"),
         choice(contact, "My sessions", "my"),

@@ -134,6 +134,76 @@ def update(db: Database, contact_id: int, **values: Any) -> None:
     )
 
 
+CONSENT_ACTIONS = ("privacy.consent", "privacy.decline", "privacy.opt_out", "privacy.opt_in")
+
+
+def set_consent(db: Database, contact_id: int, *, agreed: bool, at: str, via: str,
+                **details: Any) -> str | None:
+    """Record what the person just said about notifications, with its time, and audit it.
+
+    The one place a person's own yes or no is stored, whatever way it came (button, old
+    button, typed number, keyword, in any language), so that what is stored, what is audited
+    and what the reply says cannot disagree. A yes keeps the first consent's time and clears
+    any withdrawal; a no records the withdrawal's time (a first no is a refusal: consent_at
+    stays empty). Saying again what is already stored changes nothing and audits nothing.
+    Returns the audit action recorded, or None when nothing changed.
+    """
+    with write_transaction(db):
+        current = get(db, contact_id)
+        if current is None:
+            return None
+        if agreed:
+            if current.may_be_notified:
+                return None
+            action = "privacy.consent" if current.consent_at is None else "privacy.opt_in"
+            values: dict[str, Any] = {"opted_out_at": None,
+                                      "consent_at": current.consent_at or at}
+        else:
+            if current.opted_out_at is not None:
+                return None
+            action = "privacy.opt_out" if current.consent_at is not None else "privacy.decline"
+            values = {"opted_out_at": at}
+        update(db, contact_id, **values)
+        audit.record(db, actor=f"contact:{contact_id}", action=action,
+                     subject=f"contact:{contact_id}", via=via, **details)
+    return action
+
+
+@dataclass(frozen=True)
+class Unmatched:
+    """A contact whose company is not (yet) a member company: what they typed, for a
+    coordinator to match by hand."""
+
+    contact_id: int
+    name: str | None
+    typed: str
+    phone: str | None
+    created_at: str
+
+
+def unmatched_companies(db: Database) -> list[Unmatched]:
+    """Contacts who chose "My company is not listed", oldest first."""
+    rows = db.execute(
+        "SELECT id, name, company_other, phone, created_at FROM contacts"
+        " WHERE company_id IS NULL AND company_other IS NOT NULL ORDER BY id").fetchall()
+    return [Unmatched(*row) for row in rows]
+
+
+def match_company(db: Database, contact_id: int, company_id: int, *, actor: str) -> str | None:
+    """Attach a contact to a member company a coordinator recognised in what they typed;
+    what was typed is kept in the audit entry. Returns what was typed, None when the contact
+    does not exist."""
+    with write_transaction(db):
+        found = get(db, contact_id)
+        if found is None:
+            return None
+        update(db, contact_id, company_id=company_id, company_other=None)
+        audit.record(db, actor=actor, action="contacts.match_company",
+                     subject=f"contact:{contact_id}", company_id=company_id,
+                     typed=found.company_other)
+    return found.company_other or ""
+
+
 def set_state(db: Database, contact_id: int, state: dict[str, Any]) -> None:
     db.execute(
         "UPDATE contacts SET state = ?, updated_at = ? WHERE id = ?",

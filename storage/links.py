@@ -152,6 +152,12 @@ def merge(db: Database, *, keep: int, absorb: int, actor: str) -> None:
             raise ValueError(f"no such contact: {keep if kept is None else absorb}")
         fills = {name: theirs for name, ours, theirs in zip(_FILLED, kept, gone, strict=True)
                  if ours is None and theirs is not None}
+        # A STOP said on either side still stands for the one person they turn out to be.
+        (kept_out,), (gone_out,) = (
+            db.execute("SELECT opted_out_at FROM contacts WHERE id = ?", [contact]).fetchone()
+            for contact in (keep, absorb))
+        if kept_out is None and gone_out is not None:
+            fills["opted_out_at"] = gone_out
         for table in ("identities", "link_codes"):
             db.execute(f"UPDATE {table} SET contact_id = ? WHERE contact_id = ?", [keep, absorb])
         for table in ("subscriptions", "registrations", "deliveries"):

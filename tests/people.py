@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers import Context, Inbound, Reply, handle
+from handlers import Action, Context, Inbound, Reply, handle
 
 
 class Person:
@@ -32,6 +32,10 @@ class Person:
                 if label in choice.label:
                     return self._send(action=choice.action)
         raise AssertionError(f"no button {label!r} among {self.labels}")
+
+    def presses_old(self, action: Action) -> list[Reply]:
+        """Press a button of an older message, still in the chat (Telegram keeps them)."""
+        return self._send(action=action)
 
     @property
     def text(self) -> str:

@@ -40,8 +40,8 @@ def test_shell_driven_from_a_pipe_walks_the_whole_conversation(
         "3",               # done
         "1",               # upcoming sessions
         "1",               # the first session
-        "2",               # register
-        "2",               # add to calendar
+        "1",               # register
+        "2",               # add to calendar (after Cancel my registration)
         "/my",
         "/quit",
     ]) + "\n"

@@ -51,16 +51,18 @@ def test_onboarding_records_every_answer(context: Context) -> None:
     assert [entry.action for entry in audit.entries(context.db)] == ["privacy.consent"]
 
 
-def test_no_consent_means_no_further_questions(context: Context) -> None:
+def test_declining_is_recorded_and_onboarding_goes_on_without_notifications(
+        context: Context) -> None:
     person = Person(context)
     person.command("start")
     person.presses("English")
     person.presses("No, thanks")
-    assert "we will not send you anything" in person.text
-    person.says("Amina")
-    assert "May we send you these notifications?" in person.text
-    assert contact_of(person).consent_at is None
-    assert contact_of(person).name is None
+    assert "we will not send you any notifications" in person.text
+    assert "What is your full name?" in person.text
+    contact = contact_of(person)
+    assert contact.consent_at is None and contact.opted_out_at is not None
+    assert not contact.may_be_notified
+    assert [entry.action for entry in audit.entries(context.db)] == ["privacy.decline"]
 
 
 def test_a_person_who_stops_half_way_resumes_where_they_left_off(context: Context) -> None:
@@ -130,14 +132,18 @@ def test_sessions_match_topics_and_come_a_few_at_a_time(programme: Database) -> 
     person = Person(context)
     person.onboard(topics=("Welding",))
     person.command("sessions")
-    listed = [label for label in person.labels if label[0].isdigit()]
+    listed = [label for label in person.labels if label.startswith("Session ")]
     assert len(listed) == 5
-    assert listed[0] == "1. Session tig-2026-12 (en)"
-    assert "Maintenance" not in person.text  # not a followed topic
+    assert listed[0] == "Session tig-2026-12 (en)"  # no number of ours: channels number
+    assert "• Session tig-2026-12 (en) — " in person.text
+    assert "maint-2027-02" not in person.text  # not a followed topic
     person.presses("More sessions")
     assert person.replies[0].replaces_menu
-    assert next(label for label in person.labels if label[0].isdigit()).startswith("6. ")
+    assert [label for label in person.labels if label.startswith("Session ")] == [
+        f"Session extra-{month} (en)" for month in range(4, 8)]
     assert "More sessions" not in person.labels
+    person.presses("All upcoming sessions")
+    assert "Session maint-2027-02 (en)" in person.labels
 
 
 def test_no_topic_followed_shows_every_session(context: Context) -> None:
@@ -159,10 +165,14 @@ def test_session_card_shows_local_times_in_the_persons_language(context: Context
 
 def test_register_until_full_then_waitlist_with_position(context: Context) -> None:
     first, second, third = (Person(context, name) for name in ("a", "b", "c"))
-    for person in (first, second, third):
+    first.onboard()
+    first.command("start", "session_tig-2026-12")
+    first.presses("Register")
+    for person in (second, third):
         person.onboard()
         person.command("start", "session_tig-2026-12")
-        person.presses("Register")
+        assert "Register" not in person.labels
+        person.presses("Join the waiting list")
     assert "You are registered." in first.text
     assert "number 1 on the waiting list" in second.text
     assert "number 2 on the waiting list" in third.text
@@ -171,10 +181,10 @@ def test_register_until_full_then_waitlist_with_position(context: Context) -> No
 
 def test_cancel_asks_first_then_frees_the_seat_for_the_first_waiting(context: Context) -> None:
     first, second = Person(context, "a"), Person(context, "b")
-    for person in (first, second):
+    for person, button in ((first, "Register"), (second, "Join the waiting list")):
         person.onboard()
         person.command("start", "session_tig-2026-12")
-        person.presses("Register")
+        person.presses(button)
     first.presses("Cancel my registration")
     assert "Your seat will go to the next person waiting" in first.text
     assert registrations.of(context.db, contact_of(first).id, "tig-2026-12").status == "registered"

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlite_utils import Database
 
-from handlers import Context, Inbound, Reply, handle
+from handlers import Action, Context, Inbound, Reply, handle
 from handlers.flood import BURST, REFILL_SECONDS, FloodGate
 from storage import contacts, coordinators
 from tests.clock import Clock
@@ -132,6 +132,16 @@ def test_stop_is_honoured_during_a_flood(context: Context) -> None:
                                                          "9001").contact_id)
     assert contact is not None and contact.opted_out_at is not None
     assert flooder.says("STOP") == []  # once is enough
+
+
+def test_an_old_consent_no_is_honoured_during_a_flood(context: Context) -> None:
+    flooder = person(context, "9001")
+    for _ in range(BURST + 5):
+        flooder.says("spam")
+    assert flooder.presses_old(Action("consent", ("no",)))  # withdrawn at once, and told so
+    contact = contacts.get(context.db, contacts.identity(context.db, "telegram",
+                                                         "9001").contact_id)
+    assert contact is not None and not contact.may_be_notified
 
 
 def test_a_brisk_person_is_not_throttled(context: Context, clock: Clock) -> None:

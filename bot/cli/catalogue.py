@@ -1,4 +1,5 @@
-"""`formabot catalog|companies|contacts import` and `formabot sessions list|show`.
+"""`formabot catalog|companies|contacts import`, `formabot contacts unmatched|match` and
+`formabot sessions list|show`.
 
 Thin over `bot.cli.imports` and `storage`: each command opens the database, calls one importer or
 query, and turns `FileProblem` / `ImportFailed` into an operator message and a non-zero exit.
@@ -19,8 +20,9 @@ from sqlite_utils import Database
 from bot.cli.imports import FileProblem, ImportFailed, import_catalogue, import_companies
 from bot.cli.imports import import_contacts as import_contact_list
 from bot.cli.links import link_command
+from bot.oneline import one_line
 from handlers.phones import DEFAULT_REGION, known_region
-from storage import catalog, registrations
+from storage import catalog, companies, contacts, registrations
 from storage.catalog import Session
 from storage.db import open_database
 from storage.zones import now_utc, to_utc_text, zone
@@ -117,6 +119,38 @@ def contacts_import(state: Any, file: Path, region: str) -> None:
             db, file, default_zone=state.config.bot.timezone, region=region
         )
     click.echo(str(summary))
+
+
+@contacts_group.command("unmatched")
+@click.pass_obj
+def contacts_unmatched(state: Any) -> None:
+    """Contacts who chose "My company is not listed", with the name they typed."""
+    with _database(state) as db:
+        rows = contacts.unmatched_companies(db)
+    if not rows:
+        click.echo("every contact's company is a member company")
+        return
+    for row in rows:
+        click.echo(one_line(f"{row.contact_id}  {row.created_at}  {row.name or '-'}"
+                            f"  typed: {row.typed}  {row.phone or ''}").rstrip())
+    click.echo("match one with: formabot contacts match CONTACT_ID MEMBER_ID")
+
+
+@contacts_group.command("match")
+@click.argument("contact_id", type=int)
+@click.argument("member_id")
+@click.pass_obj
+def contacts_match(state: Any, contact_id: int, member_id: str) -> None:
+    """Attach contact CONTACT_ID (from `contacts unmatched`) to member company MEMBER_ID."""
+    with _database(state) as db:
+        company = companies.by_member_id(db, member_id)
+        if company is None:
+            raise click.ClickException(f"no member company {one_line(member_id)!r}; import it"
+                                       " first with: formabot companies import FILE")
+        typed = contacts.match_company(db, contact_id, company.id, actor="cli")
+    if typed is None:
+        raise click.ClickException(f"no contact {contact_id}; see: formabot contacts unmatched")
+    click.echo(one_line(f"contact {contact_id} ({typed!r}) now works for {company.name}"))
 
 
 # --- sessions -----------------------------------------------------------------------------

@@ -72,13 +72,15 @@ def context(programme: Database) -> Context:
     return Context(db=programme, clock=lambda: NOW)
 
 
-def test_a_name_with_a_lone_surrogate_is_taken(context: Context) -> None:
+def test_a_name_with_a_lone_surrogate_is_asked_again_politely(context: Context) -> None:
     person = Person(context, "9001", "telegram")
     person.command("start")
     person.presses("English")
     person.presses("Yes, I agree")
-    person.says("Amina \ud800")
-    assert "Nice to meet you, Amina \ufffd." in person.text
+    person.says("Amina \ud800")  # stored as U+FFFD, which is no letter: the question again
+    assert "Please send your name in letters" in person.text
+    person.says("Amina")
+    assert "Nice to meet you, Amina." in person.text
 
 
 @pytest.mark.parametrize(("argument", "expected"), [

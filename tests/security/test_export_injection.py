@@ -66,11 +66,13 @@ async def test_a_formula_typed_as_a_name_on_telegram_is_text_in_the_coordinators
     await mallory.says("/start")
     await mallory.presses("Français")
     await mallory.presses("Oui")
-    await mallory.says(HYPERLINK)
+    await mallory.says(HYPERLINK)  # not a name: asked again, nothing stored
+    found = contacts.identity(programme, "telegram", str(ATTACKER.id))
+    assert contacts.get(programme, found.contact_id).name is None
+    await mallory.says("Mallory")
     await mallory.says(COMMAND)
     await mallory.presses("Mon entreprise n’y figure pas")
-    found = contacts.identity(programme, "telegram", str(ATTACKER.id))
-    assert contacts.get(programme, found.contact_id).name == HYPERLINK  # stored as typed
+    assert contacts.get(programme, found.contact_id).company_other == COMMAND  # kept as typed
     registrations.register(programme, found.contact_id, "mig-2027-01", 12)
     _registered_attackers(programme)
     add_contact(programme, "Salma", telegram=str(SALMA.id), language="fr")
@@ -83,7 +85,7 @@ async def test_a_formula_typed_as_a_name_on_telegram_is_text_in_the_coordinators
     assert table[0] == HEADER_FR
     assert no_formula(table)
     names = {row[0] for row in table[1:]}
-    assert names == {"'" + attack for attack in ATTACKS}
+    assert names == {"Mallory"} | {"'" + attack for attack in ATTACKS}
     assert {row[1] for row in table[1:]} == {"'" + COMMAND}
     assert "'+212612345601" in {row[3] for row in table[1:]}  # still reads as a phone number
     assert {row[4] for row in table[1:]} == {"inscription enregistrée"}

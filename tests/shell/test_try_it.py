@@ -17,7 +17,7 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 # README.md, "Try it in the terminal", shows exactly this (checked below).
 TRY_IT = r"""
 .venv/bin/formabot demo
-printf '/start\n1\n1\nAmina Alaoui\natlas\n1\n1\n5\n7\n1\n1\n2\n' | .venv/bin/formabot shell --as amina
+printf '/start\n1\n1\nAmina Alaoui\natlas\n1\n1\n5\n7\n1\n1\n1\n' | .venv/bin/formabot shell --as amina
 .venv/bin/formabot remind tig-casablanca
 printf '2\n' | .venv/bin/formabot shell --as nadia
 echo /my | .venv/bin/formabot shell --as amina

@@ -61,7 +61,7 @@ async def test_topic_toggles_edit_the_menu_in_place(
 async def test_browse_register_and_cancel(chat: Chat, programme: Database) -> None:
     await chat.onboard()
     await chat.presses("Sessions à venir")
-    assert "1. Soudage TIG – niveau 1" in chat.last
+    assert "• Soudage TIG – niveau 1 — " in chat.last
     await chat.presses("Soudage TIG")
     assert "Places restantes\u00a0: 1 sur 1" in chat.last
     await chat.presses("M’inscrire")
@@ -145,11 +145,11 @@ async def test_menu_that_cannot_be_edited_is_sent_anew(chat: Chat, bot_api: Fake
     assert bot_api.calls_to("editMessageText")  # tried first
 
 
-async def test_html_hostile_name_is_shown_escaped(chat: Chat, bot_api: FakeBotAPI) -> None:
-    await chat.onboard(name='Amina <b>&"')
-    assert 'Tout est prêt, Amina <b>&"' in chat.transcript
+async def test_html_hostile_text_is_shown_escaped(chat: Chat, bot_api: FakeBotAPI) -> None:
+    await chat.onboard(name="Amina O'Brien")  # a name is letters: its apostrophe is escaped
+    assert "Tout est prêt, Amina O'Brien" in chat.transcript
     sent = [call.params["text"] for call in bot_api.calls_to("sendMessage")]
-    assert any("Amina &lt;b&gt;&amp;&quot;" in text for text in sent)
+    assert any("Amina O&#x27;Brien" in text for text in sent)
     assert all(call.params["parse_mode"] == "HTML" for call in bot_api.calls_to("sendMessage"))
 
 

@@ -137,3 +137,16 @@ async def test_linked_registrations_and_topics_move_with_the_profile(
     assert owner(programme, "whatsapp", amina.number) == kept
     assert registrations.of(programme, kept, "tig-2026-12").status == "registered"
     assert contacts.get(programme, whatsapp_contact) is None
+
+
+async def test_a_stop_said_on_whatsapp_still_stands_after_linking_with_telegram(
+        amina: Phone, context: Context, programme: Database) -> None:
+    await onboarded(amina)
+    await amina.says("STOP")
+    telegram = Person(context, "101", channel="telegram")
+    telegram.onboard(language="Français", topics=("Soudage",))
+    telegram.command("link")
+    await amina.says(f"LINK {code_in(telegram.text)}")
+    kept = contacts.get(programme, owner(programme, "telegram", "101"))
+    assert kept is not None and owner(programme, "whatsapp", amina.number) == kept.id
+    assert not kept.may_be_notified

@@ -166,6 +166,43 @@ async def test_stop_then_an_announcement_sends_nothing(
     assert deliveries.of_announcement(programme, announcement_id) == []
 
 
+async def test_an_old_no_button_after_consenting_stops_every_announcement(
+        programme: Database, channel: WhatsAppChannel, twilio: FakeTwilio, clock: Clock,
+        amina: Phone) -> None:
+    contact_id = person(programme)
+    notify(programme, clock)
+    await drain(programme, channel, clock)
+    assert len(twilio.messages) == 1  # consented: the announcement reaches her
+    # The consent question's "Non, merci", pressed long after consenting.
+    await amina.send(inbound_form(NUMBER, "Non, merci", ButtonText="Non, merci",
+                                  ButtonPayload="consent:no"))
+    assert "vous ne recevrez plus aucune notification" in amina.text
+    stored = contacts.get(programme, contact_id)
+    assert stored is not None and not stored.may_be_notified
+    twilio.reset()
+    announcement_id = notify(programme, clock)
+    await drain(programme, channel, clock)
+    assert twilio.messages == []
+    assert deliveries.of_announcement(programme, announcement_id) == []
+
+
+async def test_an_old_yes_button_after_stop_asks_before_anything_is_sent_again(
+        programme: Database, channel: WhatsAppChannel, twilio: FakeTwilio, clock: Clock,
+        amina: Phone) -> None:
+    contact_id = person(programme)
+    await amina.says("ARRÊT")
+    await amina.send(inbound_form(NUMBER, "Oui, j’accepte", ButtonPayload="consent:yes"))
+    assert "Voulez-vous les réactiver" in amina.text
+    twilio.reset()
+    announcement_id = notify(programme, clock)
+    await drain(programme, channel, clock)
+    assert deliveries.of_announcement(programme, announcement_id) == []
+    await amina.says("1")  # Réactiver les notifications
+    assert "les notifications sont réactivées" in amina.text
+    stored = contacts.get(programme, contact_id)
+    assert stored is not None and stored.may_be_notified
+
+
 async def test_a_linked_contact_receives_one_copy(
         programme: Database, channel: WhatsAppChannel, twilio: FakeTwilio, clock: Clock) -> None:
     person(programme, telegram="101")
