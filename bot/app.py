@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import shlex
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -17,12 +18,15 @@ from starlette.routing import BaseRoute
 from starlette.types import ASGIApp
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from bot import demo
+from bot.channels import console
 from bot.channels.telegram import TelegramChannel, build_application, lifecycle
 from bot.channels.telegram.application import pace_of
 from bot.channels.telegram.sender import TelegramSender
 from bot.channels.whatsapp import WhatsAppSender, build_whatsapp, check_whatsapp, whatsapp_routes
 from bot.channels.whatsapp.messages import INBOUND_PATH, STATUS_PATH
 from bot.config import (
+    DEFAULT_PATH,
     TELEGRAM_TOKEN_ENV,
     TELEGRAM_WEBHOOK_SECRET_ENV,
     TWILIO_SID_ENV,
@@ -52,17 +56,32 @@ def build_telegram(config: Config, context: Context, metrics: Metrics | None = N
 
 
 def no_channel_message() -> str:
-    return (f"no channel to serve: set {TELEGRAM_TOKEN_ENV} (Telegram, your bot's token from"
-            f" @BotFather) and/or {TWILIO_SID_ENV} and {TWILIO_TOKEN_ENV} (WhatsApp through"
-            " Twilio); see docs/telegram.md and docs/whatsapp.md")
+    return (f"no Telegram or WhatsApp credentials, so the console only: to add Telegram set"
+            f" {TELEGRAM_TOKEN_ENV} (your bot's token from @BotFather), to add WhatsApp"
+            f" {TWILIO_SID_ENV} and {TWILIO_TOKEN_ENV} (through Twilio), then restart; see"
+            " docs/telegram.md and docs/whatsapp.md")
+
+
+def try_it_message(config: Config, *, empty: bool, foreground: bool) -> str:
+    """How to try the bot now, with no credentials: the console, whose notifications this
+    process sends."""
+    formabot = "formabot"
+    if config.path is not None and config.path != DEFAULT_PATH:
+        formabot = f"formabot --config {shlex.quote(str(config.path))}"
+    fill = (f"`{formabot} demo` fills this empty database with a demo programme, then "
+            if empty else "")
+    person, who = ("amina", "Amina") if empty else ("NAME", "NAME")
+    shell = f"`{formabot} shell --as {person}` talks to the bot as {who}"
+    where = f"write below, or in another terminal {shell}" if foreground else shell
+    return (f"try it now in the console: {fill}{where}; this process sends the console's"
+            " notifications")
 
 
 def check_runnable(config: Config) -> None:
-    """What `run` needs beyond a valid file: a channel, the webhook secret in webhook mode,
-    and WhatsApp's sender and public URL when Twilio's credentials are set."""
+    """What `run` needs beyond a valid file: the webhook secret in webhook mode, and
+    WhatsApp's sender and public URL when Twilio's credentials are set. No channel at all
+    is fine: the console's outbox and the web app are served."""
     channels = config.served_channels
-    if not channels:
-        raise ConfigError(no_channel_message())
     if ("telegram" in channels and config.telegram.mode == "webhook"
             and not config.telegram.webhook_secret):
         raise ConfigError(
@@ -73,6 +92,11 @@ def check_runnable(config: Config) -> None:
         check_whatsapp(config)
 
 
+def outbox_channels(config: Config) -> tuple[str, ...]:
+    """The channels whose outbox this process sends: those served, else the console's."""
+    return config.served_channels or (console.CHANNEL,)
+
+
 def build_telegram_sender(config: Config) -> TelegramSender:
     """The outbox's way to Telegram: its own HTTP pool, as wide as the dispatcher's
     concurrency, to the same `[telegram] base_url` as the conversation."""
@@ -81,14 +105,20 @@ def build_telegram_sender(config: Config) -> TelegramSender:
                           timeout=config.dispatcher.request_timeout)
 
 
-async def serve(config: Config, stop: asyncio.Event) -> None:
+async def serve(config: Config, stop: asyncio.Event, *, ready: asyncio.Event | None = None,
+                foreground: bool = False) -> None:
     """Serve until `stop` is set, then stop cleanly: no update lost, no row half-written
     (handlers run to the end; signals only set `stop`). In order: each channel is prepared
     (Telegram's token checked, its menus set), the outbox starts (crash recovery, the
     scheduler, one dispatcher per channel), the web app listens, and only then are people's
-    messages taken in. Each part is undone, in reverse order, whatever failed after it."""
+    messages taken in; then `ready` is set. Each part is undone, in reverse order, whatever
+    failed after it.
+
+    With no platform's credentials, the outbox sends the console's rows (what a
+    `formabot shell` person receives) and the log says how to add a platform and how to try
+    the bot now (`foreground`: a console conversation runs in this terminal)."""
     check_runnable(config)
-    channels = config.served_channels
+    channels = outbox_channels(config)
     context = build_context(config)
     metrics = Metrics(channels)
     async with contextlib.AsyncExitStack() as started:
@@ -103,12 +133,20 @@ async def serve(config: Config, stop: asyncio.Event) -> None:
             await _prepare_telegram(config, context, metrics, served, started)
         if "whatsapp" in channels:
             await _prepare_whatsapp(config, context, metrics, served, started)
+        if console.CHANNEL in channels:
+            served.senders.append(console.ConsoleSender())
         log.info("formabot started: database %s, channels: %s",
                  config.bot.database.resolve(), ", ".join(channels))
         outbox = await _start_outbox(config, context, metrics, served, started)
         await _start_web(config, metrics, channels, outbox, served, started)
         await _take_messages_in(config, served)
+        if console.CHANNEL in channels:
+            log.info("%s", no_channel_message())
+            log.info("%s", try_it_message(config, empty=demo.is_empty(context.db),
+                                          foreground=foreground))
         settle_heap()
+        if ready is not None:
+            ready.set()
         await stop.wait()
         log.info("formabot stopping")
     log.info("formabot stopped")
@@ -202,7 +240,8 @@ def build_health(config: Config, metrics: Metrics, channels: tuple[str, ...],
     """`/healthz` for this process: its database, outbox and channels, `[health]` limits."""
     thresholds = Thresholds(max_due_age=parse_duration(config.health.max_due_age),
                             max_silence=parse_duration(config.health.max_silence))
-    quiet = QuietHours.parse(config.bot.quiet_hours, zone(config.bot.timezone))
+    quiet = (QuietHours.parse(config.bot.quiet_hours, zone(config.bot.timezone))
+             if config.served_channels else None)  # the console has none
     return Health(monitoring.opening(config.bot.database), metrics, channels, outbox=outbox,
                   quiet=quiet, thresholds=thresholds,
                   disk=config.bot.database.resolve().parent)

@@ -71,13 +71,15 @@ class RunningBot:
     log); `kill()` is for the test's `finally`, whatever happened."""
 
     def __init__(self, config: Path, env: dict[str, str], port: int, *args: str,
-                 prefix: tuple[str, ...] = ()) -> None:
-        """`prefix` runs it through another command (one that ends by exec-ing the rest)."""
+                 prefix: tuple[str, ...] = (), stdin: int = subprocess.DEVNULL) -> None:
+        """`prefix` runs it through another command (one that ends by exec-ing the rest).
+        Its standard input is none (as under systemd) unless `stdin` is given (a terminal:
+        with no platform's credentials, the console conversation runs there)."""
         self.url = f"http://127.0.0.1:{port}"
         self.output = ""
         self.process = subprocess.Popen(
             [*prefix, str(FORMABOT), "--config", str(config), "run", *args],
-            env=environment(**env),
+            env=environment(**env), stdin=stdin,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
         try:

@@ -59,13 +59,6 @@ def test_shell_driven_from_a_pipe_walks_the_whole_conversation(
     assert identity is not None
 
 
-def test_run_without_a_token_names_the_variable(config_file: Path) -> None:
-    result = formabot("--config", str(config_file), "run")
-    assert result.returncode != 0
-    assert "FORMABOT_TELEGRAM_TOKEN" in result.stderr
-    assert "Traceback" not in result.stderr
-
-
 def test_a_wrong_config_stops_with_one_line(tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
     path.write_text('[bot]\ntimezone = "Europe/Casablanca"\n', encoding="utf-8")

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.outbox.dispatcher import SendResult
+from bot.outbox.dispatcher import DispatcherSettings, SendResult
 from handlers import Context, Inbound, Reply, handle
 from storage import private_files
 from storage.deliveries import Delivery
@@ -24,6 +24,9 @@ from storage.deliveries import Delivery
 CHANNEL = "console"
 PROVIDER_PREFIX = "console-"
 NOTIFICATION_MARK = "────────"
+# The console has no platform limit; one row at a time keeps what is shown in order. Quiet
+# hours do not apply to it either: it is the operator's terminal (see `console_outbox`).
+SETTINGS = DispatcherSettings(rate_per_second=1000.0, per_chat_per_second=0.0, concurrency=1)
 
 
 class ConsoleChannel:
@@ -38,12 +41,13 @@ class ConsoleChannel:
         self.shown_count = 0  # notifications shown so far
         self.at_prompt = False  # "> " is on the screen, waiting for the person
 
-    def greet(self, *, notifications: bool) -> None:
+    def greet(self, *, notifications: bool, program: str = "formabot shell",
+              leaving: str = "/quit leaves") -> None:
         """The operator's first line. Nothing is sent on the person's behalf: like a phone,
         the person speaks first (a `/start` sent for them would re-subscribe someone who had
         sent STOP, and drop a coordinator's draft)."""
-        self.write(f"formabot shell: you are \"{self.name}\". Write /start (or anything) to"
-                   " begin; /quit leaves.")
+        self.write(f"{program}: you are \"{self.name}\". Write /start (or anything) to"
+                   f" begin; {leaving}.")
         if not notifications:
             self.write("Notifications are sent by `formabot run` (this configuration serves a"
                        " platform): the console receives none.")

@@ -7,7 +7,9 @@ rebuild releases what is due (reminders recomputed, the misfire rule applied), t
 `Dispatcher` sends the console rows (rate limits and all), and the open shell shows the rows
 handed to its person. Driven between two inputs, a piped script sees the same thing every
 time. It runs only when this configuration serves no platform: with credentials set,
-`formabot run` owns the outbox and the console is not an audience channel.
+`formabot run` owns the outbox and the console is not an audience channel. In the console
+conversation `formabot run` holds at a terminal, it only shows (`dispatch=False`): that
+process's running outbox sends the console rows, as it does for a shell opened elsewhere.
 
 Quiet hours do not hold back what the console shows: it is the operator's terminal, and a
 trial at 22:00 should not wait for the morning to see a reminder.
@@ -20,10 +22,10 @@ import logging
 
 from sqlite_utils import Database
 
-from bot.channels.console import CHANNEL, ConsoleChannel, ConsoleSender
+from bot.channels.console import CHANNEL, SETTINGS, ConsoleChannel, ConsoleSender
 from bot.config import Config
 from bot.context import notification_channels
-from bot.outbox.dispatcher import Dispatcher, DispatcherSettings
+from bot.outbox.dispatcher import Dispatcher
 from bot.outbox.dispatcher import recover_interrupted as recover
 from bot.outbox.dispatcher.render import Renderer
 from bot.outbox.running import report_to_coordinator, schedule_settings
@@ -33,14 +35,14 @@ from storage.zones import now_utc, zone
 
 log = logging.getLogger(__name__)
 
-# The console has no platform limit; one row at a time keeps what is shown in order.
-SETTINGS = DispatcherSettings(rate_per_second=1000.0, per_chat_per_second=0.0, concurrency=1)
 ROUNDS = 10  # a release can queue a report or a promotion, which is sent in the next round
 
 
 class ConsoleOutbox:
-    def __init__(self, config: Config, db: Database, channel: ConsoleChannel) -> None:
+    def __init__(self, config: Config, db: Database, channel: ConsoleChannel, *,
+                 dispatch: bool = True) -> None:
         self.config = config
+        self.dispatch = dispatch
         self.db = db
         self.channel = channel
         self.place = zone(config.bot.timezone)
@@ -54,12 +56,13 @@ class ConsoleOutbox:
 
     def start(self) -> None:
         """Rows a killed shell left `sending` are reported unknown, as the bot does."""
-        recover(self.db, now=now_utc())
+        if self.dispatch:
+            recover(self.db, now=now_utc())
 
     async def pump(self) -> None:
         """Release what is due, send the console rows, then show this person's."""
         async with self._pumping:
-            for _ in range(ROUNDS):
+            for _ in range(ROUNDS if self.dispatch else 0):
                 self.scheduler.rebuild()
                 if not await self.dispatcher.send_due():
                     break

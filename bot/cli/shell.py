@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import tempfile
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TextIO
 
@@ -32,28 +34,70 @@ def shell(state, name: str, attachments: Path | None) -> None:
     """
     config = state.config
     context = build_context(config)
-    folder = attachments or Path(tempfile.gettempdir()) / "formabot-attachments"
-    channel = ConsoleChannel(context, name=name.strip() or "console", attachments_dir=folder,
+    channel = ConsoleChannel(context, name=name.strip() or "console",
+                             attachments_dir=attachments or default_attachments(),
                              write=click.echo)
     outbox = None if config.served_channels else ConsoleOutbox(config, context.db, channel)
     try:
-        asyncio.run(_converse(channel, outbox, sys.stdin))
+        channel.greet(notifications=outbox is not None)
+        asyncio.run(converse(channel, outbox, _lines_of(sys.stdin),
+                             interactive=sys.stdin.isatty()))
     finally:
         context.db.close()
 
 
-async def _converse(channel: ConsoleChannel, outbox: ConsoleOutbox | None,
-                    stream: TextIO) -> None:
+def default_attachments() -> Path:
+    return Path(tempfile.gettempdir()) / "formabot-attachments"
+
+
+def _lines_of(stream: TextIO) -> Callable[[], Awaitable[str]]:
+    """The stream's next line, read in a worker thread ("" at its end)."""
+    return lambda: asyncio.to_thread(stream.readline)
+
+
+class TerminalLines:
+    """The next line typed at a terminal ("" at its end), read on the event loop itself
+    rather than in a thread: a stop (Ctrl-C, SIGTERM) never waits for Enter."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.pending = b""
+        self.ended = False
+
+    async def __call__(self) -> str:
+        while b"\n" not in self.pending and not self.ended:
+            await self._readable()
+            chunk = os.read(self.fd, 4096)
+            self.ended = not chunk
+            self.pending += chunk
+        line, newline, self.pending = self.pending.partition(b"\n")
+        return line.decode("utf-8", "replace") + newline.decode()
+
+    async def _readable(self) -> None:
+        loop = asyncio.get_running_loop()
+        readable: asyncio.Future[None] = loop.create_future()
+
+        def ready() -> None:
+            if not readable.done():
+                readable.set_result(None)
+
+        loop.add_reader(self.fd, ready)
+        try:
+            await readable
+        finally:
+            loop.remove_reader(self.fd)
+
+
+async def converse(channel: ConsoleChannel, outbox: ConsoleOutbox | None,
+                   read_line: Callable[[], Awaitable[str]], *, interactive: bool) -> None:
     """Each line is handled, then the outbox runs, so what it caused is shown before the
     next prompt; at a terminal the outbox also runs while the person thinks."""
-    interactive = stream.isatty()
 
     def prompt() -> None:
         if interactive:
             click.echo("> ", nl=False)
             channel.at_prompt = True
 
-    channel.greet(notifications=outbox is not None)
     if outbox is not None:
         outbox.start()
         await outbox.pump()
@@ -62,7 +106,7 @@ async def _converse(channel: ConsoleChannel, outbox: ConsoleOutbox | None,
     try:
         while True:
             prompt()
-            line = await asyncio.to_thread(stream.readline)
+            line = await read_line()
             channel.at_prompt = False
             if not line or line.strip().lower() in ("/quit", "/exit"):
                 break

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 from sqlite_utils import Database
 
+from bot.channels import console
 from bot.config import Config
 from bot.context import notification_channels
 from bot.durations import parse_duration
@@ -34,7 +35,10 @@ log = logging.getLogger(__name__)
 
 
 def dispatcher_settings(config: Config, channel: str) -> DispatcherSettings:
-    """The channel's rate limits and the outbox's retry policy, from the config file."""
+    """The channel's rate limits and the outbox's retry policy, from the config file (the
+    console's are its own: no platform limits it)."""
+    if channel == console.CHANNEL:
+        return console.SETTINGS
     rate = (config.telegram.rate_limit_per_second if channel == "telegram"
             else config.whatsapp.rate_limit_per_second)
     per_chat = config.telegram.per_chat_per_second if channel == "telegram" else 0.0
@@ -90,7 +94,8 @@ class RunningOutbox:
         self.dispatchers = {
             sender.channel: Dispatcher(
                 db, sender, zone=place, settings=dispatcher_settings(config, sender.channel),
-                quiet=quiet, channels=notification_channels(config),
+                quiet=None if sender.channel == console.CHANNEL else quiet,
+                channels=notification_channels(config),
                 on_finished=self._finished, metrics=metrics)
             for sender in senders
         }

@@ -52,12 +52,6 @@ def run(tmp_path: Path, bot_api: FakeBotAPI, env: dict[str, str], telegram: str 
                               catch_exceptions=False)
 
 
-def test_run_without_a_token_names_the_variable(tmp_path: Path, bot_api: FakeBotAPI) -> None:
-    result = run(tmp_path, bot_api, {"FORMABOT_TELEGRAM_TOKEN": ""})
-    assert result.exit_code == 1
-    assert "FORMABOT_TELEGRAM_TOKEN" in result.output
-
-
 def test_run_with_a_token_telegram_refuses(tmp_path: Path, bot_api: FakeBotAPI) -> None:
     result = run(tmp_path, bot_api, {"FORMABOT_TELEGRAM_TOKEN": "123:wrong"})
     assert result.exit_code == 1

@@ -100,14 +100,3 @@ def test_run_with_whatsapp_but_no_sender_says_what_to_set(
     assert result.exit_code == 1
     assert "[whatsapp]" in result.output and "from" in result.output
     assert "Traceback" not in result.output
-
-
-def test_run_with_no_channel_names_every_variable(tmp_path: Path) -> None:
-    config = tmp_path / "config.toml"
-    config.write_text("[bot]\n", encoding="utf-8")
-    result = CliRunner().invoke(cli, ["--config", str(config), "run"], env=environment(),
-                                catch_exceptions=False)
-    assert result.exit_code == 1
-    for variable in ("FORMABOT_TELEGRAM_TOKEN", "FORMABOT_TWILIO_ACCOUNT_SID",
-                     "FORMABOT_TWILIO_AUTH_TOKEN"):
-        assert variable in result.output

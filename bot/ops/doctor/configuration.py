@@ -1,4 +1,4 @@
-"""The config file loads, and at least one channel has its credentials."""
+"""The config file loads, and which channels have their credentials."""
 
 from __future__ import annotations
 
@@ -26,6 +26,9 @@ def check_channels(config: Config) -> list[Finding]:
     telegram, whatsapp = config.telegram, config.whatsapp
     if telegram.token or whatsapp.account_sid or whatsapp.auth_token:
         return []
-    return [Finding("FAIL", "channels", "neither Telegram nor WhatsApp is configured",
-                    f"set {TELEGRAM_TOKEN_ENV}, or {TWILIO_SID_ENV} and {TWILIO_TOKEN_ENV},"
-                    " in the service's environment file (/etc/formabot/env)")]
+    # Not an error: `formabot run` then serves the console (a trial, a demo) and the web app.
+    return [Finding("WARN", "channels", "neither Telegram nor WhatsApp is configured:"
+                    " `formabot run` serves the console only",
+                    f"to reach people, set {TELEGRAM_TOKEN_ENV}, or {TWILIO_SID_ENV} and"
+                    f" {TWILIO_TOKEN_ENV}, in the service's environment file"
+                    " (/etc/formabot/env)")]
