@@ -292,6 +292,21 @@ def mark_sending(db: Database, delivery_id: int, *, now: datetime) -> bool:
                    [to_utc_text(now)], from_status="pending")
 
 
+def mark_sending_many(db: Database, delivery_ids: list[int], *, now: datetime) -> set[int]:
+    """Many `mark_sending` in one transaction (one commit, one fsync at most, where each row
+    had its own); the ids marked, i.e. those that were still pending."""
+    stamp = to_utc_text(now)
+    marked: set[int] = set()
+    with write_transaction(db):
+        for delivery_id in delivery_ids:
+            if db.conn.execute(
+                "UPDATE deliveries SET status = 'sending', sending_at = ?, updated_at = ?"
+                " WHERE id = ? AND status = 'pending'", [stamp, stamp, delivery_id],
+            ).rowcount:
+                marked.add(delivery_id)
+    return marked
+
+
 def mark_sent(db: Database, delivery_id: int, *, now: datetime,
               provider_message_id: str | None) -> None:
     _update(db, delivery_id, now,
