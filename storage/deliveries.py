@@ -10,10 +10,11 @@ from __future__ import annotations
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlite_utils import Database
 
+from storage import announcements as announcements_store
 from storage import audience as audience_store
 from storage.announcements import Announcement
 from storage.db import write_transaction
@@ -107,6 +108,7 @@ def enqueue(
     again adds only the rows missing: it resumes a release that was interrupted. Each page
     looks at the announcement first: once cancelled (`skip_pending`), no row is added."""
     stamp = to_utc_text(now)
+    started = time.monotonic()
     added = 0
     for page in audience_store.pages(db, announcement.audience, channels=channels,
                                      default_language=default_language, page_size=page_size):
@@ -120,6 +122,8 @@ def enqueue(
             if not _may_release(db, announcement.id):
                 break
             added += db.conn.executemany(_ENQUEUE, rows).rowcount
+            announcements_store.renew_release(  # still writing: the claim holds
+                db, announcement.id, now=now + timedelta(seconds=time.monotonic() - started))
         if len(page) == page_size:  # more may follow
             time.sleep(pause)
     return added
