@@ -299,16 +299,14 @@ def mark_sending(db: Database, delivery_id: int, *, now: datetime) -> bool:
 def mark_sending_many(db: Database, delivery_ids: list[int], *, now: datetime) -> set[int]:
     """Many `mark_sending` in one transaction (one commit, one fsync at most, where each row
     had its own); the ids marked, i.e. those that were still pending."""
+    if not delivery_ids:
+        return set()
     stamp = to_utc_text(now)
-    marked: set[int] = set()
     with write_transaction(db):
-        for delivery_id in delivery_ids:
-            if db.conn.execute(
-                "UPDATE deliveries SET status = 'sending', sending_at = ?, updated_at = ?"
-                " WHERE id = ? AND status = 'pending'", [stamp, stamp, delivery_id],
-            ).rowcount:
-                marked.add(delivery_id)
-    return marked
+        return {row_id for (row_id,) in db.conn.execute(
+            "UPDATE deliveries SET status = 'sending', sending_at = ?, updated_at = ?"
+            f" WHERE id IN ({', '.join('?' * len(delivery_ids))}) AND status = 'pending'"
+            " RETURNING id", [stamp, stamp, *delivery_ids]).fetchall()}
 
 
 def mark_sent(db: Database, delivery_id: int, *, now: datetime,
