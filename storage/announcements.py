@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlite_utils import Database
@@ -101,9 +101,12 @@ def scheduled(db: Database) -> list[Announcement]:
 
 
 def due(db: Database, *, now: datetime) -> list[Announcement]:
-    """Scheduled rows whose time has come (through the index on status and due time)."""
+    """Scheduled rows whose time has come (through the index on status and due time), but
+    for those another process is releasing (see `claim_release`)."""
+    stamp = to_utc_text(now)
     rows = db.query("SELECT * FROM announcements WHERE status = 'scheduled' AND due_at <= ?"
-                    " ORDER BY due_at, id", [to_utc_text(now)])
+                    " AND (releasing_until IS NULL OR releasing_until <= ?)"
+                    " ORDER BY due_at, id", [stamp, stamp])
     return [_announcement(row) for row in rows]
 
 
@@ -115,6 +118,33 @@ def listing(db: Database, *, kinds: tuple[str, ...] = KINDS, limit: int = 50) ->
         [*kinds, limit],
     )
     return [_announcement(row) for row in rows]
+
+
+# How long a release's claim on an announcement lasts without being renewed: the writer
+# renews it at each page of rows (a few milliseconds apart), so only a writer that died or
+# hung loses it. Long enough for a page that waits out the 5 s busy timeout.
+RELEASE_LEASE = timedelta(seconds=60)
+
+
+def claim_release(db: Database, announcement_id: int, *, now: datetime,
+                  lease: timedelta = RELEASE_LEASE) -> bool:
+    """Become the one process writing the announcement's rows, unless another holds an
+    unexpired claim (`formabot announce` while the bot's scheduler finds it due)."""
+    cursor = db.execute(
+        "UPDATE announcements SET releasing_until = ? WHERE id = ?"
+        " AND (releasing_until IS NULL OR releasing_until <= ?)",
+        [to_utc_text(now + lease), announcement_id, to_utc_text(now)])
+    return cursor.rowcount > 0
+
+
+def renew_release(db: Database, announcement_id: int, *, now: datetime,
+                  lease: timedelta = RELEASE_LEASE) -> None:
+    db.execute("UPDATE announcements SET releasing_until = ? WHERE id = ?",
+               [to_utc_text(now + lease), announcement_id])
+
+
+def end_release(db: Database, announcement_id: int) -> None:
+    db.execute("UPDATE announcements SET releasing_until = NULL WHERE id = ?", [announcement_id])
 
 
 def set_status(db: Database, announcement_id: int, status: str, *, now: datetime,

@@ -10,11 +10,12 @@ from __future__ import annotations
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlite_utils import Database
 
+from storage import announcements as announcements_store
 from storage import audience as audience_store
 from storage.announcements import Announcement
 from storage.db import write_transaction
@@ -108,6 +109,7 @@ def enqueue(
     again adds only the rows missing: it resumes a release that was interrupted. Each page
     looks at the announcement first: once cancelled (`skip_pending`), no row is added."""
     stamp = to_utc_text(now)
+    started = time.monotonic()
     added = 0
     for page in audience_store.pages(db, announcement.audience, channels=channels,
                                      default_language=default_language, page_size=page_size):
@@ -121,6 +123,8 @@ def enqueue(
             if not _may_release(db, announcement.id):
                 break
             added += db.conn.executemany(_ENQUEUE, rows).rowcount
+            announcements_store.renew_release(  # still writing: the claim holds
+                db, announcement.id, now=now + timedelta(seconds=time.monotonic() - started))
         if len(page) == page_size:  # more may follow
             time.sleep(pause)
     return added
@@ -291,6 +295,19 @@ def mark_sending(db: Database, delivery_id: int, *, now: datetime) -> bool:
     """Committed before the request: only a pending row can start, and only once."""
     return _update(db, delivery_id, now, "status = 'sending', sending_at = ?",
                    [to_utc_text(now)], from_status="pending")
+
+
+def mark_sending_many(db: Database, delivery_ids: list[int], *, now: datetime) -> set[int]:
+    """Many `mark_sending` in one transaction (one commit, one fsync at most, where each row
+    had its own); the ids marked, i.e. those that were still pending."""
+    if not delivery_ids:
+        return set()
+    stamp = to_utc_text(now)
+    with write_transaction(db):
+        return {row_id for (row_id,) in db.conn.execute(
+            "UPDATE deliveries SET status = 'sending', sending_at = ?, updated_at = ?"
+            f" WHERE id IN ({', '.join('?' * len(delivery_ids))}) AND status = 'pending'"
+            " RETURNING id", [stamp, stamp, *delivery_ids]).fetchall()}
 
 
 def mark_sent(db: Database, delivery_id: int, *, now: datetime,

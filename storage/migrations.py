@@ -352,3 +352,13 @@ def _health_probe(db: Database) -> None:
         "CREATE TABLE health_probe (id INTEGER PRIMARY KEY CHECK (id = 1),"
         " checked_at TEXT NOT NULL)"
     )
+
+
+@MIGRATIONS(name="0011_release_lease")
+def _release_lease(db: Database) -> None:
+    # Who is writing an announcement's delivery rows, until when (`storage.outbox.release`):
+    # `formabot announce` and the running bot's scheduler (which sees a due `scheduled` row
+    # within a second) wrote the same 100,000 rows at once, holding the write lock twice as
+    # long as sending started. The writer renews the lease at each page; a lease left by a
+    # process that died lapses, and the next release resumes the rows missing.
+    db.execute("ALTER TABLE announcements ADD COLUMN releasing_until TEXT")

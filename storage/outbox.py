@@ -4,6 +4,9 @@ One function decides, used by the scheduler's job, by the rebuild at start and b
 - a broadcast more than `grace` late (the bot was down) is `missed`, audited and reported;
 - a reminder whose session has started (or was cancelled) is dropped;
 - otherwise its rows are written (idempotently) and it is `sending`.
+One process writes them at a time: the release claims the announcement first (a lease it
+renews at each page, `announcements.claim_release`); a release that finds it claimed (the
+bot's scheduler while `formabot announce` writes them) leaves it to that process.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from sqlite_utils import Database
 
 from storage import announcements, audit, catalog, deliveries
 from storage.audience import DEFAULT_CHANNELS, Audience
+from storage.db import write_transaction
 from storage.zones import to_utc_text
 
 ACTOR = "system:outbox"
@@ -25,7 +29,7 @@ IMMEDIATE_GRACE = timedelta(minutes=5)
 @dataclass(frozen=True)
 class Release:
     announcement_id: int
-    outcome: str  # enqueued | missed | dropped | not_scheduled
+    outcome: str  # enqueued | missed | dropped | not_scheduled | releasing
     rows: int = 0
     note: str = ""
 
@@ -53,10 +57,16 @@ def release(
                      subject=f"announcement:{announcement_id}",
                      created_by=announcement.created_by, due_at=to_utc_text(announcement.due_at))
         return Release(announcement_id, "missed", note=note)
+    if not announcements.claim_release(db, announcement_id, now=now):
+        return Release(announcement_id, "releasing",
+                       note="its rows are being written by another process")
+    # A release that fails keeps its claim until the lease lapses: then the next resumes it.
     rows = deliveries.enqueue(db, announcement, now=now, channels=channels,
                               default_language=default_language)
-    announcements.set_status(db, announcement_id, "sending", now=now,
-                             only_from=("scheduled", "sending"))
+    with write_transaction(db):
+        announcements.set_status(db, announcement_id, "sending", now=now,
+                                 only_from=("scheduled", "sending"))
+        announcements.end_release(db, announcement_id)
     return Release(announcement_id, "enqueued", rows)
 
 

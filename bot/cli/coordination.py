@@ -118,7 +118,9 @@ def announce(state, topics, roles, cities, companies, registrants, everyone, tex
         db, texts=texts, audience=audience, due_at=due_at, created_by=_actor(), now=now,
         session_id=session_id, urgent=urgent, channels=channels,
         default_language=state.config.bot.default_language)
-    if published.release is not None:
+    if published.release is not None and published.release.outcome == "releasing":
+        click.echo("The running bot is queueing its deliveries and sends them.")
+    elif published.release is not None:
         click.echo(f"Queued {published.release.rows} deliveries; the running bot sends them.")
     else:
         click.echo("Scheduled; the running bot sends it at that time.")

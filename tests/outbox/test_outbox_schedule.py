@@ -24,6 +24,7 @@ from storage import (
     registrations,
 )
 from storage.audience import Audience
+from storage.outbox import IMMEDIATE_GRACE, release
 
 OFFSETS = {"7d": timedelta(days=7), "1d": timedelta(days=1), "2h": timedelta(hours=2)}
 
@@ -210,3 +211,25 @@ def test_cli_announce_report_roster_and_coordinators(people, db_path, tmp_path) 
     actions = {entry.action for entry in audit.entries(people)}
     assert {"announcement.create", "announcement.cancel", "coordinator.add",
             "session.roster", "announcement.report"} <= actions
+
+
+def test_an_announcement_being_released_elsewhere_is_not_released_twice(people: Database,
+                                                                        clock: FakeClock) -> None:
+    """`formabot announce` writes the rows while the bot's scheduler finds the announcement
+    due: the scheduler leaves it to the process holding the claim, until that claim lapses
+    (a process that died mid-release), then resumes it."""
+    announcement_id = announcements.create(
+        people, texts={"*": "Bonjour"}, audience=Audience(), due_at=clock.now(),
+        created_by="cli:amina", now=clock.now())
+    assert announcements.claim_release(people, announcement_id, now=clock.now())  # the CLI
+    assert announcements.due(people, now=clock.now()) == []
+    meanwhile = release(people, announcement_id, now=clock.now(), grace=IMMEDIATE_GRACE)
+    assert (meanwhile.outcome, meanwhile.rows) == ("releasing", 0)
+    assert deliveries.of_announcement(people, announcement_id) == []
+
+    later = clock.now() + announcements.RELEASE_LEASE + timedelta(seconds=1)  # the CLI died
+    assert [row.id for row in announcements.due(people, now=later)] == [announcement_id]
+    resumed = release(people, announcement_id, now=later, grace=timedelta(hours=6))
+    assert resumed.outcome == "enqueued" and resumed.rows > 0
+    assert announcements.get(people, announcement_id).status == "sending"
+    assert announcements.claim_release(people, announcement_id, now=later)  # released it

@@ -4,19 +4,29 @@ Every row is marked `sending` (committed) before its request, so a crash leaves 
 instead of a silent duplicate: `recover_interrupted` turns those rows into `unknown` at start.
 Rows are read in small batches; the dispatcher never holds a whole audience in memory.
 
-It shares the event loop with the conversation, so it never blocks it for long: each write
-is one short statement, and the commonest one ("sent") is buffered and written in one
-transaction every `flush_seconds` (a crash before that leaves those rows `sending`, hence
-`unknown`: reported, never resent). `halt` stops it without half-written rows: rows still
-waiting for the rate limits are left pending, requests in flight finish.
+It shares the event loop with the conversation, so it never blocks it for long, and it
+commits little: one commit per row was an eighth of the loop's time at 1,000 messages a
+second, and a commit now and then meets a WAL checkpoint's fsync. So rows are marked
+`sending` a group at a time, just ahead of their slots: at most `mark_ahead_seconds` of the
+rate (20 rows at 1,000/s, 8 at 400/s) wait marked for their slot, and when half of them
+have gone the next group is marked, in one transaction, before any of its requests leaves.
+A crash may thus leave a few rows `unknown` that never left (reported, never resent). At a
+rate under 100/s (one row ahead or less) each row is marked alone once its slot came. The
+commonest outcome ("sent") is written with the next group's transaction, or on its own
+`flush_seconds` (50 ms) after the answer when no group follows: on disk within a few
+milliseconds while a broadcast runs, 50 ms at most (a crash before that leaves those rows
+`sending`, hence `unknown`). Any other outcome is written the moment it is known. `halt`
+stops it without half-written rows: rows not yet marked are left pending, rows marked
+finish (those marked ahead take their slots: 20 ms of the rate at most).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -35,6 +45,7 @@ from handlers.types import Reply
 from storage import announcements, audit, deliveries
 from storage import contacts as contacts_store
 from storage.audience import DEFAULT_CHANNELS
+from storage.db import write_transaction
 from storage.deliveries import Delivery
 
 log = logging.getLogger(__name__)
@@ -51,6 +62,12 @@ class DispatcherSettings:
     poll_seconds: float = 1.0
     flush_seconds: float = 0.05
     flush_rows: int = 200
+    mark_ahead_seconds: float = 0.02  # rows marked `sending` ahead of their slots: this x rate
+
+    @property
+    def mark_ahead(self) -> int:
+        """How many rows may wait, marked `sending`, for their slot (at least one)."""
+        return max(1, math.ceil(self.rate_per_second * self.mark_ahead_seconds))
 
 
 def recover_interrupted(db: Database, *, now: datetime) -> dict[int, int]:
@@ -93,6 +110,10 @@ class Dispatcher:
         self._halting = False
         self._sent: list[tuple[int, str | None]] = []
         self._flush_handle: asyncio.TimerHandle | None = None
+        self._to_mark: deque[tuple[int, asyncio.Future[bool]]] = deque()
+        self._marked_waiting: set[int] = set()  # marked `sending`, waiting for their slot
+        self._mark_handle: asyncio.Handle | None = None
+        self.groups: Counter[int] = Counter()  # group size → how many were marked
 
     # --- running ----------------------------------------------------------------------------
 
@@ -181,6 +202,7 @@ class Dispatcher:
     def _done(self, task: asyncio.Task[None], row_id: int, slots: asyncio.Semaphore) -> None:
         self._in_flight.discard(row_id)
         self._committed.discard(row_id)
+        self._slot_taken(row_id)
         self._tasks.pop(task, None)
         slots.release()
         if not task.cancelled() and task.exception() is not None:
@@ -194,6 +216,10 @@ class Dispatcher:
         held one would otherwise go at the pause's end, all at once, and provoke the next
         429. They take new, evenly spaced slots instead."""
         await self.per_chat.wait(address)
+        await self._slot()
+
+    async def _slot(self) -> None:
+        """The channel's overall rate, once no pause is asked (see `admit`)."""
         while True:
             await self.pause.wait()
             await self.bucket.acquire()
@@ -208,6 +234,60 @@ class Dispatcher:
         if self._sent:
             rows, self._sent = self._sent, []
             deliveries.mark_sent_many(self.db, rows, now=self.clock.now())
+
+    # --- marking rows `sending`, a group at a time --------------------------------------------
+
+    async def _start_sending(self, row_id: int) -> bool:
+        """Marked `sending` and committed, with the rows queued around it; False when it may
+        not start (cancelled or taken meanwhile)."""
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._to_mark.append((row_id, future))
+        self._mark_soon()
+        return await future
+
+    def _mark_soon(self) -> None:
+        """Mark the next group once half the rows marked ahead have taken their slot; at the
+        end of this turn of the loop, so that rows arriving together go in one group."""
+        if (self._mark_handle is None and self._to_mark
+                and len(self._marked_waiting) <= self.settings.mark_ahead // 2):
+            self._mark_handle = asyncio.get_running_loop().call_soon(self._mark_group)
+
+    def _mark_group(self) -> None:
+        """One transaction: the next rows `sending` (up to `mark_ahead` waiting for a slot)
+        and the "sent" outcomes buffered so far."""
+        self._mark_handle = None
+        room = self.settings.mark_ahead - len(self._marked_waiting)
+        group: list[tuple[int, asyncio.Future[bool]]] = []
+        while self._to_mark and len(group) < room:
+            row_id, future = self._to_mark.popleft()
+            if not future.done():  # cancelled by `halt` while queued
+                group.append((row_id, future))
+        if not group:
+            return
+        now = self.clock.now()
+        try:
+            with write_transaction(self.db):
+                marked = deliveries.mark_sending_many(self.db, [row for row, _ in group],
+                                                      now=now)
+                if self._sent:
+                    deliveries.mark_sent_many(self.db, self._sent, now=now)
+        except Exception as error:  # each row's task reports it; the outcomes stay buffered
+            for _, future in group:
+                future.set_exception(error)
+            return
+        self._sent = []
+        self.groups[len(group)] += 1
+        for row_id, future in group:
+            if row_id in marked:
+                self._committed.add(row_id)
+                self._marked_waiting.add(row_id)
+            future.set_result(row_id in marked)
+
+    def _slot_taken(self, row_id: int) -> None:
+        """`row_id` no longer waits for a slot (it went, or never will): room to mark more."""
+        if row_id in self._marked_waiting:
+            self._marked_waiting.discard(row_id)
+            self._mark_soon()
 
     def _next_wait(self, cap: float | None = None) -> float | None:
         """Seconds until a pending row may go (quiet hours included); None when none is pending."""
@@ -239,10 +319,20 @@ class Dispatcher:
         if rendered is None:
             self._skip(row, "announcement gone")
             return
-        await self.admit(row.address)
-        if not deliveries.mark_sending(self.db, row.id, now=self.clock.now()):
-            return  # cancelled or handled meanwhile
-        self._committed.add(row.id)
+        await self.per_chat.wait(row.address)
+        if self.settings.mark_ahead > 1:
+            await self.pause.wait()  # rows wait out a pause unmarked
+            if not await self._start_sending(row.id):
+                return  # cancelled or handled meanwhile
+            try:
+                await self._slot()
+            finally:
+                self._slot_taken(row.id)
+        else:  # a slow rate: no row is marked before its slot
+            await self._slot()
+            if not deliveries.mark_sending(self.db, row.id, now=self.clock.now()):
+                return
+            self._committed.add(row.id)
         started = time.perf_counter()
         try:
             result = await self.sender.send(row, rendered)
