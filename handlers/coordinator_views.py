@@ -6,13 +6,12 @@ Shared by `/announce`, `/scheduled` and `/report`, so an audience reads the same
 from __future__ import annotations
 
 from handlers.context import Context
-from handlers.i18n import N_, t
+from handlers.i18n import CHANNEL_NAMES, t
 from handlers.sessions import title_of
 from handlers.topics import topic_name
 from storage import catalog
 from storage.audience import DEFAULT_CHANNELS, Audience
 
-CHANNEL_NAMES = {"telegram": N_("Telegram"), "whatsapp": N_("WhatsApp"), "console": N_("Console")}
 ROLE_LABELS = {"manager": "Manager", "trainee": "Trainee"}  # msgids of onboarding's buttons
 EXCERPT = 60
 

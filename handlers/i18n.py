@@ -168,5 +168,8 @@ def zone_label(zone_name: str, language: str | None) -> str:
         return get_timezone_location(zone_name, locale=locale)
     except LookupError:
         return zone_name
+# How each channel is named to people, in one place for every reply that names one.
+CHANNEL_NAMES = {"telegram": N_("Telegram"), "whatsapp": N_("WhatsApp"), "console": N_("Console")}
+
 # How each language is named inside a sentence of another ("Tapez le message en arabe").
 LANGUAGE_NAMES_IN_SENTENCES = {"fr": N_("French"), "ar": N_("Arabic"), "en": N_("English")}

@@ -18,13 +18,11 @@ import unicodedata
 
 from handlers import brand, onboarding, views
 from handlers.context import Context
-from handlers.i18n import N_, t
+from handlers.i18n import CHANNEL_NAMES, t
 from handlers.types import Reply
 from storage import contacts as contacts_store
 from storage import links, outbox
 from storage.contacts import Contact
-
-CHANNEL_NAMES = {"telegram": N_("Telegram"), "whatsapp": N_("WhatsApp")}
 
 
 def link(context: Context, contact: Contact, argument: str, channel: str,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from handlers.i18n import N_, format_span, t, tn
+from handlers.reasons import reason_line
 from handlers.sessions import title_of
 from handlers.types import Action, Choice, Reply
 from storage.announcements import Announcement
@@ -68,7 +69,7 @@ def render(announcement: Announcement, session: Session | None, language: str,
 def final_report(announcement: Announcement, report: Report, language: str) -> str:
     """What the coordinator who started a broadcast is told once it has gone out: the
     counts, and why the rows that did not arrive did not (reasons are the outbox's own
-    words, e.g. "blocked: Forbidden: bot was blocked by the user")."""
+    words, in `language` where they are ours: `handlers.reasons`)."""
     lines = [tn(language, "Announcement #{id} has gone out to {count} recipient.",
                 "Announcement #{id} has gone out to {count} recipients.", report.total,
                 id=announcement.id)]
@@ -77,7 +78,7 @@ def final_report(announcement: Announcement, report: Report, language: str) -> s
     for status, label in FINAL_COUNTS:
         if report.counts.get(status):
             lines.append(t(language, label, count=report.counts[status]))
-            lines += [f"  {number} × {reason}"
+            lines += ["  " + reason_line(language, reason, number)
                       for reason, number in report.reasons.get(status, {}).items()]
     return "\n".join(lines)
 

@@ -11,6 +11,7 @@ from handlers import views
 from handlers.context import Context
 from handlers.i18n import N_, format_when, t
 from handlers.notifications import FINAL_COUNTS
+from handlers.reasons import reason_line
 from handlers.types import Reply, whole_number
 from storage import announcements, broadcasts
 from storage.announcements import Announcement
@@ -58,7 +59,7 @@ def show(context: Context, contact: Contact, argument: str, actor: str) -> list[
                when=format_when(row.due_at, context.zone, language))]
     for status, label in COUNTS:
         lines.append(t(language, label, count=result.counts.get(status, 0)))
-        lines += [f"    {number} × {reason}"
+        lines += ["    " + reason_line(language, reason, number)
                   for reason, number in result.reasons.get(status, {}).items()]
     waiting = sum(result.counts.get(status, 0) for status in IN_PROGRESS)
     if waiting:

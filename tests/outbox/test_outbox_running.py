@@ -64,7 +64,7 @@ async def test_the_coordinator_who_announced_from_a_chat_gets_the_final_report(
         "«\u00a0Nouvelle session de soudage…\u00a0»",
         "Envoyés\u00a0: 3",
         "Échecs\u00a0: 1",
-        "  1 × blocked: bot was blocked by the user; sent on whatsapp instead",
+        "  1 × bloqué\u00a0: bot was blocked by the user\u00a0; envoyé sur WhatsApp à la place",
     ]
     assert announcements.get(people, reports[0]).kind == "report"
 
