@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from handlers import views
 from handlers.context import Context
+from handlers.i18n import t
 from handlers.types import Inbound, Reply
 from storage import audit, coordinators
 from storage.contacts import Contact
@@ -31,4 +32,5 @@ def refusal(context: Context, inbound: Inbound, contact: Contact,
         return None
     audit.record(context.db, actor=actor(inbound), action="coordination.refused",
                  subject=command)
-    return [views.say(contact, "Sorry, this is reserved for the training coordinators.")]
+    return [views.menu(contact, t(contact.language,
+                                  "Sorry, this is reserved for the training coordinators."))]

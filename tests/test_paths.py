@@ -180,3 +180,11 @@ def test_after_a_refused_link_code_the_person_sees_the_menu(context: Context) ->
     person.command("link", "12345-67890")
     assert "This code is not valid or has expired" in person.text
     assert "Upcoming sessions" in person.labels
+
+
+def test_after_a_coordinators_only_refusal_the_person_sees_the_menu(context: Context) -> None:
+    person = Person(context, "102", channel="telegram")
+    person.onboard()
+    person.command("announce")
+    assert "reserved for the training coordinators" in person.text
+    assert "Upcoming sessions" in person.labels

@@ -75,8 +75,11 @@ def stranger(db: Database, channel: str, address: str) -> None:
 
 def unchanged(db: Database) -> dict:
     """The database but for what any message leaves: the identity's last message time and
-    chat, WhatsApp's sids kept against retries, and the audited refusals."""
-    return fingerprint(db, ignore={"identities": ["last_inbound_at", "chat_id"]},
+    chat, the options a number now presses, WhatsApp's sids kept against retries, and the
+    audited refusals."""
+    # `contacts.state`: the menu shown with the refusal is what a typed number now presses.
+    return fingerprint(db, ignore={"identities": ["last_inbound_at", "chat_id"],
+                                   "contacts": ["state"]},
                        skip_tables=["inbound_messages"], skip_audit=["coordination.refused"])
 
 
