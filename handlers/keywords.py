@@ -18,7 +18,7 @@ from handlers.types import Inbound
 
 # keyword (normalised) → the command it stands for.
 KEYWORDS: dict[str, str] = {
-    "menu": "menu", "القائمة": "menu",
+    "menu": "menu", "القائمة": "menu", "قائمة": "menu",
     "aide": "help", "help": "help", "مساعدة": "help",
     "stop": "stop", "arret": "stop", "arreter": "stop", "توقف": "stop", "قف": "stop",
     "start": "start", "demarrer": "start", "ابدأ": "start", "ابدا": "start",

@@ -24,15 +24,18 @@ from storage import contacts as contacts_store
 from storage import links, outbox
 from storage.contacts import Contact
 
+# The channels one person may join into one profile (the console is for trying the bot).
+LINKABLE = ("telegram", "whatsapp")
+
 
 def link(context: Context, contact: Contact, argument: str, channel: str,
          address: str) -> list[Reply]:
     """`/link` (a code to say on the other channel) or `/link 48291-03756` (say it here)."""
-    if channel not in CHANNEL_NAMES:
+    if channel not in LINKABLE:
         return [views.say(contact, "Linking works between Telegram and WhatsApp.")]
     if argument:
         return _redeem(context, contact, argument, channel, address)
-    if links.channels_of(context.db, contact.id) >= set(CHANNEL_NAMES):
+    if links.channels_of(context.db, contact.id) >= set(LINKABLE):
         return [_preference_question(contact, lead=t(
             contact.language, "Your Telegram and WhatsApp are already linked."))]
     code = links.issue_code(context.db, contact.id, channel, now=context.now())
@@ -120,7 +123,7 @@ def can_absorb(context: Context, contact: Contact, owner: Contact) -> bool:
     WhatsApp identity only, on a channel `owner` is not on, and no registration or
     notification of its own."""
     identities = contacts_store.identities_of(context.db, contact.id)
-    return (len(identities) == 1 and identities[0].channel in CHANNEL_NAMES
+    return (len(identities) == 1 and identities[0].channel in LINKABLE
             and identities[0].channel not in links.channels_of(context.db, owner.id)
             and not links.has_history(context.db, contact.id))
 
@@ -157,7 +160,7 @@ def prefer(context: Context, contact: Contact, choice: str) -> list[Reply]:
         links.set_preferred_channel(context.db, contact.id, None)
         return [views.menu(contact, t(contact.language, "Notifications will reach you where"
                                                         " you wrote last."))]
-    if choice not in CHANNEL_NAMES:
+    if choice not in LINKABLE:
         return [views.menu(contact, t(contact.language, "This button has expired."))]
     links.set_preferred_channel(context.db, contact.id, choice)
     return [views.menu(contact, t(contact.language, "Notifications will reach you on"

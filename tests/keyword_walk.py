@@ -15,7 +15,7 @@ from storage.zones import to_utc_text
 from tests.conftest import NOW
 
 WORDS: dict[str, tuple[str, ...]] = {
-    "menu": ("MENU", "القائمة"),
+    "menu": ("MENU", "القائمة", "قائمة"),
     "help": ("AIDE", "HELP", "مساعدة"),
     "stop": ("STOP", "ARRET", "ARRÊT", "ARRÊTER", "توقف", "قف"),
     "start": ("START", "DÉMARRER", "ابدأ"),
