@@ -217,21 +217,28 @@ def _announcements_and_deliveries(db: Database) -> None:
 @MIGRATIONS(name="0005_report_notices", transactional=False)
 def _report_notices(db: Database) -> None:
     # The final report sent to a coordinator is an outbox row like any other, of kind
-    # 'report'. SQLite cannot alter a CHECK constraint: the table is rebuilt (SQLite's
-    # 12-step procedure), with foreign keys off so that dropping the old table does not
-    # cascade to the deliveries that point at it. Idempotent if interrupted.
+    # 'report'.
+    _widen_announcement_kinds(db, "0005_report_notices", after="promotion", kind="report")
+
+
+def _widen_announcement_kinds(db: Database, step: str, *, after: str, kind: str) -> None:
+    """Add `kind` to the announcements' CHECK, after `after`. SQLite cannot alter a CHECK
+    constraint: the table is rebuilt (SQLite's 12-step procedure), with foreign keys off so
+    that dropping the old table does not cascade to the deliveries that point at it.
+    Idempotent if interrupted."""
     (sql,) = db.execute(
         "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'announcements'"
     ).fetchone()
-    if "'report'" in sql:
+    if f"'{kind}'" in sql:
         return
     db.execute("PRAGMA foreign_keys = OFF")
     try:
         with db.atomic():
             db.execute("DROP TABLE IF EXISTS announcements_new")
+            # After a rebuild's rename SQLite keeps the name quoted: CREATE TABLE "announcements".
             db.execute(
-                sql.replace("CREATE TABLE announcements", "CREATE TABLE announcements_new", 1)
-                .replace("'promotion')", "'promotion', 'report')", 1)
+                re.sub(r'^CREATE TABLE "?announcements"?', "CREATE TABLE announcements_new", sql)
+                .replace(f"'{after}')", f"'{after}', '{kind}')", 1)
             )
             db.execute("INSERT INTO announcements_new SELECT * FROM announcements")
             db.execute("DROP TABLE announcements")
@@ -242,7 +249,7 @@ def _report_notices(db: Database) -> None:
                 " (session_id, offset_key) WHERE offset_key IS NOT NULL"
             )
             if db.execute("PRAGMA foreign_key_check").fetchall():
-                raise RuntimeError("0005_report_notices: foreign keys broken, rolled back")
+                raise RuntimeError(f"{step}: foreign keys broken, rolled back")
     finally:
         db.execute("PRAGMA foreign_keys = ON")
 
@@ -295,34 +302,8 @@ def _link_attempts(db: Database) -> None:
 @MIGRATIONS(name="0008_notices", transactional=False)
 def _notices(db: Database) -> None:
     # A notice is a short message to one person, already worded in their language (their
-    # link code was used), sent through the outbox like a report: kind 'notice'. The CHECK
-    # is widened by rebuilding the table, as in 0005_report_notices. Idempotent.
-    (sql,) = db.execute(
-        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'announcements'"
-    ).fetchone()
-    if "'notice'" in sql:
-        return
-    db.execute("PRAGMA foreign_keys = OFF")
-    try:
-        with db.atomic():
-            db.execute("DROP TABLE IF EXISTS announcements_new")
-            # After 0005's rename SQLite keeps the name quoted: CREATE TABLE "announcements".
-            db.execute(
-                re.sub(r'^CREATE TABLE "?announcements"?', "CREATE TABLE announcements_new", sql)
-                .replace("'report')", "'report', 'notice')", 1)
-            )
-            db.execute("INSERT INTO announcements_new SELECT * FROM announcements")
-            db.execute("DROP TABLE announcements")
-            db.execute("ALTER TABLE announcements_new RENAME TO announcements")
-            db.execute("CREATE INDEX announcements_due ON announcements (status, due_at)")
-            db.execute(
-                "CREATE UNIQUE INDEX announcements_session_offset ON announcements"
-                " (session_id, offset_key) WHERE offset_key IS NOT NULL"
-            )
-            if db.execute("PRAGMA foreign_key_check").fetchall():
-                raise RuntimeError("0008_notices: foreign keys broken, rolled back")
-    finally:
-        db.execute("PRAGMA foreign_keys = ON")
+    # link code was used), sent through the outbox like a report: kind 'notice'.
+    _widen_announcement_kinds(db, "0008_notices", after="report", kind="notice")
 
 
 @MIGRATIONS(name="0009_deliveries_indexes_that_do_not_grow")
