@@ -29,14 +29,15 @@ def environment(**extra: str) -> dict[str, str]:
 
 
 def write_both_channels_config(directory: Path, bot_api: FakeBotAPI, twilio: FakeTwilio,
-                               port: int, *, telegram: str = "", more: str = "") -> Path:
+                               port: int, *, telegram: str = "", more: str = "",
+                               database: str = "formabot.db") -> Path:
     """`config.toml` for Telegram and WhatsApp against the fakes, without quiet hours (a
     broadcast goes out at once, whatever the time), the web app on `port`. `telegram` adds
-    keys to [telegram]; `more` adds sections of its own."""
+    keys to [telegram]; `more` adds sections of its own; `database` is where the file is."""
     path = directory / "config.toml"
     path.write_text(f"""
 [bot]
-database = "formabot.db"
+database = "{database}"
 quiet_hours = ""
 
 [telegram]

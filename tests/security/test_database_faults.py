@@ -15,40 +15,17 @@ import httpx
 import pytest
 
 from tests.fakes.bot_api import TOKEN, FakeBotAPI
-from tests.fakes.twilio_api import ACCOUNT_SID, AUTH_TOKEN, SENDER, FakeTwilio
-from tests.running import RunningBot, wait_for
+from tests.fakes.twilio_api import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
+from tests.running import RunningBot, wait_for, write_both_channels_config
 from tests.telegram.chat import AMINA
 from tests.telegram.support import free_port
-from tests.whatsapp.phone import PUBLIC_URL, inbound_form, sign
+from tests.whatsapp.phone import inbound_form, sign
 
 NUMBER = "+212612345678"
 ENV = {"FORMABOT_TWILIO_ACCOUNT_SID": ACCOUNT_SID, "FORMABOT_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
        "FORMABOT_TELEGRAM_TOKEN": TOKEN}
 TRY_LATER = ("Désolé, nous ne pouvons pas traiter votre message pour le moment. Veuillez"
              " réessayer dans quelques minutes.")
-
-
-def write_config(directory: Path, bot_api: FakeBotAPI, twilio: FakeTwilio, port: int,
-                 database: str) -> Path:
-    path = directory / "config.toml"
-    path.write_text(f"""
-[bot]
-database = "{database}"
-quiet_hours = ""
-
-[telegram]
-base_url = "{bot_api.base_url}"
-base_file_url = "{bot_api.base_file_url}"
-
-[whatsapp]
-api_base_url = "{twilio.base_url}"
-from = "{SENDER}"
-public_url = "{PUBLIC_URL}"
-
-[web]
-port = {port}
-""", encoding="utf-8")
-    return path
 
 
 def post_message(running: RunningBot, text: str) -> httpx.Response:
@@ -59,7 +36,7 @@ def post_message(running: RunningBot, text: str) -> httpx.Response:
 def test_a_writer_holding_the_database_delays_answers_and_loses_none(
         tmp_path: Path, own_bot_api: FakeBotAPI, twilio: FakeTwilio) -> None:
     port = free_port()
-    running = RunningBot(write_config(tmp_path, own_bot_api, twilio, port, "formabot.db"),
+    running = RunningBot(write_both_channels_config(tmp_path, own_bot_api, twilio, port),
                          ENV, port)
     holder = sqlite3.connect(tmp_path / "formabot.db", isolation_level=None)
     try:
@@ -100,7 +77,8 @@ def test_a_full_disk_is_named_by_healthz_and_people_are_asked_to_try_again_later
     disk = tmp_path / "disk"
     disk.mkdir()
     port = free_port()
-    config = write_config(tmp_path, own_bot_api, twilio, port, "disk/formabot.db")
+    config = write_both_channels_config(tmp_path, own_bot_api, twilio, port,
+                                        database="disk/formabot.db")
     # The bot sees a 24 MiB filesystem at `disk`; the test reaches it through /proc.
     mount = f"mount -t tmpfs -o size=24m tmpfs {disk} && exec \"$0\" \"$@\""
     running = RunningBot(config, ENV, port, prefix=("unshare", "-rm", "sh", "-c", mount))
