@@ -19,10 +19,11 @@ from urllib.parse import urlsplit
 
 from bot.durations import is_duration, is_durations, is_span, parse_duration
 from bot.oneline import one_line
+from storage.announcements import KINDS
+from storage.contacts import LANGUAGES
 from storage.zones import UnknownZone, zone
 
 DEFAULT_PATH = Path("config.toml")
-LANGUAGES = ("fr", "ar", "en")
 
 TELEGRAM_TOKEN_ENV = "FORMABOT_TELEGRAM_TOKEN"
 TELEGRAM_WEBHOOK_SECRET_ENV = "FORMABOT_TELEGRAM_WEBHOOK_SECRET"
@@ -227,8 +228,8 @@ CONTENT_SID = re.compile(r"^HX[0-9a-fA-F]{32}$")
 LOG_FORMATS = ("text", "json")
 # Paths the web app serves itself (the Telegram webhook may not take them).
 OWN_PATHS = ("/healthz", "/metrics", "/whatsapp")
-TEMPLATE_KINDS = ("announcement", "reminder", "confirm_request", "cancellation", "promotion",
-                  "report", "notice")
+# Every kind of notification may have its own WhatsApp templates.
+TEMPLATE_KINDS = KINDS
 
 
 def _is_whatsapp_sender(value: Any) -> bool:

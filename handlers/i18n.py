@@ -25,7 +25,8 @@ from babel.core import get_global
 from babel.dates import format_date, format_time, get_timezone_location
 from babel.messages.pofile import read_po
 
-LANGUAGES = ("fr", "ar", "en")
+from storage.contacts import LANGUAGES as LANGUAGES  # re-exported: handlers read it here
+
 DOMAIN = "formabot"
 LOCALES_DIR = Path(__file__).parent / "locales"
 _BABEL_LOCALES = {"fr": "fr_MA", "ar": "ar_MA", "en": "en_GB"}

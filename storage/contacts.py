@@ -18,6 +18,7 @@ from storage.db import write_transaction
 from storage.names import clean_name
 from storage.zones import now_utc, to_utc_text
 
+# The languages the bot speaks, French first: the one list every layer reads.
 LANGUAGES = ("fr", "ar", "en")
 ROLES = ("manager", "trainee")
 

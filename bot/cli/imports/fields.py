@@ -15,11 +15,11 @@ from typing import Any, TypeVar
 from bot.cli.imports.problems import FieldError
 from bot.oneline import one_line
 from handlers.phones import InvalidPhone, normalize_phone
+from storage.contacts import LANGUAGES
 from storage.names import clean_name
 from storage.zones import UnknownZone, local_to_utc, now_utc, zone
 
 T = TypeVar("T")
-LANGUAGES = ("fr", "ar", "en")
 
 # A session id travels in 64-byte Telegram callback data and in deep links `session_<id>`
 # (A-Za-z0-9_- only, 64 characters at most), so it is short, lowercase and plain.
