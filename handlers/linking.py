@@ -6,7 +6,7 @@ a contact's number, or a one-time code — `/link` (or LINK) on one channel give
 two. Once linked, the person chooses where notifications go; by default, the channel they used
 last.
 
-A code is a key to someone's profile, so (storage.links) an identity that says five wrong
+A code is a key to someone's profile, so (storage.account_links) an identity that says five wrong
 codes within an hour cannot link for an hour, and the person whose code was used is told on
 the channel where they asked for it, through the outbox like every other notice: if it was
 not them, they know at once.
@@ -20,8 +20,8 @@ from handlers import brand, onboarding, views
 from handlers.context import Context
 from handlers.i18n import CHANNEL_NAMES, t
 from handlers.types import Reply
+from storage import account_links, outbox
 from storage import contacts as contacts_store
-from storage import links, outbox
 from storage.contacts import Contact
 
 # The channels one person may join into one profile (the console is for trying the bot).
@@ -35,10 +35,10 @@ def link(context: Context, contact: Contact, argument: str, channel: str,
         return [views.say(contact, "Linking works between Telegram and WhatsApp.")]
     if argument:
         return _redeem(context, contact, argument, channel, address)
-    if links.channels_of(context.db, contact.id) >= set(LINKABLE):
+    if account_links.channels_of(context.db, contact.id) >= set(LINKABLE):
         return [_preference_question(contact, lead=t(
             contact.language, "Your Telegram and WhatsApp are already linked."))]
-    code = links.issue_code(context.db, contact.id, channel, now=context.now())
+    code = account_links.issue_code(context.db, contact.id, channel, now=context.now())
     other = t(contact.language, CHANNEL_NAMES["whatsapp" if channel == "telegram" else "telegram"])
     text = brand.link_instruction(context.brand, contact.language, code=shown_code(code),
                                   other=other)
@@ -58,7 +58,7 @@ def typed_code(text: str) -> str | None:
     digits = [str(unicodedata.decimal(character)) for character in text
               if character.isdecimal()]
     if any(not (character.isdecimal() or character.isspace() or character in "-\u2010\u2011")
-           for character in text) or len(digits) != links.CODE_DIGITS:
+           for character in text) or len(digits) != account_links.CODE_DIGITS:
         return None
     return "".join(digits)
 
@@ -69,21 +69,22 @@ def _redeem(context: Context, contact: Contact, text: str, channel: str,
     if code is None:  # not a code at all: no guess to count
         return [views.say(contact, "A link code has {count} digits, like {example}. Send LINK"
                                    " on your other channel to get one.",
-                          count=links.CODE_DIGITS, example=shown_code("4829103756"))]
-    found = links.redeem_code(context.db, code, channel=channel, address=address,
+                          count=account_links.CODE_DIGITS, example=shown_code("4829103756"))]
+    found = account_links.redeem_code(context.db, code, channel=channel, address=address,
                               now=context.now(), actor=f"contact:{contact.id}")
-    if isinstance(found, links.Refused) and found.locked_until is not None:
+    if isinstance(found, account_links.Refused) and found.locked_until is not None:
         until = found.locked_until.astimezone(context.zone)
         return [views.say(contact, "Too many wrong codes: for your security, linking is paused"
                                    " until {time}. Then send LINK on your other channel to get"
                                    " a new code.", time=until.strftime("%H:%M"))]
-    if isinstance(found, links.Refused):
+    if isinstance(found, account_links.Refused):
         return [views.say(contact, "This code is not valid or has expired. Send LINK on your"
                                    " other channel to get a new one.")]
     issuer_id = found.contact_id
     if issuer_id == contact.id:
         return [views.say(contact, "Send this code on your other channel, not here.")]
-    shared = links.channels_of(context.db, issuer_id) & links.channels_of(context.db, contact.id)
+    shared = (account_links.channels_of(context.db, issuer_id)
+              & account_links.channels_of(context.db, contact.id))
     if shared:
         channel = t(contact.language, CHANNEL_NAMES[min(shared)])
         return [views.say(contact, "These two profiles both use {channel}: they cannot be"
@@ -124,8 +125,8 @@ def can_absorb(context: Context, contact: Contact, owner: Contact) -> bool:
     notification of its own."""
     identities = contacts_store.identities_of(context.db, contact.id)
     return (len(identities) == 1 and identities[0].channel in LINKABLE
-            and identities[0].channel not in links.channels_of(context.db, owner.id)
-            and not links.has_history(context.db, contact.id))
+            and identities[0].channel not in account_links.channels_of(context.db, owner.id)
+            and not account_links.has_history(context.db, contact.id))
 
 
 def merge_by_phone(context: Context, owner: Contact, contact: Contact) -> list[Reply]:
@@ -134,7 +135,7 @@ def merge_by_phone(context: Context, owner: Contact, contact: Contact) -> list[R
 
 
 def _merged(context: Context, keep: Contact, absorb: Contact) -> list[Reply]:
-    links.merge(context.db, keep=keep.id, absorb=absorb.id, actor=f"contact:{absorb.id}")
+    account_links.merge(context.db, keep=keep.id, absorb=absorb.id, actor=f"contact:{absorb.id}")
     kept = contacts_store.get(context.db, keep.id)
     assert kept is not None
     lead = t(kept.language, "Done: your Telegram and WhatsApp now share one profile.")
@@ -157,12 +158,12 @@ def _preference_question(contact: Contact, *, lead: str) -> Reply:
 def prefer(context: Context, contact: Contact, choice: str) -> list[Reply]:
     """Record where notifications go first; the other channel stays the fallback."""
     if choice == "last":
-        links.set_preferred_channel(context.db, contact.id, None)
+        account_links.set_preferred_channel(context.db, contact.id, None)
         return [views.menu(contact, t(contact.language, "Notifications will reach you where"
                                                         " you wrote last."))]
     if choice not in LINKABLE:
         return [views.menu(contact, t(contact.language, "This button has expired."))]
-    links.set_preferred_channel(context.db, contact.id, choice)
+    account_links.set_preferred_channel(context.db, contact.id, choice)
     return [views.menu(contact, t(contact.language, "Notifications will reach you on"
                                                     " {channel}.",
                                   channel=t(contact.language, CHANNEL_NAMES[choice])))]

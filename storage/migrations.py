@@ -284,7 +284,8 @@ def _whatsapp(db: Database) -> None:
 @MIGRATIONS(name="0007_link_attempts")
 def _link_attempts(db: Database) -> None:
     # Link codes can be guessed: an identity (channel, address) that says wrong codes is
-    # counted here, and locked out of linking for a while after a handful (storage.links).
+    # counted here, and locked out of linking for a while after a handful
+    # (storage.account_links).
     db.executescript(
         """
         CREATE TABLE link_attempts (

@@ -17,9 +17,9 @@ from typing import Any
 import click
 from sqlite_utils import Database
 
+from bot.cli.deep_links import link_command
 from bot.cli.imports import FileProblem, ImportFailed, import_catalogue, import_companies
 from bot.cli.imports import import_contacts as import_contact_list
-from bot.cli.links import link_command
 from bot.oneline import one_line
 from handlers.phones import DEFAULT_REGION, known_region
 from storage import catalog, companies, contacts, registrations

@@ -6,7 +6,7 @@ import pytest
 from outbox_fakes import add_contact
 from sqlite_utils import Database
 
-from storage import contacts, links, registrations
+from storage import account_links, contacts, registrations
 from storage.audience import Audience, pages, preview
 
 
@@ -50,7 +50,7 @@ def test_a_contact_with_two_channels_gets_one_row_on_the_last_used(people: Datab
 
 def test_the_channel_a_person_chose_comes_before_the_last_used(people: Database) -> None:
     karim, _ = contacts.resolve(people, channel="whatsapp", address="+212612345679")
-    links.set_preferred_channel(people, karim.id, "telegram")
+    account_links.set_preferred_channel(people, karim.id, "telegram")
     recipients = [r for page in pages(people, Audience(topics=("maintenance",))) for r in page]
     assert [r.channel for r in recipients] == ["telegram"]
     contacts.mark_identity_inactive(people, "telegram", "103", "blocked")

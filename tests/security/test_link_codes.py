@@ -18,7 +18,7 @@ from bot.app import build_telegram_sender
 from bot.config import Config
 from bot.outbox.dispatcher import Dispatcher
 from bot.outbox.running import dispatcher_settings
-from storage import audit, contacts, links
+from storage import account_links, audit, contacts
 from storage.zones import now_utc, zone
 from tests.clock import Clock
 from tests.fakes.bot_api import FakeBotAPI, User
@@ -46,7 +46,7 @@ async def _victim_asks_for_a_code(db: Database, telegram_chat: Callable) -> tupl
 async def test_five_wrong_codes_lock_an_identity_out_even_of_the_right_code(
         programme: Database, telegram_chat: Callable, phone: Callable, clock: Clock) -> None:
     _, code = await _victim_asks_for_a_code(programme, telegram_chat)
-    assert len(code) == links.CODE_DIGITS == 10
+    assert len(code) == account_links.CODE_DIGITS == 10
     mallory = phone(ATTACKER)
     wrong = [f"{number:010d}" for number in range(1, 7) if f"{number:010d}" != code][:5]
     for guess in wrong[:4]:

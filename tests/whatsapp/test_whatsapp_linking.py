@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlite_utils import Database
 
 from handlers import Context
-from storage import contacts, links, registrations
+from storage import account_links, contacts, registrations
 from tests.conftest import NOW
 from tests.people import Person
 from tests.whatsapp.phone import Phone
@@ -41,8 +41,8 @@ async def test_a_code_from_telegram_said_on_whatsapp_links_both(
     assert contacts.get(programme, kept).name == "Amina Alaoui"
     assert contacts.get(programme, kept).phone == amina.number  # filled from WhatsApp
     await amina.says("2")  # Sur WhatsApp
-    assert links.preferred_channel(programme, kept) == "whatsapp"
-    assert links.notification_identity(programme, kept)[1] == "whatsapp"
+    assert account_links.preferred_channel(programme, kept) == "whatsapp"
+    assert account_links.notification_identity(programme, kept)[1] == "whatsapp"
 
 
 async def test_a_code_from_whatsapp_said_on_telegram_keeps_the_complete_profile(

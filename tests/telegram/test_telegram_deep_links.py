@@ -8,8 +8,8 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlite_utils import Database
 
-from bot.channels.telegram.links import session_link, topic_link
-from bot.cli.links import link_command
+from bot.channels.telegram.deep_links import session_link, topic_link
+from bot.cli.deep_links import link_command
 from bot.cli.main import State
 from tests.fakes.bot_api import TOKEN, FakeBotAPI
 from tests.telegram.support import write_config

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from bot.channels.telegram import fetch_username
-from bot.channels.telegram.links import qr_text, save_qr_png, session_link
+from bot.channels.telegram.deep_links import qr_text, save_qr_png, session_link
 from bot.cli.telegram_errors import operator_errors
 from bot.config import TELEGRAM_TOKEN_ENV, Config
 from storage import catalog
