@@ -15,7 +15,7 @@ from datetime import date, datetime, time, timedelta
 
 from sqlite_utils import Database
 
-from storage import audit, catalog, companies, contacts, registrations, subscriptions
+from storage import audit, catalogue, companies, contacts, registrations, subscriptions
 from storage.db import write_transaction
 from storage.zones import local_to_utc, now_utc, to_utc_text, zone
 
@@ -150,7 +150,7 @@ class Loaded:
 
 
 def is_empty(db: Database) -> bool:
-    return not (catalog.all_sessions(db) or catalog.all_topics(db) or companies.count(db)
+    return not (catalogue.all_sessions(db) or catalogue.all_topics(db) or companies.count(db)
                 or contacts.count(db))
 
 
@@ -163,11 +163,11 @@ def load(db: Database, *, timezone: str, today: date | None = None,
     first_day = today or now.astimezone(zone(timezone)).date()
     with write_transaction(db):
         for slug, names in TOPICS.items():
-            catalog.upsert_topic(db, slug, names)
+            catalogue.upsert_topic(db, slug, names)
         for session in SESSIONS:
             day = _weekday(first_day + timedelta(days=session.in_days))
             start, end = session.hours
-            catalog.upsert_session(
+            catalogue.upsert_session(
                 db, id=session.id, titles=session.titles, topics=list(session.topics),
                 starts_at=local_to_utc(datetime.combine(day, start), timezone),
                 ends_at=local_to_utc(datetime.combine(day + timedelta(days=session.days - 1),
@@ -198,6 +198,6 @@ def _add_contact(db: Database, person: DemoContact, now: datetime) -> None:
     for slug in person.topics:
         subscriptions.subscribe(db, contact_id, slug)
     for session_id in person.registered:
-        found = catalog.session(db, session_id)
+        found = catalogue.session(db, session_id)
         if found is not None:
             registrations.register(db, contact_id, session_id, found.capacity)

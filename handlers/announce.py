@@ -19,7 +19,7 @@ from handlers.announce_steps import held_until, view
 from handlers.context import Context
 from handlers.i18n import LANGUAGES, format_when, t
 from handlers.types import Reply
-from storage import audit, broadcasts, catalog, companies
+from storage import audit, broadcasts, catalogue, companies
 from storage.audience import pages
 from storage.contacts import ROLES, Contact
 from storage.zones import parse_local
@@ -97,7 +97,7 @@ def _go(step: str, **changes: object) -> Step:
 def _toggle(criterion: str) -> Step:
     def flip(context: Context, contact: Contact, draft: Draft, value: str,
              actor: str) -> list[Reply]:
-        known = (catalog.topic(context.db, value) is not None if criterion == "topics"
+        known = (catalogue.topic(context.db, value) is not None if criterion == "topics"
                  else value in ROLES)
         if not known:
             return view(context, contact, draft,
@@ -109,7 +109,7 @@ def _toggle(criterion: str) -> Step:
 def _pick_session(step_after: str, field: str) -> Step:
     def pick(context: Context, contact: Contact, draft: Draft, session_id: str,
              actor: str) -> list[Reply]:
-        if catalog.session(context.db, session_id) is None:
+        if catalogue.session(context.db, session_id) is None:
             return view(context, contact, draft, lead=t(
                 contact.language, "This session no longer exists."))
         return _go(step_after, **{field: session_id})(context, contact, draft, session_id,
@@ -159,7 +159,7 @@ def _confirm(context: Context, contact: Contact, draft: Draft, arg: str,
         return _back_to_time(context, contact, draft, t(
             language, "{when} has passed meanwhile. Please type a new time, or tap"
                       " \u201cNow\u201d.", when=format_when(draft.due, context.zone, language)))
-    if draft.session and catalog.session(context.db, draft.session) is None:
+    if draft.session and catalogue.session(context.db, draft.session) is None:
         draft = draft.at("session", session=None)
         save(context, contact, draft)
         return view(context, contact, draft, lead=t(language, "This session no longer"
@@ -239,7 +239,7 @@ def _take_cities(context: Context, contact: Contact, draft: Draft, typed: str) -
 def _take_session_id(context: Context, contact: Contact, draft: Draft,
                      typed: str) -> list[Reply]:
     session_id = typed.lower()
-    if catalog.session(context.db, session_id) is None:
+    if catalogue.session(context.db, session_id) is None:
         return view(context, contact, draft, lead=t(
             contact.language, "There is no session \u201c{id}\u201d.", id=typed[:40]))
     if draft.step == "registrants":

@@ -19,10 +19,10 @@ from handlers.quiet_hours import QuietHours
 from handlers.sessions import title_of
 from handlers.topics import topic_name
 from handlers.types import Action, Choice, Reply
-from storage import catalog
+from storage import catalogue
 from storage.announcements import Announcement
 from storage.audience import languages, preview
-from storage.catalog import Session
+from storage.catalogue import Session
 from storage.contacts import ROLES, Contact
 
 SESSIONS_SHOWN = 8
@@ -63,7 +63,7 @@ def _audience(context: Context, contact: Contact, draft: Draft) -> Reply:
     language = contact.language
     choices = [Choice(_mark(topic.slug in draft.topics, topic_name(topic, language)),
                       Action("an_tp", (topic.slug,)))
-               for topic in catalog.all_topics(context.db)]
+               for topic in catalogue.all_topics(context.db)]
     choices += [Choice(_mark(role in draft.roles, t(language, coordinator_views.ROLE_LABELS[role])),
                        Action("an_role", (role,))) for role in ROLES]
     choices.append(Choice(_mark(draft.registrants is not None,
@@ -85,9 +85,9 @@ def _audience(context: Context, contact: Contact, draft: Draft) -> Reply:
 def _sessions(context: Context, draft: Draft, *, registrants: bool) -> list[Session]:
     now = context.now()
     if registrants:
-        return catalog.upcoming_sessions(context.db, after=now - REGISTRANTS_SINCE,
+        return catalogue.upcoming_sessions(context.db, after=now - REGISTRANTS_SINCE,
                                          limit=SESSIONS_SHOWN)
-    return catalog.upcoming_sessions(context.db, after=now, topics=list(draft.topics) or None,
+    return catalogue.upcoming_sessions(context.db, after=now, topics=list(draft.topics) or None,
                                      limit=SESSIONS_SHOWN)
 
 
@@ -170,7 +170,7 @@ def _versions_shown(context: Context, contact: Contact, draft: Draft) -> list[st
     """Every language version that will be sent, as its readers will see it: one per
     language read in the audience (the coordinator's own when no one matches yet)."""
     language = contact.language
-    session = catalog.session(context.db, draft.session) if draft.session else None
+    session = catalogue.session(context.db, draft.session) if draft.session else None
     sample = Announcement(
         id=0, kind="announcement", texts=draft.texts, audience=draft.audience,
         session_id=draft.session, offset_key=None, due_at=draft.due or context.now(),

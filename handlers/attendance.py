@@ -11,12 +11,12 @@ from handlers.context import Context
 from handlers.i18n import t
 from handlers.sessions import title_of
 from handlers.types import Reply
-from storage import audit, catalog, outbox, registrations
+from storage import audit, catalogue, outbox, registrations
 from storage.contacts import Contact
 
 
 def confirm(context: Context, contact: Contact, session_id: str) -> list[Reply]:
-    session = catalog.session(context.db, session_id)
+    session = catalogue.session(context.db, session_id)
     if session is None:
         return [views.menu(contact, t(contact.language, "This session no longer exists."))]
     if not registrations.confirm(context.db, contact.id, session.id):
@@ -28,7 +28,7 @@ def confirm(context: Context, contact: Contact, session_id: str) -> list[Reply]:
 
 
 def decline(context: Context, contact: Contact, session_id: str) -> list[Reply]:
-    session = catalog.session(context.db, session_id)
+    session = catalogue.session(context.db, session_id)
     if session is None:
         return [views.menu(contact, t(contact.language, "This session no longer exists."))]
     outcome = registrations.decline(context.db, contact.id, session.id, session.capacity)

@@ -7,7 +7,7 @@ from datetime import datetime
 from icalendar import Calendar, Event
 
 from handlers.types import Attachment
-from storage.catalog import Session
+from storage.catalogue import Session
 
 
 def session_ics(session: Session, title: str, *, stamp: datetime) -> Attachment:

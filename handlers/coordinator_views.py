@@ -9,7 +9,7 @@ from handlers.context import Context
 from handlers.i18n import CHANNEL_NAMES, t
 from handlers.sessions import title_of
 from handlers.topics import topic_name
-from storage import catalog
+from storage import catalogue
 from storage.audience import DEFAULT_CHANNELS, Audience
 
 ROLE_LABELS = {"manager": "Manager", "trainee": "Trainee"}  # msgids of onboarding's buttons
@@ -20,7 +20,7 @@ def audience(context: Context, language: str | None, chosen: Audience) -> str:
     """`Topics: Soudage; Roles: Manager` — or "everyone" when nothing narrows it."""
     parts = []
     if chosen.topics:
-        names = [topic_name(topic, language) if (topic := catalog.topic(context.db, slug))
+        names = [topic_name(topic, language) if (topic := catalogue.topic(context.db, slug))
                  else slug for slug in chosen.topics]
         parts.append(t(language, "Topics: {names}", names=", ".join(names)))
     if chosen.roles:
@@ -39,7 +39,7 @@ def audience(context: Context, language: str | None, chosen: Audience) -> str:
 
 
 def session_title(context: Context, language: str | None, session_id: str) -> str:
-    session = catalog.session(context.db, session_id)
+    session = catalogue.session(context.db, session_id)
     return title_of(session, language) if session is not None else session_id
 
 

@@ -13,7 +13,7 @@ from handlers.reasons import reason_line
 from handlers.sessions import title_of
 from handlers.types import Action, Choice, Reply
 from storage.announcements import Announcement
-from storage.catalog import Session
+from storage.catalogue import Session
 from storage.deliveries import Report
 
 # What a coordinator reads at the end of a broadcast: a line per outcome that happened.

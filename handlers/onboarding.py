@@ -14,7 +14,7 @@ from handlers import brand, topics, views
 from handlers.context import Context
 from handlers.i18n import LANGUAGES, t, tn
 from handlers.types import Action, Choice, Reply, whole_number
-from storage import catalog, companies
+from storage import catalogue, companies
 from storage import contacts as contacts_store
 from storage.contacts import Contact
 from storage.names import clean_name
@@ -40,7 +40,7 @@ def next_step(context: Context, contact: Contact) -> str | None:
     if contact.role is None:
         return "role"
     if (not contact.state.get("topics_chosen") and contact.may_be_notified
-            and catalog.all_topics(context.db)):  # topics choose notifications: none, none
+            and catalogue.all_topics(context.db)):  # topics choose notifications: none, none
         return "topics"
     return None
 

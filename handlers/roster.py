@@ -18,7 +18,7 @@ from handlers.coordinator_views import ROLE_LABELS
 from handlers.i18n import N_, format_span, t
 from handlers.sessions import STATUS_LABELS, title_of
 from handlers.types import Action, Attachment, Choice, Reply
-from storage import catalog, rosters
+from storage import catalogue, rosters
 from storage.contacts import Contact
 from storage.zones import from_utc_text
 
@@ -61,7 +61,7 @@ def _cell(index: int, value: str | None, language: str | None, zone: ZoneInfo) -
 
 def choose(context: Context, contact: Contact, *, lead: str | None = None) -> list[Reply]:
     """`/roster` alone: the sessions to choose from, recent ones included."""
-    sessions = catalog.upcoming_sessions(context.db, after=context.now() - RECENT,
+    sessions = catalogue.upcoming_sessions(context.db, after=context.now() - RECENT,
                                          limit=SESSIONS_SHOWN)
     choices = [Choice(f"{title_of(session, contact.language)} · "
                       f"{session.starts_at.astimezone(context.zone):%d/%m}",
@@ -74,7 +74,7 @@ def choose(context: Context, contact: Contact, *, lead: str | None = None) -> li
 
 def export(context: Context, contact: Contact, session_id: str, actor: str) -> list[Reply]:
     language = contact.language
-    session = catalog.session(context.db, session_id.strip().lower()) if session_id else None
+    session = catalogue.session(context.db, session_id.strip().lower()) if session_id else None
     if session is None:
         if not session_id:
             return choose(context, contact)

@@ -8,8 +8,8 @@ from handlers.context import Context
 from handlers.i18n import N_, format_span, t
 from handlers.topics import topic_name
 from handlers.types import Action, Choice, Reply
-from storage import catalog, outbox, registrations, subscriptions
-from storage.catalog import Session
+from storage import catalogue, outbox, registrations, subscriptions
+from storage.catalogue import Session
 from storage.contacts import Contact
 
 STATUS_LABELS = {
@@ -36,7 +36,7 @@ def browse(context: Context, contact: Contact, offset: int = 0, *,
     itself, so a number of ours would read "1. 1. Soudage" and mean another thing on page 2."""
     offset = max(offset, 0)
     followed = [] if every_topic else subscriptions.topics_of(context.db, contact.id)
-    page = catalog.upcoming_sessions(
+    page = catalogue.upcoming_sessions(
         context.db, after=context.now(), topics=followed or None, offset=offset,
         limit=context.page_size + 1,
     )
@@ -84,7 +84,7 @@ def when_line(context: Context, session: Session, language: str | None) -> str |
 
 def card(context: Context, contact: Contact, session_id: str, *,
          lead: str | None = None) -> list[Reply]:
-    session = catalog.session(context.db, session_id)
+    session = catalogue.session(context.db, session_id)
     if session is None:
         return [views.menu(contact, t(contact.language, "This session no longer exists."))]
     language = contact.language
@@ -100,7 +100,7 @@ def card(context: Context, contact: Contact, session_id: str, *,
     topic_names = [
         topic_name(topic, language)
         for slug in session.topics
-        if (topic := catalog.topic(context.db, slug)) is not None
+        if (topic := catalogue.topic(context.db, slug)) is not None
     ]
     if topic_names:
         lines.append(t(language, "Topics: {topics}", topics=", ".join(topic_names)))
@@ -150,7 +150,7 @@ def _card_choices(context: Context, contact: Contact, session: Session,
 
 def _open_session(context: Context, contact: Contact, session_id: str) -> Session | list[Reply]:
     """The session if it can still be acted on, else the reply that says why not."""
-    session = catalog.session(context.db, session_id)
+    session = catalogue.session(context.db, session_id)
     if session is None:
         return [views.menu(contact, t(contact.language, "This session no longer exists."))]
     if session.status == "cancelled":
@@ -188,7 +188,7 @@ def register(context: Context, contact: Contact, session_id: str) -> list[Reply]
 
 def ask_cancel(context: Context, contact: Contact, session_id: str) -> list[Reply]:
     """Cancelling gives a seat away for good: ask first."""
-    session = catalog.session(context.db, session_id)
+    session = catalogue.session(context.db, session_id)
     mine = registrations.of(context.db, contact.id, session_id) if session else None
     if session is None or mine is None or mine.status not in registrations.ACTIVE:
         return card(context, contact, session_id)
@@ -205,7 +205,7 @@ def ask_cancel(context: Context, contact: Contact, session_id: str) -> list[Repl
 
 
 def cancel(context: Context, contact: Contact, session_id: str) -> list[Reply]:
-    session = catalog.session(context.db, session_id)
+    session = catalogue.session(context.db, session_id)
     if session is None:
         return [views.menu(contact, t(contact.language, "This session no longer exists."))]
     mine = registrations.of(context.db, contact.id, session.id)
@@ -220,7 +220,7 @@ def cancel(context: Context, contact: Contact, session_id: str) -> list[Reply]:
 
 
 def calendar_file(context: Context, contact: Contact, session_id: str) -> list[Reply]:
-    session = catalog.session(context.db, session_id)
+    session = catalogue.session(context.db, session_id)
     if session is None:
         return [views.menu(contact, t(contact.language, "This session no longer exists."))]
     title = title_of(session, contact.language)
@@ -252,7 +252,7 @@ def mine(context: Context, contact: Contact) -> list[Reply]:
     lines = [t(contact.language, "Your sessions:")]
     choices: list[Choice] = []
     for row in rows:
-        session = catalog.session(context.db, row.session_id)
+        session = catalogue.session(context.db, row.session_id)
         if session is None:
             continue
         title = title_of(session, contact.language)

@@ -6,8 +6,8 @@ from handlers import views
 from handlers.context import Context
 from handlers.i18n import N_, t
 from handlers.types import Action, Choice, Reply
-from storage import catalog, subscriptions
-from storage.catalog import Topic
+from storage import catalogue, subscriptions
+from storage.catalogue import Topic
 from storage.contacts import Contact
 
 
@@ -19,7 +19,7 @@ def topic_name(topic: Topic, language: str | None) -> str:
 def toggles(context: Context, contact: Contact, *, onboarding: bool = False,
             replaces_menu: bool = False) -> Reply:
     followed = set(subscriptions.topics_of(context.db, contact.id))
-    all_topics = catalog.all_topics(context.db)
+    all_topics = catalogue.all_topics(context.db)
     if not all_topics:
         return views.menu(contact, t(contact.language, "There are no topics yet."))
     choices = tuple(
@@ -44,7 +44,7 @@ def toggles(context: Context, contact: Contact, *, onboarding: bool = False,
 
 
 def toggle(context: Context, contact: Contact, slug: str, *, onboarding: bool) -> list[Reply]:
-    if catalog.topic(context.db, slug) is None:
+    if catalogue.topic(context.db, slug) is None:
         return [views.menu(contact, t(contact.language, "This button has expired."))]
     subscriptions.toggle(context.db, contact.id, slug)
     return [toggles(context, contact, onboarding=onboarding, replaces_menu=True)]
@@ -52,7 +52,7 @@ def toggle(context: Context, contact: Contact, slug: str, *, onboarding: bool) -
 
 def follow(context: Context, contact: Contact, slug: str) -> list[Reply]:
     """Entry payload `topic_<slug>`: follow the topic and say so."""
-    topic = catalog.topic(context.db, slug)
+    topic = catalogue.topic(context.db, slug)
     if topic is None:
         return [views.menu(contact, t(contact.language, "This topic no longer exists."))]
     subscriptions.subscribe(context.db, contact.id, slug)
@@ -69,7 +69,7 @@ def summary(context: Context, contact: Contact) -> str:
     followed = subscriptions.topics_of(context.db, contact.id)
     names = [
         topic_name(topic, contact.language)
-        for topic in catalog.all_topics(context.db)
+        for topic in catalogue.all_topics(context.db)
         if topic.slug in followed
     ]
     if not names:

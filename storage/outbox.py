@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from sqlite_utils import Database
 
-from storage import announcements, audit, catalog, deliveries
+from storage import announcements, audit, catalogue, deliveries
 from storage.audience import DEFAULT_CHANNELS, Audience
 from storage.db import write_transaction
 from storage.zones import to_utc_text
@@ -42,7 +42,7 @@ def release(
     if announcement is None or announcement.status not in ("scheduled", "sending"):
         return Release(announcement_id, "not_scheduled")
     if announcement.kind in announcements.SESSION_NOTICES:
-        session = catalog.session(db, announcement.session_id or "")
+        session = catalogue.session(db, announcement.session_id or "")
         if session is None or session.status == "cancelled" or session.starts_at <= now:
             note = "dropped: the session has started or is cancelled"
             announcements.set_status(db, announcement_id, "cancelled", now=now, note=note,

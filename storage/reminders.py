@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 
 from sqlite_utils import Database
 
-from storage import catalog
+from storage import catalogue
 from storage.audience import Audience
-from storage.catalog import Session
+from storage.catalogue import Session
 from storage.registrations import ACTIVE, SEAT_HOLDING
 from storage.zones import to_utc_text
 
@@ -72,7 +72,7 @@ def sync_session(db: Database, session: Session, *, offsets: dict[str, timedelta
 def sync_all(db: Database, *, offsets: dict[str, timedelta], confirm_at: str,
              now: datetime) -> None:
     """Every session not yet started, and the cancelled ones that still have reminders."""
-    for session in catalog.all_sessions(db):
+    for session in catalogue.all_sessions(db):
         if session.starts_at <= now:
             continue
         sync_session(db, session, offsets=offsets, confirm_at=confirm_at, now=now)

@@ -12,7 +12,7 @@ from click.testing import CliRunner, Result
 from sqlite_utils import Database
 
 from bot.cli.main import cli
-from storage import catalog, companies, open_database
+from storage import catalogue, companies, open_database
 from storage.zones import local_to_utc
 from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.twilio_api import FakeTwilio
@@ -55,7 +55,7 @@ def db(db_path: Path) -> Database:
 def add_session(db: Database, session_id: str, *, starts: str, ends: str, capacity: int = 12,
                 topics: tuple[str, ...] = ("soudage",), title_fr: str | None = None,
                 status: str = "scheduled") -> None:
-    catalog.upsert_session(
+    catalogue.upsert_session(
         db,
         id=session_id,
         titles={"fr": title_fr or f"Session {session_id}", "en": f"Session {session_id} (en)"},
@@ -72,8 +72,8 @@ def add_session(db: Database, session_id: str, *, starts: str, ends: str, capaci
 @pytest.fixture
 def programme(db: Database) -> Database:
     """Two topics, three upcoming sessions, two member companies."""
-    catalog.upsert_topic(db, "soudage", {"fr": "Soudage", "ar": "اللحام", "en": "Welding"})
-    catalog.upsert_topic(db, "maintenance",
+    catalogue.upsert_topic(db, "soudage", {"fr": "Soudage", "ar": "اللحام", "en": "Welding"})
+    catalogue.upsert_topic(db, "maintenance",
                          {"fr": "Maintenance", "ar": "الصيانة", "en": "Maintenance"})
     add_session(db, "tig-2026-12", starts="2026-12-10T10:00", ends="2026-12-11T17:00",
                 capacity=1, title_fr="Soudage TIG – niveau 1")

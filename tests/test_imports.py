@@ -11,7 +11,7 @@ import pytest
 from click.testing import Result
 from sqlite_utils import Database
 
-from storage import audit, catalog, companies, contacts, subscriptions
+from storage import audit, catalogue, companies, contacts, subscriptions
 from storage.zones import to_utc_text
 from tests.conftest import Run
 
@@ -49,24 +49,25 @@ GOOD_CSV_ROWS = [
 
 @pytest.mark.parametrize("name", ["catalogue.toml", "catalogue.csv"])
 def test_catalogue_is_imported_from_toml_or_csv(run: Run, db: Database, name: str) -> None:
-    assert ok(run("catalog", "import", str(DATA / name))) == (
+    assert ok(run("catalogue", "import", str(DATA / name))) == (
         "imported 2 topics (2 new, 0 updated) and 3 sessions (3 new, 0 updated)"
     )
-    assert catalog.topic(db, "soudage").names == {"fr": "Soudage", "ar": "اللحام", "en": "Welding"}
-    cnc = catalog.session(db, "cnc-2027-01")
+    assert catalogue.topic(db, "soudage").names == {
+        "fr": "Soudage", "ar": "اللحام", "en": "Welding"}
+    cnc = catalogue.session(db, "cnc-2027-01")
     assert cnc.titles == {"fr": "Programmation CNC", "ar": "برمجة CNC"}
     assert cnc.topics == ("soudage", "usinage")
     assert (cnc.timezone, cnc.place, cnc.capacity, cnc.status) == (
         "Africa/Casablanca", "Tanger", 8, "scheduled"
     )
-    assert catalog.session(db, "mig-paris").status == "cancelled"
+    assert catalogue.session(db, "mig-paris").status == "cancelled"
 
 
 def test_toml_and_csv_forms_give_the_same_catalogue(run: Run, db: Database) -> None:
-    ok(run("catalog", "import", str(DATA / "catalogue.toml")))
-    from_toml = (catalog.all_topics(db), catalog.all_sessions(db))
-    ok(run("catalog", "import", str(DATA / "catalogue.csv")))
-    assert (catalog.all_topics(db), catalog.all_sessions(db)) == from_toml
+    ok(run("catalogue", "import", str(DATA / "catalogue.toml")))
+    from_toml = (catalogue.all_topics(db), catalogue.all_sessions(db))
+    ok(run("catalogue", "import", str(DATA / "catalogue.csv")))
+    assert (catalogue.all_topics(db), catalogue.all_sessions(db)) == from_toml
 
 
 @pytest.mark.parametrize(
@@ -95,34 +96,35 @@ ends = "{starts[:10]}T17:00"
 {timezone_line}
 capacity = 5
 """)
-    ok(run("catalog", "import", str(path)))
-    assert to_utc_text(catalog.session(db, "s1").starts_at) == expected_utc
+    ok(run("catalogue", "import", str(path)))
+    assert to_utc_text(catalogue.session(db, "s1").starts_at) == expected_utc
 
 
 def test_reimport_updates_in_place_and_never_duplicates(
     run: Run, db: Database, tmp_path: Path
 ) -> None:
-    ok(run("catalog", "import", str(DATA / "catalogue.toml")))
+    ok(run("catalogue", "import", str(DATA / "catalogue.toml")))
     changed = (DATA / "catalogue.toml").read_text(encoding="utf-8")
     changed = changed.replace("capacity = 12", "capacity = 15").replace(
         "Soudage TIG – niveau 1", "Soudage TIG – niveau 1 (révisé)"
     )
     path = write(tmp_path, "catalogue.toml", changed)
-    assert ok(run("catalog", "import", str(path))) == (
+    assert ok(run("catalogue", "import", str(path))) == (
         "imported 2 topics (0 new, 2 updated) and 3 sessions (0 new, 3 updated)"
     )
     assert (db["topics"].count, db["sessions"].count, db["session_topics"].count) == (2, 3, 4)
-    tig = catalog.session(db, "tig-2026-12")
+    tig = catalogue.session(db, "tig-2026-12")
     assert (tig.capacity, tig.titles["fr"]) == (15, "Soudage TIG – niveau 1 (révisé)")
 
 
 def test_reimport_without_status_keeps_a_cancellation(run: Run, db: Database) -> None:
-    ok(run("catalog", "import", str(DATA / "catalogue.toml")))
-    tig = catalog.session(db, "tig-2026-12")
-    catalog.upsert_session(db, **{**asdict(tig), "topics": list(tig.topics), "status": "cancelled"})
+    ok(run("catalogue", "import", str(DATA / "catalogue.toml")))
+    tig = catalogue.session(db, "tig-2026-12")
+    catalogue.upsert_session(db, **{**asdict(tig), "topics": list(tig.topics),
+                                    "status": "cancelled"})
     db.conn.commit()
-    ok(run("catalog", "import", str(DATA / "catalogue.toml")))
-    assert catalog.session(db, "tig-2026-12").status == "cancelled"
+    ok(run("catalogue", "import", str(DATA / "catalogue.toml")))
+    assert catalogue.session(db, "tig-2026-12").status == "cancelled"
 
 
 BAD_TOML = """\
@@ -172,7 +174,7 @@ capacity = 4
 def test_a_bad_toml_entry_imports_nothing_of_the_file(
     run: Run, db: Database, tmp_path: Path, bad: str, expected: str
 ) -> None:
-    ok(run("catalog", "import", str(DATA / "catalogue.toml")))
+    ok(run("catalogue", "import", str(DATA / "catalogue.toml")))
     before = snapshot(db)
     # The bad line replaces the entry's own key if it has one (TOML forbids a key twice).
     key = bad.split("=")[0].strip()
@@ -185,7 +187,7 @@ def test_a_bad_toml_entry_imports_nothing_of_the_file(
     else:
         lines.append(bad)
     path = write(tmp_path, "catalogue.toml", "\n".join(lines) + "\n")
-    result = run("catalog", "import", str(path))
+    result = run("catalogue", "import", str(path))
     assert result.exit_code == 1
     assert expected in result.output
     assert "nothing was imported" in result.output
@@ -195,13 +197,13 @@ def test_a_bad_toml_entry_imports_nothing_of_the_file(
 def test_a_bad_csv_row_names_its_line_and_field_and_imports_nothing(
     run: Run, db: Database, tmp_path: Path
 ) -> None:
-    ok(run("catalog", "import", str(DATA / "catalogue.csv")))
+    ok(run("catalogue", "import", str(DATA / "catalogue.csv")))
     before = snapshot(db)
     path = write(tmp_path, "catalogue.csv", "\n".join([
         *GOOD_CSV_ROWS,
         "session,bad-1,Mauvaise,,,soudage,2026-13-01T10:00,2026-12-11T17:00,,Rabat,20,",
     ]) + "\n")
-    result = run("catalog", "import", str(path))
+    result = run("catalogue", "import", str(path))
     assert result.exit_code == 1
     assert (
         'catalogue.csv line 4, field "starts": "2026-13-01T10:00" is not a date and time like'
@@ -223,7 +225,7 @@ def test_every_error_of_the_file_is_listed_in_file_order(
         "session,s3,,,,2026-12-10T10:00,,1",
         "topic,usinage,Usinage,,,2026-12-10T10:00,,",
     ]) + "\n")
-    result = run("catalog", "import", str(path))
+    result = run("catalogue", "import", str(path))
     assert result.exit_code == 1
     errors = result.output.splitlines()[:-1]
     assert errors == [
@@ -250,7 +252,7 @@ def test_a_csv_saved_by_french_excel_is_read(run: Run, db: Database, tmp_path: P
     text = "\n".join(row.replace(",", ";") for row in GOOD_CSV_ROWS) + "\n"
     path = tmp_path / "catalogue.csv"
     path.write_bytes(("\ufeff" + text).encode("utf-8"))
-    assert ok(run("catalog", "import", str(path))) == (
+    assert ok(run("catalogue", "import", str(path))) == (
         "imported 1 topic (1 new, 0 updated) and 1 session (1 new, 0 updated)"
     )
 
@@ -258,10 +260,10 @@ def test_a_csv_saved_by_french_excel_is_read(run: Run, db: Database, tmp_path: P
 @pytest.mark.parametrize(
     ("command", "name", "content", "expected"),
     [
-        ("catalog", "catalogue.xlsx", b"x", "catalogue.xlsx: expected a .toml or .csv file, found"
+        ("catalogue", "catalogue.xlsx", b"x", "catalogue.xlsx: expected a .toml or .csv file, found"
          " .xlsx"),
         ("companies", "companies.toml", b"x", "companies.toml: expected a .csv file, found .toml"),
-        ("catalog", None, b"", "no such file"),
+        ("catalogue", None, b"", "no such file"),
         ("contacts", "contacts.csv", "name;company\né".encode("latin-1"),
          "contacts.csv: not UTF-8 text"),
         ("companies", "companies.csv", b"", "companies.csv: the file is empty"),
@@ -273,10 +275,10 @@ def test_a_csv_saved_by_french_excel_is_read(run: Run, db: Database, tmp_path: P
          " member_id,name,city,sector"),
         ("contacts", "contacts.csv", b"name,company,whatsapp\nA,M1,0612345678\n",
          "contacts.csv: missing column consent_date"),
-        ("catalog", "catalogue.csv", b"kind,id,starts\ntopic,x,\n",
+        ("catalogue", "catalogue.csv", b"kind,id,starts\ntopic,x,\n",
          "catalogue.csv: missing column title_fr or title_en"),
-        ("catalog", "catalogue.toml", b"[[sessions]\n", "catalogue.toml: not valid TOML"),
-        ("catalog", "catalogue.toml", b"# nothing yet\n",
+        ("catalogue", "catalogue.toml", b"[[sessions]\n", "catalogue.toml: not valid TOML"),
+        ("catalogue", "catalogue.toml", b"# nothing yet\n",
          "catalogue.toml: no [[topics]] or [[sessions]] entries"),
     ],
 )
@@ -338,7 +340,7 @@ def test_a_bad_company_row_imports_nothing(
 
 @pytest.fixture
 def members(run: Run) -> None:
-    ok(run("catalog", "import", str(DATA / "catalogue.toml")))
+    ok(run("catalogue", "import", str(DATA / "catalogue.toml")))
     ok(run("companies", "import", str(DATA / "companies.csv")))
 
 
@@ -469,6 +471,6 @@ def test_contacts_region_option_reads_local_numbers_of_another_country(
 def test_copied_fixture_files_import_as_the_readme_says(run: Run, tmp_path: Path) -> None:
     for name in ("catalogue.toml", "companies.csv", "contacts.csv"):
         shutil.copy(DATA / name, tmp_path / name)
-    assert ok(run("catalog", "import", str(tmp_path / "catalogue.toml"))).startswith("imported")
+    assert ok(run("catalogue", "import", str(tmp_path / "catalogue.toml"))).startswith("imported")
     assert ok(run("companies", "import", str(tmp_path / "companies.csv"))).startswith("imported")
     assert ok(run("contacts", "import", str(tmp_path / "contacts.csv"))).startswith("imported")

@@ -36,7 +36,7 @@ from handlers.flood import FloodGate
 from handlers.i18n import LANGUAGES
 from handlers.notifications import final_report, render
 from handlers.onboarding import LANGUAGE_NAMES
-from storage import announcements, catalog, companies, coordinators
+from storage import announcements, catalogue, companies, coordinators
 from storage.audience import Audience
 from storage.deliveries import Report
 from storage.zones import local_to_utc, zone
@@ -135,14 +135,14 @@ def _day(days: int, hour: int) -> datetime:
 @pytest.fixture
 def arabic_programme(db: Database) -> Database:
     """A programme whose every datum is in Arabic script."""
-    catalog.upsert_topic(db, "soudage", {"ar": "اللحام", "fr": "اللحام"})
-    catalog.upsert_topic(db, "maintenance", {"ar": "الصيانة", "fr": "الصيانة"})
+    catalogue.upsert_topic(db, "soudage", {"ar": "اللحام", "fr": "اللحام"})
+    catalogue.upsert_topic(db, "maintenance", {"ar": "الصيانة", "fr": "الصيانة"})
     for number, (session_id, title, capacity) in enumerate([
         ("tig", "اللحام بالأرغون، المستوى الأول", 1),
         ("mig", "اللحام نصف الآلي", 12),
         ("maint", "الصيانة الوقائية", 12),
     ]):
-        catalog.upsert_session(
+        catalogue.upsert_session(
             db, id=session_id, titles={"ar": title, "fr": title}, topics=["soudage"]
             if session_id != "maint" else ["maintenance"],
             starts_at=_day(9 + number * 7, 9), ends_at=_day(9 + number * 7 + number % 2, 17),
@@ -301,7 +301,7 @@ def test_every_coordinator_reply_went_through_the_catalogue(arabic_programme: Da
 def test_every_notification_kind_went_through_the_catalogue(arabic_programme: Database,
                                                            kind: str) -> None:
     audit = Audit()
-    session = catalog.session(arabic_programme, "tig")
+    session = catalogue.session(arabic_programme, "tig")
     for session_id in ("tig", None):
         announcement_id = announcements.create(
             arabic_programme, texts={"*": "دورة جديدة"}, audience=Audience(),

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlite_utils import Database
 
-from storage import catalog, contacts, registrations
+from storage import catalogue, contacts, registrations
 from tests.conftest import Run
 
 DATA = Path(__file__).parent / "data"
@@ -19,7 +19,7 @@ DATA = Path(__file__).parent / "data"
 @pytest.fixture
 def imported(run: Run, db: Database) -> Database:
     """The fixture catalogue, with two of the twelve TIG seats taken and one person waiting."""
-    result = run("catalog", "import", str(DATA / "catalogue.toml"))
+    result = run("catalogue", "import", str(DATA / "catalogue.toml"))
     assert result.exit_code == 0, result.output
     with db.atomic():
         for _ in range(2):
@@ -41,7 +41,7 @@ def test_list_shows_local_start_title_seats_and_status(run: Run, imported: Datab
 
 def test_list_upcoming_leaves_out_what_has_started(run: Run, imported: Database) -> None:
     with imported.atomic():
-        catalog.upsert_session(
+        catalogue.upsert_session(
             imported, id="old-2020", titles={"fr": "Ancienne"}, topics=["soudage"],
             starts_at=datetime(2020, 1, 1, 9, tzinfo=UTC),
             ends_at=datetime(2020, 1, 1, 17, tzinfo=UTC), timezone="Africa/Casablanca",
@@ -57,7 +57,7 @@ def test_list_upcoming_leaves_out_what_has_started(run: Run, imported: Database)
 def test_list_of_an_empty_catalogue_says_how_to_fill_it(run: Run) -> None:
     result = run("sessions", "list")
     assert result.exit_code == 0
-    assert result.output == "no sessions; add some with: formabot catalog import FILE\n"
+    assert result.output == "no sessions; add some with: formabot catalogue import FILE\n"
 
 
 def test_show_gives_the_session_in_full(run: Run, imported: Database) -> None:

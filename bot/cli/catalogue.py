@@ -1,4 +1,4 @@
-"""`formabot catalog|companies|contacts import`, `formabot contacts unmatched|match` and
+"""`formabot catalogue|companies|contacts import`, `formabot contacts unmatched|match` and
 `formabot sessions list|show`.
 
 Thin over `bot.cli.imports` and `storage`: each command opens the database, calls one importer or
@@ -22,8 +22,8 @@ from bot.cli.imports import FileProblem, ImportFailed, import_catalogue, import_
 from bot.cli.imports import import_contacts as import_contact_list
 from bot.oneline import one_line
 from handlers.phones import DEFAULT_REGION, known_region
-from storage import catalog, companies, contacts, registrations
-from storage.catalog import Session
+from storage import catalogue, companies, contacts, registrations
+from storage.catalogue import Session
 from storage.db import open_database
 from storage.zones import now_utc, to_utc_text, zone
 
@@ -64,7 +64,7 @@ def _reported() -> Iterator[None]:
 
 # --- imports ------------------------------------------------------------------------------
 
-@click.group("catalog")
+@click.group("catalogue")
 def catalog_group() -> None:
     """The training catalogue: topics and sessions."""
 
@@ -183,7 +183,7 @@ def sessions_list(state: Any, upcoming: bool) -> None:
     """Every session: id, local start, title, seats taken/capacity, status."""
     bot_zone, language = state.config.bot.timezone, state.config.bot.default_language
     with _database(state) as db:
-        sessions = catalog.all_sessions(db)
+        sessions = catalogue.all_sessions(db)
         if upcoming:
             sessions = [session for session in sessions if session.starts_at > now_utc()]
         rows = [
@@ -198,7 +198,7 @@ def sessions_list(state: Any, upcoming: bool) -> None:
             for session in sessions
         ]
     if not rows:
-        click.echo("no sessions; add some with: formabot catalog import FILE")
+        click.echo("no sessions; add some with: formabot catalogue import FILE")
         return
     header = ("ID", f"STARTS ({bot_zone})", "TITLE", "SEATS", "STATUS")
     widths = [max(len(row[column]) for row in [header, *rows]) for column in range(5)]
@@ -214,7 +214,7 @@ def sessions_list(state: Any, upcoming: bool) -> None:
 def sessions_show(state: Any, session_id: str, as_json: bool) -> None:
     """One session in full; --json gives times in UTC (2026-12-10T10:00:00Z)."""
     with _database(state) as db:
-        session = catalog.session(db, session_id)
+        session = catalogue.session(db, session_id)
         if session is None:
             raise click.ClickException(
                 f'no session with id "{session_id}"; see: formabot sessions list'

@@ -25,7 +25,7 @@ from storage import (
     announcements,
     audit,
     broadcasts,
-    catalog,
+    catalogue,
     coordinators,
     deliveries,
     private_files,
@@ -78,10 +78,10 @@ def announce(state, topics, roles, cities, companies, registrants, everyone, tex
         raise click.UsageError("choose an audience (--topic, --role, --city, --company,"
                                " --registrants) or --everyone")
     for slug in topics:
-        if catalog.topic(db, slug) is None:
+        if catalogue.topic(db, slug) is None:
             raise click.ClickException(f"unknown topic {slug!r}")
     for sid in filter(None, (session_id, registrants)):
-        if catalog.session(db, sid) is None:
+        if catalogue.session(db, sid) is None:
             raise click.ClickException(f"unknown session {sid!r}")
     now = now_utc()
     due_at = now
@@ -203,7 +203,7 @@ def roster(state, session_id: str, as_csv: bool, output: Path | None,
     UTF-8 with BOM, local times; opens in columns in French Excel).
     """
     db = _open(state)
-    if catalog.session(db, session_id) is None:
+    if catalogue.session(db, session_id) is None:
         raise click.ClickException(f"unknown session {one_line(session_id)!r}")
     if output is not None and output.exists():
         raise click.ClickException(f"{output} exists; choose a new file name")

@@ -12,7 +12,7 @@ from bot.channels.telegram import fetch_username
 from bot.channels.telegram.deep_links import qr_text, save_qr_png, session_link
 from bot.cli.telegram_errors import operator_errors
 from bot.config import TELEGRAM_TOKEN_ENV, Config
-from storage import catalog
+from storage import catalogue
 from storage.db import open_database
 
 
@@ -32,7 +32,7 @@ def link_command(state, session_id: str, png: Path | None, username: str | None)
     config = state.config
     db = open_database(config.bot.database)
     try:
-        if catalog.session(db, session_id) is None:
+        if catalogue.session(db, session_id) is None:
             raise click.ClickException(
                 f"no session {session_id!r}; `formabot sessions list` shows the ids"
             )

@@ -13,7 +13,7 @@ import getpass
 import click
 
 from bot.context import notification_channels
-from storage import announcements, audit, catalog, open_database, reminders
+from storage import announcements, audit, catalogue, open_database, reminders
 from storage.outbox import IMMEDIATE_GRACE, release
 from storage.zones import now_utc
 
@@ -33,7 +33,7 @@ def remind(state, session_id: str, offset: str | None) -> None:
         raise click.BadParameter(f"{key!r} is not one of [reminders] offsets: "
                                  + ", ".join(offsets), param_hint="--offset")
     db = open_database(config.bot.database)
-    session = catalog.session(db, session_id)
+    session = catalogue.session(db, session_id)
     if session is None:
         raise click.ClickException(f"unknown session {session_id!r}")
     now = now_utc()

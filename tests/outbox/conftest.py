@@ -6,7 +6,7 @@ import pytest
 from outbox_fakes import FakeClock, FakeSender, add_contact
 from sqlite_utils import Database
 
-from storage import catalog
+from storage import catalogue
 
 
 @pytest.fixture
@@ -28,5 +28,5 @@ def people(programme: Database) -> Database:
                 topics=("maintenance",))
     add_contact(programme, "Opted Out", telegram="104", opted_out=True)
     add_contact(programme, "No Consent", telegram="105", consent=False)
-    catalog.upsert_topic(programme, "usinage", {"fr": "Usinage"})
+    catalogue.upsert_topic(programme, "usinage", {"fr": "Usinage"})
     return programme

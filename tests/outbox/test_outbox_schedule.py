@@ -18,7 +18,7 @@ from storage import (
     announcements,
     audit,
     broadcasts,
-    catalog,
+    catalogue,
     contacts,
     deliveries,
     registrations,
@@ -64,8 +64,8 @@ async def test_reminders_at_the_right_utc_instants_for_casablanca(programme, db_
 async def test_a_moved_session_gets_its_reminders_recomputed(programme, db_path, clock) -> None:
     outbox = scheduler(programme, db_path, clock)
     outbox.rebuild()
-    session = catalog.session(programme, "tig-2026-12")
-    catalog.upsert_session(programme, id=session.id, titles=session.titles,
+    session = catalogue.session(programme, "tig-2026-12")
+    catalogue.upsert_session(programme, id=session.id, titles=session.titles,
                            topics=list(session.topics),
                            starts_at=session.starts_at + timedelta(days=1),
                            ends_at=session.ends_at + timedelta(days=1),
@@ -83,8 +83,8 @@ async def test_a_cancelled_session_sends_a_notice_instead_of_reminders(programme
     registrations.register(programme, amina, "tig-2026-12", 1)
     outbox = scheduler(programme, db_path, clock)
     outbox.rebuild()
-    session = catalog.session(programme, "tig-2026-12")
-    catalog.upsert_session(programme, id=session.id, titles=session.titles, topics=[],
+    session = catalogue.session(programme, "tig-2026-12")
+    catalogue.upsert_session(programme, id=session.id, titles=session.titles, topics=[],
                            starts_at=session.starts_at, ends_at=session.ends_at,
                            timezone=session.timezone, place="", capacity=1, status="cancelled")
     outbox.rebuild()

@@ -1,7 +1,7 @@
 """Names that attack whoever reads them: a terminal escape (`\\x1b[31m`) that repaints the
 operator's screen, a bidi override (U+202E) that shows "Ali\u202eevil" as "Alilive". Every way
 a name enters — onboarding on both channels (the name and the company a person types),
-`contacts import`, `companies import`, `catalog import`, `coordinators add --name` — goes
+`contacts import`, `companies import`, `catalogue import`, `coordinators add --name` — goes
 through the one cleaning (`storage.names.clean_name`): what is stored, listed on the
 terminal and exported holds no control or bidi character, and the letters are all kept."""
 
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlite_utils import Database
 
-from storage import catalog, companies, contacts, coordinators, registrations
+from storage import catalogue, companies, contacts, coordinators, registrations
 from storage.names import clean_name
 from tests.conftest import Run
 from tests.fakes.bot_api import User
@@ -110,15 +110,15 @@ def test_companies_import_stores_name_city_and_sector_clean(
 
 def test_catalogue_import_stores_titles_and_places_clean(
         run: Run, db: Database, tmp_path: Path) -> None:
-    result = run("catalog", "import", _write(
+    result = run("catalogue", "import", _write(
         tmp_path, "catalogue.csv",
         "kind,id,title_fr,title_ar,title_en,topics,starts,ends,timezone,place,capacity,status",
         "topic,soudage,Sou\u202edage,,Welding,,,,,,,",
         "session,tig-2027-03,TIG\x1b[2J,,,soudage,2027-03-10T10:00,2027-03-11T17:00,,"
         "Ra\u2066bat,20,"))
     assert result.exit_code == 0, result.output
-    assert catalog.topic(db, "soudage").names["fr"] == "Soudage"
-    session = catalog.session(db, "tig-2027-03")
+    assert catalogue.topic(db, "soudage").names["fr"] == "Soudage"
+    session = catalogue.session(db, "tig-2027-03")
     assert (session.titles["fr"], session.place) == ("TIG[2J", "Rabat")
 
 

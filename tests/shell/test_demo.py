@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from sqlite_utils import Database
 
 from bot import demo
-from storage import catalog, contacts, registrations
+from storage import catalogue, contacts, registrations
 from storage.audience import ALL_CHANNELS, Audience, languages
 from storage.zones import zone
 from tests.conftest import Run
@@ -17,7 +17,7 @@ def test_demo_loads_a_dozen_upcoming_weekday_sessions_across_morocco(
         run: Run, db: Database) -> None:
     result = run("demo")
     assert result.exit_code == 0, result.output
-    sessions = catalog.all_sessions(db)
+    sessions = catalogue.all_sessions(db)
     assert len(sessions) == 12
     now = datetime.now(UTC)
     assert all(now < session.starts_at < now + timedelta(weeks=7) for session in sessions)
@@ -25,7 +25,7 @@ def test_demo_loads_a_dozen_upcoming_weekday_sessions_across_morocco(
                for session in sessions)
     assert len({session.place.split(",")[0] for session in sessions}) >= 8
     assert all(set(session.titles) == {"fr", "ar", "en"} for session in sessions)
-    full = catalog.session(db, "tig-casablanca")
+    full = catalogue.session(db, "tig-casablanca")
     assert full is not None
     assert registrations.seats_taken(db, full.id) == full.capacity
 
@@ -45,4 +45,4 @@ def test_demo_refuses_a_database_that_holds_data(run: Run, programme: Database) 
     result = run("demo")
     assert result.exit_code != 0
     assert "already holds" in result.output and "Traceback" not in result.output
-    assert catalog.session(programme, "tig-casablanca") is None
+    assert catalogue.session(programme, "tig-casablanca") is None

@@ -21,7 +21,7 @@ from bot.channels.whatsapp.variables import content_variables
 from bot.channels.whatsapp.window import Skip, Template, choose_form
 from bot.outbox.dispatcher import SendResult
 from handlers.types import Reply
-from storage import announcements, catalog
+from storage import announcements, catalogue
 from storage import contacts as contacts_store
 from storage.deliveries import Delivery
 from storage.zones import from_utc_text
@@ -77,7 +77,7 @@ class WhatsAppSender:
         if isinstance(form, Skip):
             return form
         if isinstance(form, Template):
-            session = catalog.session(db, announcement.session_id or "")
+            session = catalogue.session(db, announcement.session_id or "")
             variables = content_variables(announcement, session, delivery.language,
                                           self.whatsapp.context.zone)
             return [Outbound(content_sid=form.content_sid, content_variables=variables)]

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from handlers.i18n import format_span
 from handlers.sessions import title_of
 from storage.announcements import Announcement
-from storage.catalog import Session
+from storage.catalogue import Session
 
 VALUE_MAX = 1_000
 

@@ -1,4 +1,4 @@
-"""`formabot catalog import`: topics and sessions from a TOML or CSV file, all or nothing.
+"""`formabot catalogue import`: topics and sessions from a TOML or CSV file, all or nothing.
 
 Every entry is checked before anything is written, so that one run lists every mistake;
 then one transaction upserts topics by slug and sessions by id, so that a re-import updates
@@ -20,7 +20,8 @@ from bot.cli.imports.catalogue_files import read_records
 from bot.cli.imports.problems import Problems
 from bot.cli.imports.records import Record
 from bot.cli.imports.summary import Counts
-from storage import audit, catalog
+from storage import audit
+from storage import catalogue as catalogue_store
 
 STATUSES = ("scheduled", "cancelled")
 E = TypeVar("E")
@@ -65,7 +66,7 @@ def import_catalogue(db: Database, path: Path, *, default_zone: str) -> Catalogu
     """Read, check and store the catalogue at `path`; raises FileProblem or ImportFailed."""
     problems = Problems(path.name)
     records = read_records(path, problems)
-    stored_topics = {topic.slug for topic in catalog.all_topics(db)}
+    stored_topics = {topic.slug for topic in catalogue_store.all_topics(db)}
     catalogue = validate(records, problems, stored_topics=stored_topics, default_zone=default_zone)
     problems.raise_if_any()
     return write(db, catalogue, source=path.name)
@@ -164,12 +165,12 @@ def write(db: Database, catalogue: Catalogue, *, source: str) -> CatalogueSummar
     topics_new = sessions_new = 0
     with db.atomic():
         for topic in catalogue.topics:
-            topics_new += catalog.topic(db, topic.slug) is None
-            catalog.upsert_topic(db, topic.slug, topic.names)
+            topics_new += catalogue_store.topic(db, topic.slug) is None
+            catalogue_store.upsert_topic(db, topic.slug, topic.names)
         for session in catalogue.sessions:
-            stored = catalog.session(db, session.id)
+            stored = catalogue_store.session(db, session.id)
             sessions_new += stored is None
-            catalog.upsert_session(
+            catalogue_store.upsert_session(
                 db, id=session.id, titles=session.titles, topics=list(session.topics),
                 starts_at=session.starts_at, ends_at=session.ends_at, timezone=session.timezone,
                 place=session.place, capacity=session.capacity,
@@ -180,7 +181,7 @@ def write(db: Database, catalogue: Catalogue, *, source: str) -> CatalogueSummar
             Counts("session", "sessions", sessions_new, len(catalogue.sessions) - sessions_new),
         )
         audit.record(
-            db, actor="cli", action="catalog.import", subject=source,
+            db, actor="cli", action="catalogue.import", subject=source,
             topics_new=summary.topics.new, topics_updated=summary.topics.updated,
             sessions_new=summary.sessions.new, sessions_updated=summary.sessions.updated,
         )

@@ -20,13 +20,13 @@ from bot.cli.imports import fields
 from bot.cli.imports.files import read_csv
 from bot.cli.imports.problems import FieldError, Problems
 from bot.cli.imports.summary import Counts
-from storage import audit, catalog, companies, contacts, subscriptions
+from storage import audit, catalogue, companies, contacts, subscriptions
 from storage.contacts import LANGUAGES, ROLES, Contact
 from storage.zones import to_utc_text
 
 REQUIRED = ("name", "company", "whatsapp", "consent_date")
 OPTIONAL = ("role", "language", "topics")
-_TOPIC_HINT = "add it to the catalogue first (formabot catalog import)"
+_TOPIC_HINT = "add it to the catalogue first (formabot catalogue import)"
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ def read_contacts(
     db: Database, path: Path, problems: Problems, *, default_zone: str, region: str
 ) -> list[ContactEntry]:
     """Checked entries; companies and topics must already be in `db`."""
-    known_topics = {topic.slug for topic in catalog.all_topics(db)}
+    known_topics = {topic.slug for topic in catalogue.all_topics(db)}
     company = company_in(db)
     phone = fields.phone(region)
     consent = fields.consent(default_zone)

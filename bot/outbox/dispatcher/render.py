@@ -15,7 +15,7 @@ from sqlite_utils import Database
 
 from handlers.notifications import render
 from handlers.types import Reply
-from storage import announcements, catalog
+from storage import announcements, catalogue
 from storage.deliveries import Delivery
 
 _CACHE_SIZE = 256
@@ -45,5 +45,5 @@ class Renderer:
             return None
         session = None
         if announcement.session_id:
-            session = catalog.session(self._db, announcement.session_id)
+            session = catalogue.session(self._db, announcement.session_id)
         return render(announcement, session, delivery.language, self._zone)
