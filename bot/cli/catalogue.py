@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-from sqlite_utils import Database
 
 from bot.cli.deep_links import link_command
 from bot.cli.imports import FileProblem, ImportFailed, import_catalogue, import_companies
@@ -24,24 +23,10 @@ from bot.oneline import one_line
 from handlers.phones import DEFAULT_REGION, known_region
 from storage import catalogue, companies, contacts, registrations
 from storage.catalogue import Session
-from storage.db import open_database
 from storage.zones import now_utc, to_utc_text, zone
 
 FILE = click.argument("file", type=click.Path(path_type=Path))
 TITLE_WIDTH = 40
-
-
-@contextmanager
-def _database(state: Any) -> Iterator[Database]:
-    path = state.config.bot.database
-    try:
-        db = open_database(path)
-    except sqlite3.Error as error:
-        raise click.ClickException(f"{path}: cannot open the database ({error})") from error
-    try:
-        yield db
-    finally:
-        db.close()
 
 
 @contextmanager
@@ -74,7 +59,8 @@ def catalog_group() -> None:
 @click.pass_obj
 def catalog_import(state: Any, file: Path) -> None:
     """Add or update topics and sessions from FILE (.toml or .csv); all or nothing."""
-    with _reported(), _database(state) as db:
+    db = state.db
+    with _reported():
         summary = import_catalogue(db, file, default_zone=state.config.bot.timezone)
     click.echo(str(summary))
 
@@ -89,7 +75,8 @@ def companies_group() -> None:
 @click.pass_obj
 def companies_import(state: Any, file: Path) -> None:
     """Add or update member companies from FILE.csv (member_id,name,city,sector)."""
-    with _reported(), _database(state) as db:
+    db = state.db
+    with _reported():
         summary = import_companies(db, file)
     click.echo(str(summary))
 
@@ -114,7 +101,8 @@ def _region(_context: click.Context, _parameter: click.Parameter, value: str) ->
 @click.pass_obj
 def contacts_import(state: Any, file: Path, region: str) -> None:
     """Add or update consenting contacts from FILE.csv, with their topics and WhatsApp number."""
-    with _reported(), _database(state) as db:
+    db = state.db
+    with _reported():
         summary = import_contact_list(
             db, file, default_zone=state.config.bot.timezone, region=region
         )
@@ -125,8 +113,8 @@ def contacts_import(state: Any, file: Path, region: str) -> None:
 @click.pass_obj
 def contacts_unmatched(state: Any) -> None:
     """Contacts who chose "My company is not listed", with the name they typed."""
-    with _database(state) as db:
-        rows = contacts.unmatched_companies(db)
+    db = state.db
+    rows = contacts.unmatched_companies(db)
     if not rows:
         click.echo("every contact's company is a member company")
         return
@@ -142,12 +130,12 @@ def contacts_unmatched(state: Any) -> None:
 @click.pass_obj
 def contacts_match(state: Any, contact_id: int, member_id: str) -> None:
     """Attach contact CONTACT_ID (from `contacts unmatched`) to member company MEMBER_ID."""
-    with _database(state) as db:
-        company = companies.by_member_id(db, member_id)
-        if company is None:
-            raise click.ClickException(f"no member company {one_line(member_id)!r}; import it"
-                                       " first with: formabot companies import FILE")
-        typed = contacts.match_company(db, contact_id, company.id, actor="cli")
+    db = state.db
+    company = companies.by_member_id(db, member_id)
+    if company is None:
+        raise click.ClickException(f"no member company {one_line(member_id)!r}; import it"
+                                   " first with: formabot companies import FILE")
+    typed = contacts.match_company(db, contact_id, company.id, actor="cli")
     if typed is None:
         raise click.ClickException(f"no contact {contact_id}; see: formabot contacts unmatched")
     click.echo(one_line(f"contact {contact_id} ({typed!r}) now works for {company.name}"))
@@ -182,21 +170,21 @@ def _clip(text: str, width: int) -> str:
 def sessions_list(state: Any, upcoming: bool) -> None:
     """Every session: id, local start, title, seats taken/capacity, status."""
     bot_zone, language = state.config.bot.timezone, state.config.bot.default_language
-    with _database(state) as db:
-        sessions = catalogue.all_sessions(db)
-        if upcoming:
-            sessions = [session for session in sessions if session.starts_at > now_utc()]
-        rows = [
-            (
-                session.id,
-                _local(session)
-                + ("" if session.timezone == bot_zone else f" {session.timezone}"),
-                _clip(_title(session, language), TITLE_WIDTH),
-                f"{registrations.seats_taken(db, session.id)}/{session.capacity}",
-                session.status,
-            )
-            for session in sessions
-        ]
+    db = state.db
+    sessions = catalogue.all_sessions(db)
+    if upcoming:
+        sessions = [session for session in sessions if session.starts_at > now_utc()]
+    rows = [
+        (
+            session.id,
+            _local(session)
+            + ("" if session.timezone == bot_zone else f" {session.timezone}"),
+            _clip(_title(session, language), TITLE_WIDTH),
+            f"{registrations.seats_taken(db, session.id)}/{session.capacity}",
+            session.status,
+        )
+        for session in sessions
+    ]
     if not rows:
         click.echo("no sessions; add some with: formabot catalogue import FILE")
         return
@@ -213,13 +201,13 @@ def sessions_list(state: Any, upcoming: bool) -> None:
 @click.pass_obj
 def sessions_show(state: Any, session_id: str, as_json: bool) -> None:
     """One session in full; --json gives times in UTC (2026-12-10T10:00:00Z)."""
-    with _database(state) as db:
-        session = catalogue.session(db, session_id)
-        if session is None:
-            raise click.ClickException(
-                f'no session with id "{session_id}"; see: formabot sessions list'
-            )
-        taken = registrations.seats_taken(db, session.id)
+    db = state.db
+    session = catalogue.session(db, session_id)
+    if session is None:
+        raise click.ClickException(
+            f'no session with id "{session_id}"; see: formabot sessions list'
+        )
+    taken = registrations.seats_taken(db, session.id)
     if as_json:
         click.echo(json.dumps(_as_json(session, taken), ensure_ascii=False, indent=2))
         return

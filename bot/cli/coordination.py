@@ -12,7 +12,6 @@ from datetime import datetime
 from pathlib import Path
 
 import click
-from sqlite_utils import Database
 
 from bot.cli import announce_wait
 from bot.context import notification_channels
@@ -33,16 +32,11 @@ from storage import (
 )
 from storage.audience import Audience, preview
 from storage.contacts import ROLES
-from storage.db import open_database
 from storage.zones import from_utc_text, now_utc, parse_local, zone
 
 
 def _actor() -> str:
     return f"cli:{getpass.getuser()}"
-
-
-def _open(state) -> Database:
-    return open_database(state.config.bot.database)
 
 
 def _local(state, moment: datetime) -> str:
@@ -71,7 +65,7 @@ def announce(state, topics, roles, cities, companies, registrants, everyone, tex
              text_en, session_id, at, urgent, yes, wait) -> None:
     """Send an announcement now or at a set time, after a preview; prints its id last
     (with --wait, its final report after the id)."""
-    db = _open(state)
+    db = state.db
     audience = Audience(topics=tuple(topics), roles=tuple(roles), cities=tuple(cities),
                         companies=tuple(companies), registrants=registrants)
     if audience.is_everyone and not everyone:
@@ -141,7 +135,7 @@ def announcements_group() -> None:
 @click.pass_obj
 def list_announcements(state, everything: bool) -> None:
     """Announcements, latest first, with their status."""
-    db = _open(state)
+    db = state.db
     kinds = announcements.KINDS if everything else ("announcement",)
     for row in announcements.listing(db, kinds=kinds):
         click.echo(f"{row.id:>5}  {row.status:<9}  {_local(state, row.due_at)}  {row.kind:<15}"
@@ -153,7 +147,7 @@ def list_announcements(state, everything: bool) -> None:
 @click.pass_obj
 def cancel_announcement(state, announcement_id: int) -> None:
     """Cancel a scheduled announcement (or stop one being sent)."""
-    db = _open(state)
+    db = state.db
     if not broadcasts.cancel(db, announcement_id, actor=_actor(), now=now_utc()):
         raise click.ClickException(f"announcement {announcement_id} is not scheduled or sending")
     click.echo(f"announcement {announcement_id} cancelled")
@@ -165,7 +159,7 @@ def cancel_announcement(state, announcement_id: int) -> None:
 @click.pass_obj
 def report(state, announcement_id: int, as_json: bool) -> None:
     """Delivery report: sent, delivered, failed, skipped and unknown, with reasons."""
-    db = _open(state)
+    db = state.db
     announcement = announcements.get(db, announcement_id)
     if announcement is None:
         raise click.ClickException(f"no announcement {announcement_id}")
@@ -202,7 +196,7 @@ def roster(state, session_id: str, as_csv: bool, output: Path | None,
     With --csv or --output: the file a coordinator gets with /roster in chat (semicolons,
     UTF-8 with BOM, local times; opens in columns in French Excel).
     """
-    db = _open(state)
+    db = state.db
     if catalogue.session(db, session_id) is None:
         raise click.ClickException(f"unknown session {one_line(session_id)!r}")
     if output is not None and output.exists():
@@ -260,7 +254,7 @@ def _identity(telegram: str | None, whatsapp: str | None,
 def add_coordinator(state, telegram, whatsapp, console, name: str) -> None:
     """Let this identity use the coordinator commands."""
     channel, address = _identity(telegram, whatsapp, console)
-    db = _open(state)
+    db = state.db
     coordinators.add(db, channel=channel, address=address, name=name)
     audit.record(db, actor=_actor(), action="coordinator.add", subject=f"{channel}:{address}",
                  name=name)
@@ -275,7 +269,7 @@ def add_coordinator(state, telegram, whatsapp, console, name: str) -> None:
 def remove_coordinator(state, telegram, whatsapp, console) -> None:
     """Withdraw coordinator rights from this identity."""
     channel, address = _identity(telegram, whatsapp, console)
-    db = _open(state)
+    db = state.db
     if not coordinators.remove(db, channel=channel, address=address):
         raise click.ClickException(f"{channel} {address} is not a coordinator")
     audit.record(db, actor=_actor(), action="coordinator.remove", subject=f"{channel}:{address}")
@@ -286,7 +280,7 @@ def remove_coordinator(state, telegram, whatsapp, console) -> None:
 @click.pass_obj
 def list_coordinators(state) -> None:
     """Every coordinator identity."""
-    for row in coordinators.all_coordinators(_open(state)):
+    for row in coordinators.all_coordinators(state.db):
         added = from_utc_text(row.added_at).date().isoformat()
         click.echo(f"{row.channel:<9} {row.address:<16} {row.name}  (since {added})".rstrip())
 

@@ -33,9 +33,12 @@ def db_group() -> None:
 @click.pass_obj
 def migrate(state) -> None:
     """Apply pending schema migrations (opening the database does this too)."""
-    database = storage_db.open_database(state.config.bot.database, migrate=False)
-    pending = storage_db.pending_migrations(database)
-    storage_db.open_database(state.config.bot.database)
+    unmigrated = storage_db.open_database(state.config.bot.database, migrate=False)
+    try:
+        pending = storage_db.pending_migrations(unmigrated)
+    finally:
+        unmigrated.close()
+    _ = state.db  # opening it applies them
     if pending:
         click.echo(f"applied {len(pending)} migration(s): " + ", ".join(pending))
     else:
@@ -65,9 +68,8 @@ def backup(state, target: Path, keep: int | None) -> None:
         raise click.ClickException(f"{target} exists; choose a new file name")
     if not target.parent.is_dir():
         raise click.ClickException(f"{target.parent}: no such directory; create it first")
-    database = storage_db.open_database(state.config.bot.database)
     try:
-        storage_db.backup(database, target)
+        storage_db.backup(state.db, target)
     except FileExistsError as error:
         raise click.ClickException(f"{target} exists; choose a new file name") from error
     except OSError as error:
@@ -75,8 +77,6 @@ def backup(state, target: Path, keep: int | None) -> None:
                                    ) from error
     except sqlite3.Error as error:
         raise click.ClickException(f"cannot write the backup to {target}: {error}") from error
-    finally:
-        database.close()
     click.echo(f"backup written to {target}")
     if directory is not None and keep is not None:
         for old in _old_backups(directory, keep):
@@ -113,24 +113,21 @@ def prune(state, age: timedelta, dry_run: bool, yes: bool) -> None:
     now = now_utc()
     before = now - age
     inbound_before = min(before, now - INBOUND_KEPT_AT_LEAST)
-    database = storage_db.open_database(state.config.bot.database)
-    try:
-        counted = prune_store.count(database, before=before, inbound_before=inbound_before)
-        what = (f"{counted.deliveries} delivery row(s) in a final state last changed before"
-                f" {to_utc_text(before)} and {counted.inbound_messages} WhatsApp message id(s)")
-        if dry_run:
-            click.echo(f"would delete {what}")
-        elif counted.total == 0:
-            click.echo("nothing to delete")
-        else:
-            if not yes:
-                click.confirm(f"Delete {what}?", abort=True)
-            pruned = prune_store.prune(database, before=before, inbound_before=inbound_before)
-            _record(database, age, before, pruned)
-            click.echo(f"deleted {pruned.deliveries} delivery row(s) and"
-                       f" {pruned.inbound_messages} WhatsApp message id(s)")
-    finally:
-        database.close()
+    database = state.db
+    counted = prune_store.count(database, before=before, inbound_before=inbound_before)
+    what = (f"{counted.deliveries} delivery row(s) in a final state last changed before"
+            f" {to_utc_text(before)} and {counted.inbound_messages} WhatsApp message id(s)")
+    if dry_run:
+        click.echo(f"would delete {what}")
+    elif counted.total == 0:
+        click.echo("nothing to delete")
+    else:
+        if not yes:
+            click.confirm(f"Delete {what}?", abort=True)
+        pruned = prune_store.prune(database, before=before, inbound_before=inbound_before)
+        _record(database, age, before, pruned)
+        click.echo(f"deleted {pruned.deliveries} delivery row(s) and"
+                   f" {pruned.inbound_messages} WhatsApp message id(s)")
 
 
 def _record(database, age: timedelta, before: datetime, pruned: prune_store.Pruned) -> None:

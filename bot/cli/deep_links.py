@@ -13,7 +13,6 @@ from bot.channels.telegram.deep_links import qr_text, save_qr_png, session_link
 from bot.cli.telegram_errors import operator_errors
 from bot.config import TELEGRAM_TOKEN_ENV, Config
 from storage import catalogue
-from storage.db import open_database
 
 
 @click.command("link")
@@ -30,14 +29,10 @@ from storage.db import open_database
 def link_command(state, session_id: str, png: Path | None, username: str | None) -> None:
     """Print the Telegram link (and QR code) that opens the bot on session SESSION_ID."""
     config = state.config
-    db = open_database(config.bot.database)
-    try:
-        if catalogue.session(db, session_id) is None:
-            raise click.ClickException(
-                f"no session {session_id!r}; `formabot sessions list` shows the ids"
-            )
-    finally:
-        db.close()
+    if catalogue.session(state.db, session_id) is None:
+        raise click.ClickException(
+            f"no session {session_id!r}; `formabot sessions list` shows the ids"
+        )
     name = (username or _username(config)).lstrip("@")
     try:
         link = session_link(name, session_id)

@@ -7,7 +7,6 @@ import getpass
 import click
 
 from bot import demo as demo_data
-from storage import open_database
 
 
 @click.command("demo")
@@ -17,16 +16,13 @@ def demo(state) -> None:
     Morocco, member companies, and contacts in French, Arabic and English to be in
     `formabot shell --as NAME`."""
     config = state.config
-    db = open_database(config.bot.database)
     try:
-        loaded = demo_data.load(db, timezone=config.bot.timezone,
+        loaded = demo_data.load(state.db, timezone=config.bot.timezone,
                                 actor=f"cli:{getpass.getuser()}")
     except demo_data.NotEmpty as error:
         raise click.ClickException(
             f"{config.bot.database}: {error}; load the demo into a new database (another"
             " [bot] database in a config file of its own)") from error
-    finally:
-        db.close()
     click.echo(str(loaded))
     click.echo("The first session, tig-casablanca, is full: a newcomer joins its waiting list.")
 

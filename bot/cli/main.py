@@ -9,7 +9,6 @@ from pathlib import Path
 
 import click
 
-from bot import config as config_module
 from bot.cli import (
     catalogue,
     coordination,
@@ -21,23 +20,7 @@ from bot.cli import (
     run,
     shell,
 )
-
-
-class State:
-    """What the group passes to its commands: the config path, loaded when first needed."""
-
-    def __init__(self, config_path: Path | None) -> None:
-        self.config_path = config_path
-        self._config: config_module.Config | None = None
-
-    @property
-    def config(self) -> config_module.Config:
-        if self._config is None:
-            try:
-                self._config = config_module.load(self.config_path)
-            except config_module.ConfigError as error:
-                raise click.ClickException(str(error)) from error
-        return self._config
+from bot.cli.state import State
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -49,6 +32,7 @@ class State:
 def cli(context: click.Context, config_path: Path | None) -> None:
     """formabot: training announcements, registrations and reminders on Telegram and WhatsApp."""
     context.obj = State(config_path)
+    context.call_on_close(context.obj.close)
 
 
 for group in (run.commands, shell.commands, database.commands, catalogue.commands,

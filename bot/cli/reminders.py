@@ -13,7 +13,7 @@ import getpass
 import click
 
 from bot.context import notification_channels
-from storage import announcements, audit, catalogue, open_database, reminders
+from storage import announcements, audit, catalogue, reminders
 from storage.outbox import IMMEDIATE_GRACE, release
 from storage.zones import now_utc
 
@@ -32,7 +32,7 @@ def remind(state, session_id: str, offset: str | None) -> None:
     if key not in offsets:
         raise click.BadParameter(f"{key!r} is not one of [reminders] offsets: "
                                  + ", ".join(offsets), param_hint="--offset")
-    db = open_database(config.bot.database)
+    db = state.db
     session = catalogue.session(db, session_id)
     if session is None:
         raise click.ClickException(f"unknown session {session_id!r}")
