@@ -23,6 +23,8 @@ from storage.zones import from_utc_text, to_utc_text
 
 STATUSES = ("pending", "sending", "sent", "delivered", "read", "failed", "skipped", "unknown")
 DONE = ("sent", "delivered", "read")
+# No worker touches a row in these again (a WhatsApp callback may still move sent → read).
+FINAL_STATUSES = (*DONE, "failed", "skipped", "unknown")
 
 
 @dataclass(frozen=True)

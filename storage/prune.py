@@ -13,10 +13,10 @@ from datetime import datetime
 
 from sqlite_utils import Database
 
+from storage.deliveries import FINAL_STATUSES
 from storage.zones import to_utc_text
 
 # Every status a delivery can end in (storage/migrations.py, 0004): never pending or sending.
-FINAL_STATUSES = ("sent", "delivered", "read", "failed", "skipped", "unknown")
 # Announcements whose rows are still being sent or reported on.
 OPEN_ANNOUNCEMENTS = ("scheduled", "sending")
 
