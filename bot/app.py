@@ -22,6 +22,7 @@ from bot import demo
 from bot.channels import console
 from bot.channels.telegram import TelegramChannel, build_application, lifecycle
 from bot.channels.telegram.application import pace_of
+from bot.channels.telegram.routes import TelegramWebhook, telegram_routes
 from bot.channels.telegram.sender import TelegramSender
 from bot.channels.whatsapp import WhatsAppSender, build_whatsapp, check_whatsapp, whatsapp_routes
 from bot.channels.whatsapp.messages import INBOUND_PATH, STATUS_PATH
@@ -42,6 +43,7 @@ from bot.ops.metrics import Metrics
 from bot.outbox.dispatcher import QuietHours, Sender
 from bot.outbox.running import RunningOutbox
 from bot.web import app as web
+from bot.web.edge import BODY_SECONDS
 from handlers import Context
 from storage import monitoring
 from storage.zones import now_utc, zone
@@ -161,7 +163,7 @@ class Served:
     routes: list[BaseRoute] = field(default_factory=list)
     telegram: TelegramChannel | None = None
     telegram_sender: TelegramSender | None = None
-    telegram_hook: web.TelegramWebhook | None = None
+    telegram_hook: TelegramWebhook | None = None
 
 
 async def _prepare_telegram(config: Config, context: Context, metrics: Metrics, served: Served,
@@ -174,7 +176,7 @@ async def _prepare_telegram(config: Config, context: Context, metrics: Metrics, 
     await sender.open()
     served.senders.append(sender)
     if config.telegram.mode == "webhook":
-        served.telegram_hook = web.TelegramWebhook(
+        served.telegram_hook = TelegramWebhook(
             config.telegram.webhook_route, config.telegram.webhook_secret, telegram.receive)
 
 
@@ -209,7 +211,10 @@ async def _start_web(config: Config, metrics: Metrics, channels: tuple[str, ...]
                      started: contextlib.AsyncExitStack) -> None:
     metrics.watch_outbox(monitoring.opening(config.bot.database), channels, now_utc)
     health = build_health(config, metrics, channels, outbox)
-    server = _Server(web.create_app(telegram=served.telegram_hook, routes=served.routes,
+    routes = [*served.routes]
+    if served.telegram_hook is not None:
+        routes += telegram_routes(served.telegram_hook)
+    server = _Server(web.create_app(routes=routes,
                                     health=health.report, metrics=metrics.scrape,
                                     read_timeout=config.web.read_timeout),
                      config.web.host, config.web.port, read_timeout=config.web.read_timeout)
@@ -262,11 +267,11 @@ class _Server:
     without its own signal handling: `serve` owns SIGINT/SIGTERM. Open to anyone, it bounds
     what a client may hold: headers of at most `MAX_HEADER_BYTES`, sent within
     `read_timeout` seconds (`_DeadlineH11Protocol`; the body's own limits are the app's,
-    `bot.web.app.read_body`), idle keep-alive connections closed after `KEEP_ALIVE_SECONDS`,
+    `bot.web.edge.read_body`), idle keep-alive connections closed after `KEEP_ALIVE_SECONDS`,
     and past `MAX_CONCURRENT` connections or requests a 503 instead of more memory."""
 
     def __init__(self, app: ASGIApp, host: str, port: int, *,
-                 read_timeout: float = web.BODY_SECONDS) -> None:
+                 read_timeout: float = BODY_SECONDS) -> None:
         protocol = type("_Deadline", (_DeadlineH11Protocol,), {"header_seconds": read_timeout})
         config = uvicorn.Config(app, host=host, port=port, log_config=None, lifespan="off",
                                 access_log=False, http=protocol,
@@ -333,7 +338,7 @@ class _DeadlineH11Protocol(H11Protocol):
     runs from the connection (or the end of the last response) to the headers' end; a
     request being served is left to the app's body limits."""
 
-    header_seconds: float = web.BODY_SECONDS
+    header_seconds: float = BODY_SECONDS
     _deadline: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]

@@ -24,6 +24,11 @@ from sqlite_utils import Database
 
 from bot import app
 from bot.channels.telegram import TelegramChannel, lifecycle
+from bot.channels.telegram.routes import (
+    TELEGRAM_SECRET_HEADER,
+    TelegramWebhook,
+    telegram_routes,
+)
 from bot.config import load
 from bot.web import app as web
 from handlers import Context
@@ -54,7 +59,7 @@ class Webhook:
         """Post `body` as Telegram would, then wait until the update was handled."""
         headers = {"Content-Type": "application/json"}
         if secret is not None:
-            headers[web.TELEGRAM_SECRET_HEADER] = secret
+            headers[TELEGRAM_SECRET_HEADER] = secret
         response = self.runner.run(self.http.post(HOOK, content=body, headers=headers))
         self.runner.run(asyncio.wait_for(self.channel.application.update_queue.join(), 10))
         return response
@@ -80,8 +85,9 @@ def webhook(programme: Database, bot_api_server: FakeBotAPI, tmp_path: Path) -> 
     with asyncio.Runner() as runner:
         channel = app.build_telegram(config, context)
         runner.run(lifecycle.start(channel.application, "fr"))
-        hook = web.TelegramWebhook(HOOK, SECRET, channel.receive)
-        http = httpx.AsyncClient(transport=httpx.ASGITransport(app=web.create_app(telegram=hook)),
+        hook = TelegramWebhook(HOOK, SECRET, channel.receive)
+        served = web.create_app(routes=telegram_routes(hook))
+        http = httpx.AsyncClient(transport=httpx.ASGITransport(app=served),
                                  base_url="http://bot")
         try:
             yield Webhook(runner, http, channel, bot_api, Snapshot(programme))

@@ -15,8 +15,8 @@ import httpx
 from click.testing import CliRunner
 from sqlite_utils import Database
 
+from bot.channels.telegram.routes import TELEGRAM_SECRET_HEADER
 from bot.cli.main import cli
-from bot.web.app import TELEGRAM_SECRET_HEADER
 from storage import open_database
 from tests.fakes.bot_api import TOKEN, FakeBotAPI, User
 from tests.fakes.twilio_api import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio

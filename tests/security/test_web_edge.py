@@ -19,6 +19,12 @@ from sqlite_utils import Database
 
 from bot import app
 from bot.channels.telegram import TelegramChannel, lifecycle
+from bot.channels.telegram.routes import (
+    TELEGRAM_MAX_BYTES,
+    TELEGRAM_SECRET_HEADER,
+    TelegramWebhook,
+    telegram_routes,
+)
 from bot.config import Config, load
 from bot.web import app as web
 from handlers import Context
@@ -162,8 +168,8 @@ async def telegram_hook(webhook_config: Config,
     channel: TelegramChannel = app.build_telegram(webhook_config,
                                                   Context(db=programme, clock=lambda: NOW))
     await lifecycle.start(channel.application, "fr")
-    hook = web.TelegramWebhook("/telegram/hook", SECRET, channel.receive)
-    transport = httpx.ASGITransport(app=web.create_app(telegram=hook))
+    hook = TelegramWebhook("/telegram/hook", SECRET, channel.receive)
+    transport = httpx.ASGITransport(app=web.create_app(routes=telegram_routes(hook)))
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://bot") as client:
             yield client
@@ -175,7 +181,7 @@ async def test_an_update_nested_100000_deep_behind_the_right_secret_is_a_400(
         telegram_hook: httpx.AsyncClient, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.WARNING)
     response = await telegram_hook.post("/telegram/hook", content=b"[" * 100_000,
-                                        headers={web.TELEGRAM_SECRET_HEADER: SECRET})
+                                        headers={TELEGRAM_SECRET_HEADER: SECRET})
     assert response.status_code == 400
     assert [record.getMessage() for record in caplog.records] == [
         "telegram webhook: refused a malformed update from 127.0.0.1: nested too deeply"]
@@ -184,7 +190,7 @@ async def test_an_update_nested_100000_deep_behind_the_right_secret_is_a_400(
 async def test_a_telegram_update_past_the_cap_is_refused_unread(
         telegram_hook: httpx.AsyncClient, caplog: pytest.LogCaptureFixture) -> None:
     response = await telegram_hook.post(
-        "/telegram/hook", content=b" " * (web.TELEGRAM_MAX_BYTES + 1),
-        headers={web.TELEGRAM_SECRET_HEADER: SECRET})
+        "/telegram/hook", content=b" " * (TELEGRAM_MAX_BYTES + 1),
+        headers={TELEGRAM_SECRET_HEADER: SECRET})
     assert response.status_code == 413
     assert "declared 1048577 bytes, more than 1048576" in caplog.text

@@ -13,6 +13,11 @@ from sqlite_utils import Database
 
 from bot import app
 from bot.channels.telegram import TelegramChannel, lifecycle
+from bot.channels.telegram.routes import (
+    TELEGRAM_SECRET_HEADER,
+    TelegramWebhook,
+    telegram_routes,
+)
 from bot.config import Config, load
 from bot.web import app as web
 from handlers import Context
@@ -46,8 +51,8 @@ async def hooked(webhook_config: Config, programme: Database) -> AsyncIterator[T
 
 @pytest.fixture
 async def client(hooked: TelegramChannel) -> AsyncIterator[httpx.AsyncClient]:
-    hook = web.TelegramWebhook("/telegram/hook", SECRET, hooked.receive)
-    transport = httpx.ASGITransport(app=web.create_app(telegram=hook))
+    hook = TelegramWebhook("/telegram/hook", SECRET, hooked.receive)
+    transport = httpx.ASGITransport(app=web.create_app(routes=telegram_routes(hook)))
     async with httpx.AsyncClient(transport=transport, base_url="http://bot") as client:
         yield client
 
@@ -70,7 +75,7 @@ async def test_update_with_the_right_secret_is_answered(
     client: httpx.AsyncClient, hooked: TelegramChannel, bot_api: FakeBotAPI
 ) -> None:
     response = await client.post("/telegram/hook", json=start_update(bot_api),
-                                  headers={web.TELEGRAM_SECRET_HEADER: SECRET})
+                                  headers={TELEGRAM_SECRET_HEADER: SECRET})
     assert response.status_code == 200
     await asyncio.wait_for(hooked.application.update_queue.join(), 10)
     assert "Choisissez votre langue" in bot_api.transcript(AMINA)
@@ -79,7 +84,7 @@ async def test_update_with_the_right_secret_is_answered(
 @pytest.mark.parametrize(
     ("headers", "logged"),
     [
-        ({web.TELEGRAM_SECRET_HEADER: "guessed"}, "wrong secret token"),
+        ({TELEGRAM_SECRET_HEADER: "guessed"}, "wrong secret token"),
         ({}, "without secret token"),
     ],
 )
@@ -97,7 +102,7 @@ async def test_update_without_the_right_secret_is_refused_and_logged(
 
 
 async def test_a_malformed_update_is_a_bad_request(client: httpx.AsyncClient) -> None:
-    headers = {web.TELEGRAM_SECRET_HEADER: SECRET}
+    headers = {TELEGRAM_SECRET_HEADER: SECRET}
     assert (await client.post("/telegram/hook", content=b"{", headers=headers)).status_code == 400
     response = await client.post("/telegram/hook", json={"message": {}}, headers=headers)
     assert response.status_code == 400
@@ -125,7 +130,7 @@ async def test_serve_in_webhook_mode_listens_answers_and_stops(
             await asyncio.sleep(0.01)
         refused = await http.post("/telegram/hook", json=start_update(bot_api))
         accepted = await http.post("/telegram/hook", json=start_update(bot_api),
-                                   headers={web.TELEGRAM_SECRET_HEADER: SECRET})
+                                   headers={TELEGRAM_SECRET_HEADER: SECRET})
     stop.set()
     await asyncio.wait_for(serving, 10)
     assert (refused.status_code, accepted.status_code) == (403, 200)

@@ -3,7 +3,7 @@
 Every POST must carry a valid `X-Twilio-Signature`, computed by Twilio over the URL it
 called — `[whatsapp] public_url` + path, not the URL a reverse proxy shows us — and the form
 fields, with the account's auth token. Anything else is refused with 403, logged, and not
-handled. The body is read first, within the web edge's limits (`bot.web.app.read_body`: 413
+handled. The body is read first, within the web edge's limits (`bot.web.edge.read_body`: 413
 over `FORM_MAX_BYTES`, 408 when it trickles), since the signature covers it. A message is
 acknowledged at once with an empty TwiML `<Response/>`; a retried `MessageSid` is
 acknowledged and not handled again (the channel checks, off the event loop). A signed
@@ -27,7 +27,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.channels.whatsapp.channel import WhatsAppChannel
 from bot.channels.whatsapp.messages import INBOUND_PATH, MEDIA_PATH, STATUS_PATH
-from bot.web.app import BodyRefused, client_of, read_body
+from bot.web.edge import BodyRefused, client_of, read_body
 from storage.db import unavailable
 
 log = logging.getLogger(__name__)
