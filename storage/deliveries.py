@@ -105,7 +105,9 @@ def enqueue(
     pages matter: a writer that finds the lock taken polls with growing sleeps (SQLite's busy
     handler), on the bot's event loop; with 1,000-row pages some of the bot's writes missed
     window after window and a reply waited over a second (tests/bench/broadcast.py, 100,000
-    recipients: reply p99 1.3 s with 1,000 rows, 46-52 ms with 250). Enqueuing
+    recipients: reply p99 1.3 s with 1,000 rows, 46-52 ms with 250). The pause lasts as long
+    as the page's transaction took (`pause` at least): the lock is free half the time at
+    least, however slow the disk, whoever waits for it. Enqueuing
     again adds only the rows missing: it resumes a release that was interrupted. Each page
     looks at the announcement first: once cancelled (`skip_pending`), no row is added."""
     stamp = to_utc_text(now)
@@ -119,14 +121,15 @@ def enqueue(
              stamp)
             for recipient in page
         ]
+        began = time.monotonic()
         with write_transaction(db):
             if not _may_release(db, announcement.id):
                 break
             added += db.conn.executemany(_ENQUEUE, rows).rowcount
             announcements_store.renew_release(  # still writing: the claim holds
                 db, announcement.id, now=now + timedelta(seconds=time.monotonic() - started))
-        if len(page) == page_size:  # more may follow
-            time.sleep(pause)
+        if len(page) == page_size:  # more may follow: the others' turn, as long as ours
+            time.sleep(max(pause, time.monotonic() - began))
     return added
 
 
