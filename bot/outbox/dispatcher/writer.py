@@ -16,6 +16,7 @@ lock for a moment only, and a waiter asleep for 25 ms would miss that moment aga
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 import threading
 import time
@@ -28,6 +29,7 @@ from sqlite_utils import Database
 
 from storage.db import BUSY_TIMEOUT_MS, open_database, unavailable
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 POLL_SECONDS = 0.0005
 
@@ -41,6 +43,11 @@ class ThreadedWrites:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
         self._db: Database | None = None
         self._closed = threading.Event()
+        # How the lock was waited for: commits, those that waited, over 10 ms, the longest.
+        self.commits = 0
+        self.waited = 0
+        self.waited_long = 0
+        self.longest_wait = 0.0
 
     async def run(self, work: Callable[[Database], T]) -> T:
         """`work` inside one write transaction, committed before this returns."""
@@ -57,6 +64,9 @@ class ThreadedWrites:
         self._closed.set()
         self._pool.submit(self._close_connection)
         self._pool.shutdown(wait=True)
+        log.info("outbox writer: %s commits; %s waited for the lock, %s over 10 ms,"
+                 " the longest %.1f ms", self.commits, self.waited, self.waited_long,
+                 self.longest_wait * 1000)
 
     def _connection(self) -> Database:
         if self._db is None:
@@ -71,10 +81,12 @@ class ThreadedWrites:
 
     def _transaction(self, work: Callable[[Database], T]) -> T:
         db = self._connection()
-        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        asked = time.monotonic()
+        deadline = asked + BUSY_TIMEOUT_MS / 1000
         while True:
             try:
                 db.conn.execute("BEGIN IMMEDIATE")
+                self._count_wait(time.monotonic() - asked)
                 break
             except sqlite3.OperationalError as error:
                 if unavailable(error) != "busy" or time.monotonic() > deadline:
@@ -87,3 +99,10 @@ class ThreadedWrites:
             db.rollback()
             raise
         return result
+
+    def _count_wait(self, waited: float) -> None:
+        self.commits += 1
+        if waited > 0.001:
+            self.waited += 1
+            self.waited_long += waited > 0.01
+            self.longest_wait = max(self.longest_wait, waited)
