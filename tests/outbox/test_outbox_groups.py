@@ -13,6 +13,7 @@ from sqlite_utils import Database
 
 from bot.outbox.dispatcher import Dispatcher, DispatcherSettings, SendResult
 from bot.outbox.dispatcher import recover_interrupted as recover
+from bot.outbox.dispatcher.writer import ThreadedWrites
 from handlers.types import Reply
 from storage import announcements, contacts, deliveries, open_database
 from storage.audience import Audience
@@ -143,3 +144,43 @@ async def test_a_crash_mid_broadcast_leaves_only_rows_marked_ahead_or_in_flight_
     assert not sending & {call.delivery_id for call in again.calls}
     final = deliveries.report(people, announcement_id).counts
     assert final == {"sent": RECIPIENTS - len(sending), "unknown": len(sending)}
+
+
+async def test_with_its_commits_in_a_writer_thread_each_row_is_still_sending_before_its_request(
+    db_path: Path, people: Database, clock: FakeClock
+) -> None:
+    """The running bot's way (`ThreadedWrites`: the commits on a connection of their own, in
+    a thread, the loop awaiting them): the same promise, and every outcome on disk at the end,
+    while another connection holds the write lock now and then."""
+    announcement_id = audience(people)
+    sender = Watching(clock, db_path)
+    writes = ThreadedWrites(db_path)
+    worker = Dispatcher(people, sender, zone=zone("Africa/Casablanca"), clock=clock,
+                        settings=DispatcherSettings(rate_per_second=RATE, per_chat_per_second=0,
+                                                    concurrency=100),
+                        writes=writes)
+    other = open_database(db_path, migrate=False)
+    holding = True
+
+    async def hold_the_lock_now_and_then() -> None:
+        while holding:  # as `formabot announce` does, a page at a time
+            other.conn.execute("BEGIN IMMEDIATE")
+            await asyncio.sleep(0.002)
+            other.conn.execute("COMMIT")
+            await asyncio.sleep(0.002)
+
+    holder = asyncio.create_task(hold_the_lock_now_and_then())
+    try:
+        await worker.drain()
+    finally:
+        holding = False
+        await holder
+        writes.close()
+        other.close()
+        sender.other.close()
+
+    assert len(sender.calls) == RECIPIENTS
+    assert sender.not_sending == []
+    assert max(sender.marked_ahead) <= worker.settings.mark_ahead
+    assert sum(size * count for size, count in worker.groups.items()) == RECIPIENTS
+    assert deliveries.report(people, announcement_id).counts == {"sent": RECIPIENTS}

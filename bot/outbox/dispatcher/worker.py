@@ -18,6 +18,12 @@ milliseconds while a broadcast runs, 50 ms at most (a crash before that leaves t
 `sending`, hence `unknown`). Any other outcome is written the moment it is known. `halt`
 stops it without half-written rows: rows not yet marked are left pending, rows marked
 finish (those marked ahead take their slots: 20 ms of the rate at most).
+
+In the running bot (`writes`, see `writer.py`) those commits — the groups and the "sent"
+outcomes — run in a writer thread on a connection of their own, the loop awaiting each group
+before its requests leave: a write lock held by another process (`formabot announce`) or a WAL
+checkpoint at COMMIT then delays the next group, never the loop (replies, answers, requests of
+rows already marked); rows are then marked 50 ms ahead (`bot.outbox.running`).
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
@@ -41,6 +48,7 @@ from bot.outbox.dispatcher.limits import ChannelPause, PerChatLimit, TokenBucket
 from bot.outbox.dispatcher.quiet import QuietHours
 from bot.outbox.dispatcher.render import Renderer
 from bot.outbox.dispatcher.sender import Sender, SendResult
+from bot.outbox.dispatcher.writer import ThreadedWrites
 from handlers.types import Reply
 from storage import announcements, audit, deliveries
 from storage import contacts as contacts_store
@@ -88,8 +96,14 @@ class Dispatcher:
         quiet: QuietHours | None = None, channels: tuple[str, ...] = DEFAULT_CHANNELS,
         render: Callable[[Delivery], Reply | None] | None = None,
         on_finished: Callable[[int], None] | None = None, metrics: Metrics | None = None,
+        writes: ThreadedWrites | None = None,
     ) -> None:
         self.db = db
+        # The group commits and "sent" outcomes: in a writer thread when given (the running
+        # bot: a held lock then never stalls the loop), else on this connection, inline.
+        self.writes = writes
+        self._marking: set[int] = set()  # rows of the group being committed by `writes`
+        self._writing: set[asyncio.Future[Any]] = set()  # commits asked of `writes`
         self.sender = sender
         self.channel = sender.channel
         self.settings = settings or DispatcherSettings()
@@ -145,12 +159,13 @@ class Dispatcher:
             self.halt()
             await asyncio.gather(*self._tasks, return_exceptions=True)
             self.flush()
+            await self._written()
 
     def halt(self) -> None:
         """Start no more rows; abandon those waiting for the rate limits (still pending)."""
         self._halting = True
         for task, row_id in list(self._tasks.items()):
-            if row_id not in self._committed:
+            if row_id not in self._committed and row_id not in self._marking:
                 task.cancel()
         self._wake.set()
 
@@ -191,6 +206,7 @@ class Dispatcher:
         if tasks:
             await asyncio.gather(*list(tasks), return_exceptions=True)
         self.flush()
+        await self._written()
         for announcement_id in announcements.finish_sent(self.db, now=self.clock.now()):
             if self.on_finished is not None:
                 try:
@@ -233,7 +249,26 @@ class Dispatcher:
             self._flush_handle = None
         if self._sent:
             rows, self._sent = self._sent, []
-            deliveries.mark_sent_many(self.db, rows, now=self.clock.now())
+            if self.writes is None:
+                deliveries.mark_sent_many(self.db, rows, now=self.clock.now())
+                return
+            written = self.writes.submit(partial(deliveries.mark_sent_many, rows=rows,
+                                                 now=self.clock.now()))
+            self._writing.add(written)
+            written.add_done_callback(partial(self._outcomes_written, rows=rows))
+
+    def _outcomes_written(self, written: asyncio.Future[None],
+                          rows: list[tuple[int, str | None]]) -> None:
+        self._writing.discard(written)
+        if not written.cancelled() and written.exception() is not None:
+            log.error("%s outcomes not written, kept for the next commit", len(rows),
+                      exc_info=written.exception())
+            self._sent = rows + self._sent
+
+    async def _written(self) -> None:
+        """Until the outcomes and groups handed to the writer thread are on disk."""
+        while self._writing:
+            await asyncio.gather(*self._writing, return_exceptions=True)
 
     # --- marking rows `sending`, a group at a time --------------------------------------------
 
@@ -248,7 +283,7 @@ class Dispatcher:
     def _mark_soon(self) -> None:
         """Mark the next group once half the rows marked ahead have taken their slot; at the
         end of this turn of the loop, so that rows arriving together go in one group."""
-        if (self._mark_handle is None and self._to_mark
+        if (self._mark_handle is None and not self._marking and self._to_mark
                 and len(self._marked_waiting) <= self.settings.mark_ahead // 2):
             self._mark_handle = asyncio.get_running_loop().call_soon(self._mark_group)
 
@@ -265,23 +300,51 @@ class Dispatcher:
         if not group:
             return
         now = self.clock.now()
-        try:
-            with write_transaction(self.db):
-                marked = deliveries.mark_sending_many(self.db, [row for row, _ in group],
-                                                      now=now)
-                if self._sent:
-                    deliveries.mark_sent_many(self.db, self._sent, now=now)
-        except Exception as error:  # each row's task reports it; the outcomes stay buffered
-            for _, future in group:
-                future.set_exception(error)
+        rows = [row for row, _ in group]
+        sent, self._sent = self._sent, []
+        if self.writes is None:
+            try:
+                with write_transaction(self.db):
+                    marked = _mark_group(self.db, rows, sent, now)
+            except Exception as error:
+                self._group_done(group, sent, error=error)
+                return
+            self._group_done(group, sent, marked=marked)
             return
-        self._sent = []
+        self._marking.update(rows)
+        committed = self.writes.submit(partial(_mark_group, rows=rows, sent=sent, now=now))
+        self._writing.add(committed)
+        committed.add_done_callback(partial(self._group_committed, group=group, sent=sent))
+
+    def _group_committed(self, committed: asyncio.Future[set[int]],
+                         group: list[tuple[int, asyncio.Future[bool]]],
+                         sent: list[tuple[int, str | None]]) -> None:
+        self._writing.discard(committed)
+        self._marking.difference_update(row for row, _ in group)
+        if committed.cancelled():
+            self._group_done(group, sent, error=asyncio.CancelledError())
+        elif (error := committed.exception()) is not None:
+            self._group_done(group, sent, error=error)
+        else:
+            self._group_done(group, sent, marked=committed.result())
+        self._mark_soon()
+
+    def _group_done(self, group: list[tuple[int, asyncio.Future[bool]]],
+                    sent: list[tuple[int, str | None]], *, marked: set[int] | None = None,
+                    error: BaseException | None = None) -> None:
+        if marked is None:  # each row's task reports it; the outcomes stay buffered
+            self._sent = sent + self._sent
+            for _, future in group:
+                if not future.done():
+                    future.set_exception(error or RuntimeError("not marked"))
+            return
         self.groups[len(group)] += 1
         for row_id, future in group:
             if row_id in marked:
                 self._committed.add(row_id)
                 self._marked_waiting.add(row_id)
-            future.set_result(row_id in marked)
+            if not future.done():
+                future.set_result(row_id in marked)
 
     def _slot_taken(self, row_id: int) -> None:
         """`row_id` no longer waits for a slot (it went, or never will): room to mark more."""
@@ -390,3 +453,13 @@ class Dispatcher:
             deliveries.mark_failed(self.db, row.id, now=now, reason=reason)
         else:
             deliveries.mark_failed(self.db, row.id, now=now, reason=result.reason)
+
+
+def _mark_group(db: Database, rows: list[int], sent: list[tuple[int, str | None]],
+                now: datetime) -> set[int]:
+    """The next rows `sending` and the "sent" outcomes buffered so far (one transaction,
+    the caller's); the rows marked."""
+    marked = deliveries.mark_sending_many(db, rows, now=now)
+    if sent:
+        deliveries.mark_sent_many(db, sent, now=now)
+    return marked
