@@ -51,17 +51,24 @@ from storage.zones import now_utc, zone
 log = logging.getLogger("formabot")
 
 
-def build_telegram(config: Config, context: Context, metrics: Metrics | None = None,
-                   conversation: ConversationThread | None = None) -> TelegramChannel:
-    return TelegramChannel(build_application(config.telegram), context, metrics=metrics,
-                           conversation=conversation)
+def build_telegram(
+    config: Config,
+    context: Context,
+    metrics: Metrics | None = None,
+    conversation: ConversationThread | None = None,
+) -> TelegramChannel:
+    return TelegramChannel(
+        build_application(config.telegram), context, metrics=metrics, conversation=conversation
+    )
 
 
 def no_channel_message() -> str:
-    return (f"no Telegram or WhatsApp credentials, so the console only: to add Telegram set"
-            f" {TELEGRAM_TOKEN_ENV} (your bot's token from @BotFather), to add WhatsApp"
-            f" {TWILIO_SID_ENV} and {TWILIO_TOKEN_ENV} (through Twilio), then restart; see"
-            " docs/telegram.md and docs/whatsapp.md")
+    return (
+        f"no Telegram or WhatsApp credentials, so the console only: to add Telegram set"
+        f" {TELEGRAM_TOKEN_ENV} (your bot's token from @BotFather), to add WhatsApp"
+        f" {TWILIO_SID_ENV} and {TWILIO_TOKEN_ENV} (through Twilio), then restart; see"
+        " docs/telegram.md and docs/whatsapp.md"
+    )
 
 
 def try_it_message(config: Config, *, empty: bool, foreground: bool) -> str:
@@ -70,13 +77,15 @@ def try_it_message(config: Config, *, empty: bool, foreground: bool) -> str:
     formabot = "formabot"
     if config.path is not None and config.path != DEFAULT_PATH:
         formabot = f"formabot --config {shlex.quote(str(config.path))}"
-    fill = (f"`{formabot} demo` fills this empty database with a demo programme, then "
-            if empty else "")
+    fill = (
+        f"`{formabot} demo` fills this empty database with a demo programme, then " if empty else ""
+    )
     person, who = ("amina", "Amina") if empty else ("NAME", "NAME")
     shell = f"`{formabot} shell --as {person}` talks to the bot as {who}"
     where = f"write below, or in another terminal {shell}" if foreground else shell
-    return (f"try it now in the console: {fill}{where}; this process sends the console's"
-            " notifications")
+    return (
+        f"try it now in the console: {fill}{where}; this process sends the console's notifications"
+    )
 
 
 def check_runnable(config: Config) -> None:
@@ -84,8 +93,11 @@ def check_runnable(config: Config) -> None:
     WhatsApp's sender and public URL when Twilio's credentials are set. No channel at all
     is fine: the console's outbox and the web app are served."""
     channels = config.served_channels
-    if ("telegram" in channels and config.telegram.mode == "webhook"
-            and not config.telegram.webhook_secret):
+    if (
+        "telegram" in channels
+        and config.telegram.mode == "webhook"
+        and not config.telegram.webhook_secret
+    ):
         raise ConfigError(
             f"[telegram] mode = 'webhook': set {TELEGRAM_WEBHOOK_SECRET_ENV} to a random secret"
             " (1-256 characters among A-Z, a-z, 0-9, _ and -)"
@@ -102,13 +114,21 @@ def outbox_channels(config: Config) -> tuple[str, ...]:
 def build_telegram_sender(config: Config) -> TelegramSender:
     """The outbox's way to Telegram: its own HTTP pool, as wide as the dispatcher's
     concurrency, to the same `[telegram] base_url` as the conversation."""
-    return TelegramSender(config.telegram.base_url, config.telegram.token,
-                          connections=config.dispatcher.concurrency,
-                          timeout=config.dispatcher.request_timeout)
+    return TelegramSender(
+        config.telegram.base_url,
+        config.telegram.token,
+        connections=config.dispatcher.concurrency,
+        timeout=config.dispatcher.request_timeout,
+    )
 
 
-async def serve(config: Config, stop: asyncio.Event, *, ready: asyncio.Event | None = None,
-                foreground: bool = False) -> None:
+async def serve(
+    config: Config,
+    stop: asyncio.Event,
+    *,
+    ready: asyncio.Event | None = None,
+    foreground: bool = False,
+) -> None:
     """Serve until `stop` is set, then stop cleanly: no update lost, no row half-written
     (handlers run to the end; signals only set `stop`). In order: each channel is prepared
     (Telegram's token checked, its menus set), the outbox starts (crash recovery, the
@@ -137,15 +157,19 @@ async def serve(config: Config, stop: asyncio.Event, *, ready: asyncio.Event | N
             await _prepare_whatsapp(config, context, metrics, served, started)
         if console.CHANNEL in channels:
             served.senders.append(console.ConsoleSender())
-        log.info("formabot started: database %s, channels: %s",
-                 config.bot.database.resolve(), ", ".join(channels))
+        log.info(
+            "formabot started: database %s, channels: %s",
+            config.bot.database.resolve(),
+            ", ".join(channels),
+        )
         outbox = await _start_outbox(config, context, metrics, served, started)
         await _start_web(config, metrics, channels, outbox, served, started)
         await _take_messages_in(config, served)
         if console.CHANNEL in channels:
             log.info("%s", no_channel_message())
-            log.info("%s", try_it_message(config, empty=demo.is_empty(context.db),
-                                          foreground=foreground))
+            log.info(
+                "%s", try_it_message(config, empty=demo.is_empty(context.db), foreground=foreground)
+            )
         settle_heap()
         if ready is not None:
             ready.set()
@@ -166,8 +190,13 @@ class Served:
     telegram_hook: TelegramWebhook | None = None
 
 
-async def _prepare_telegram(config: Config, context: Context, metrics: Metrics, served: Served,
-                            started: contextlib.AsyncExitStack) -> None:
+async def _prepare_telegram(
+    config: Config,
+    context: Context,
+    metrics: Metrics,
+    served: Served,
+    started: contextlib.AsyncExitStack,
+) -> None:
     telegram = served.telegram = build_telegram(config, context, metrics, served.conversation)
     started.push_async_callback(lifecycle.stop, telegram.application)
     await lifecycle.prepare(telegram.application, config.bot.default_language, db=context.db)
@@ -177,27 +206,38 @@ async def _prepare_telegram(config: Config, context: Context, metrics: Metrics, 
     served.senders.append(sender)
     if config.telegram.mode == "webhook":
         served.telegram_hook = TelegramWebhook(
-            config.telegram.webhook_route, config.telegram.webhook_secret, telegram.receive)
+            config.telegram.webhook_route, config.telegram.webhook_secret, telegram.receive
+        )
 
 
-async def _prepare_whatsapp(config: Config, context: Context, metrics: Metrics, served: Served,
-                            started: contextlib.AsyncExitStack) -> None:
+async def _prepare_whatsapp(
+    config: Config,
+    context: Context,
+    metrics: Metrics,
+    served: Served,
+    started: contextlib.AsyncExitStack,
+) -> None:
     whatsapp = build_whatsapp(config, context, metrics, served.conversation)
     started.push_async_callback(whatsapp.close)
     served.senders.append(WhatsAppSender(whatsapp))
     served.routes.extend(whatsapp_routes(whatsapp))
 
 
-async def _start_outbox(config: Config, context: Context, metrics: Metrics, served: Served,
-                        started: contextlib.AsyncExitStack) -> RunningOutbox:
+async def _start_outbox(
+    config: Config,
+    context: Context,
+    metrics: Metrics,
+    served: Served,
+    started: contextlib.AsyncExitStack,
+) -> RunningOutbox:
     outbox = RunningOutbox(config, context.db, served.senders, metrics=metrics)
     if served.telegram is not None and served.telegram_sender is not None:
         dispatcher = outbox.dispatchers[served.telegram_sender.channel]
         served.telegram_sender.pace = dispatcher.admit
         # Replies count against the same overall rate as the broadcast.
         pace_of(served.telegram.application).attach(
-            dispatcher.bucket, dispatcher.pause,
-            throttled=lambda: metrics.throttled("telegram"))
+            dispatcher.bucket, dispatcher.pause, throttled=lambda: metrics.throttled("telegram")
+        )
     for sender in served.senders:
         if isinstance(sender, WhatsAppSender):  # its replies count against the same rate
             sender.whatsapp.charge = outbox.dispatchers[sender.channel].bucket.charge
@@ -206,18 +246,30 @@ async def _start_outbox(config: Config, context: Context, metrics: Metrics, serv
     return outbox
 
 
-async def _start_web(config: Config, metrics: Metrics, channels: tuple[str, ...],
-                     outbox: RunningOutbox, served: Served,
-                     started: contextlib.AsyncExitStack) -> None:
+async def _start_web(
+    config: Config,
+    metrics: Metrics,
+    channels: tuple[str, ...],
+    outbox: RunningOutbox,
+    served: Served,
+    started: contextlib.AsyncExitStack,
+) -> None:
     metrics.watch_outbox(monitoring.opening(config.bot.database), channels, now_utc)
     health = build_health(config, metrics, channels, outbox)
     routes = [*served.routes]
     if served.telegram_hook is not None:
         routes += telegram_routes(served.telegram_hook)
-    server = _Server(web.create_app(routes=routes,
-                                    health=health.report, metrics=metrics.scrape,
-                                    read_timeout=config.web.read_timeout),
-                     config.web.host, config.web.port, read_timeout=config.web.read_timeout)
+    server = _Server(
+        web.create_app(
+            routes=routes,
+            health=health.report,
+            metrics=metrics.scrape,
+            read_timeout=config.web.read_timeout,
+        ),
+        config.web.host,
+        config.web.port,
+        read_timeout=config.web.read_timeout,
+    )
     started.push_async_callback(server.stop)
     await server.start()
     log.info("web app served on %s:%s (/healthz, /metrics)", config.web.host, config.web.port)
@@ -230,26 +282,47 @@ async def _take_messages_in(config: Config, served: Served) -> None:
         await lifecycle.receive(application)
         if served.telegram_hook is not None:
             await lifecycle.set_webhook(application, config.telegram)
-            log.info("telegram bot @%s: webhook %s on path %s", application.bot.username,
-                     config.telegram.webhook_url, served.telegram_hook.path)
+            log.info(
+                "telegram bot @%s: webhook %s on path %s",
+                application.bot.username,
+                config.telegram.webhook_url,
+                served.telegram_hook.path,
+            )
         else:
             log.info("telegram bot @%s: long polling", application.bot.username)
     if served.routes:
         public = config.whatsapp.public_url.rstrip("/")
-        log.info("whatsapp: webhooks expected at %s%s and %s%s", public, INBOUND_PATH,
-                 public, STATUS_PATH)
+        log.info(
+            "whatsapp: webhooks expected at %s%s and %s%s",
+            public,
+            INBOUND_PATH,
+            public,
+            STATUS_PATH,
+        )
 
 
-def build_health(config: Config, metrics: Metrics, channels: tuple[str, ...],
-                 outbox: RunningOutbox) -> Health:
+def build_health(
+    config: Config, metrics: Metrics, channels: tuple[str, ...], outbox: RunningOutbox
+) -> Health:
     """`/healthz` for this process: its database, outbox and channels, `[health]` limits."""
-    thresholds = Thresholds(max_due_age=parse_duration(config.health.max_due_age),
-                            max_silence=parse_duration(config.health.max_silence))
-    quiet = (QuietHours.parse(config.bot.quiet_hours, zone(config.bot.timezone))
-             if config.served_channels else None)  # the console has none
-    return Health(monitoring.opening(config.bot.database), metrics, channels, outbox=outbox,
-                  quiet=quiet, thresholds=thresholds,
-                  disk=config.bot.database.resolve().parent)
+    thresholds = Thresholds(
+        max_due_age=parse_duration(config.health.max_due_age),
+        max_silence=parse_duration(config.health.max_silence),
+    )
+    quiet = (
+        QuietHours.parse(config.bot.quiet_hours, zone(config.bot.timezone))
+        if config.served_channels
+        else None
+    )  # the console has none
+    return Health(
+        monitoring.opening(config.bot.database),
+        metrics,
+        channels,
+        outbox=outbox,
+        quiet=quiet,
+        thresholds=thresholds,
+        disk=config.bot.database.resolve().parent,
+    )
 
 
 def settle_heap() -> None:
@@ -270,14 +343,22 @@ class _Server:
     `bot.web.edge.read_body`), idle keep-alive connections closed after `KEEP_ALIVE_SECONDS`,
     and past `MAX_CONCURRENT` connections or requests a 503 instead of more memory."""
 
-    def __init__(self, app: ASGIApp, host: str, port: int, *,
-                 read_timeout: float = BODY_SECONDS) -> None:
+    def __init__(
+        self, app: ASGIApp, host: str, port: int, *, read_timeout: float = BODY_SECONDS
+    ) -> None:
         protocol = type("_Deadline", (_DeadlineH11Protocol,), {"header_seconds": read_timeout})
-        config = uvicorn.Config(app, host=host, port=port, log_config=None, lifespan="off",
-                                access_log=False, http=protocol,
-                                h11_max_incomplete_event_size=MAX_HEADER_BYTES,
-                                timeout_keep_alive=KEEP_ALIVE_SECONDS,
-                                limit_concurrency=MAX_CONCURRENT)
+        config = uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_config=None,
+            lifespan="off",
+            access_log=False,
+            http=protocol,
+            h11_max_incomplete_event_size=MAX_HEADER_BYTES,
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,
+            limit_concurrency=MAX_CONCURRENT,
+        )
         self._server = _QuietServer(config)
         self._host, self._port = host, port
         self._task: asyncio.Task[None] | None = None
@@ -364,9 +445,12 @@ class _DeadlineH11Protocol(H11Protocol):
         self._deadline = None
         serving = self.cycle is not None and not self.cycle.response_complete
         if not serving and not self.transport.is_closing():
-            log.warning("web: closed a connection from %s that sent no complete request"
-                        " headers within %g s", self.client[0] if self.client else "unknown",
-                        self.header_seconds)
+            log.warning(
+                "web: closed a connection from %s that sent no complete request"
+                " headers within %g s",
+                self.client[0] if self.client else "unknown",
+                self.header_seconds,
+            )
             self.transport.close()
 
 

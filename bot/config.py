@@ -168,6 +168,7 @@ class Config:
 
 # --- validation helpers -------------------------------------------------------------------
 
+
 def _where(section: str, key: str, value: Any, expected: str, source: Path | None) -> ConfigError:
     origin = f"{source}: " if source else ""
     return ConfigError(f"{origin}[{section}] {key} = {value!r}: expected {expected}")
@@ -204,13 +205,17 @@ BRAND_MAX = 60
 def _is_brand_name(value: Any) -> bool:
     """A name people read inside a sentence: one line of 1 to 60 characters, no control or
     direction-override characters (which would garble the sentences around it)."""
-    return (isinstance(value, str) and value == value.strip() and 0 < len(value) <= BRAND_MAX
-            and all(unicodedata.category(char)[0] != "C" for char in value))
+    return (
+        isinstance(value, str)
+        and value == value.strip()
+        and 0 < len(value) <= BRAND_MAX
+        and all(unicodedata.category(char)[0] != "C" for char in value)
+    )
 
 
 def _int_between(low: int, high: int) -> Check:
-    return lambda value: isinstance(value, int) and not isinstance(value, bool) and (
-        low <= value <= high
+    return lambda value: (
+        isinstance(value, int) and not isinstance(value, bool) and (low <= value <= high)
     )
 
 
@@ -238,50 +243,54 @@ def _is_whatsapp_sender(value: Any) -> bool:
 
 SCHEMA: dict[str, dict[str, tuple[str, Check]]] = {
     "bot": {
-        "database": ("a file path as text, e.g. \"formabot.db\"", _is_text),
-        "timezone": ("an IANA time zone such as \"Africa/Casablanca\"", _is_zone),
-        "default_language": ("one of \"fr\", \"ar\", \"en\"", _one_of(*LANGUAGES)),
+        "database": ('a file path as text, e.g. "formabot.db"', _is_text),
+        "timezone": ('an IANA time zone such as "Africa/Casablanca"', _is_zone),
+        "default_language": ('one of "fr", "ar", "en"', _one_of(*LANGUAGES)),
         "page_size": ("a whole number from 1 to 10", _int_between(1, 10)),
-        "quiet_hours": ("local \"HH:MM-HH:MM\", e.g. \"21:00-08:00\", or \"\" for none",
-                        lambda value: isinstance(value, str) and is_span(value)),
+        "quiet_hours": (
+            'local "HH:MM-HH:MM", e.g. "21:00-08:00", or "" for none',
+            lambda value: isinstance(value, str) and is_span(value),
+        ),
     },
     "telegram": {
-        "base_url": ("an http(s) URL such as \"https://api.telegram.org/bot\"", _is_url),
-        "base_file_url": (
-            "an http(s) URL such as \"https://api.telegram.org/file/bot\"", _is_url
-        ),
-        "mode": ("\"polling\" or \"webhook\"", _one_of("polling", "webhook")),
+        "base_url": ('an http(s) URL such as "https://api.telegram.org/bot"', _is_url),
+        "base_file_url": ('an http(s) URL such as "https://api.telegram.org/file/bot"', _is_url),
+        "mode": ('"polling" or "webhook"', _one_of("polling", "webhook")),
         "webhook_url": ("an https URL that Telegram can reach", _is_url),
-        "webhook_path": ("a URL path starting with \"/\", e.g. \"/telegram\"", _is_path),
+        "webhook_path": ('a URL path starting with "/", e.g. "/telegram"', _is_path),
         "rate_limit_per_second": ("messages a second, e.g. 30", _rate),
         "per_chat_per_second": ("messages a second to one chat, e.g. 1", _rate),
     },
     "whatsapp": {
-        "api_base_url": ("an http(s) URL such as \"https://api.twilio.com\"", _is_url),
+        "api_base_url": ('an http(s) URL such as "https://api.twilio.com"', _is_url),
         "rate_limit_per_second": ("messages a second, e.g. 80", _rate),
-        "from": ("a WhatsApp sender such as \"whatsapp:+212522000000\"", _is_whatsapp_sender),
-        "messaging_service_sid": ("a Messaging Service SID: \"MG\" and 32 hex digits",
-                                  lambda value: isinstance(value, str)
-                                  and bool(_MESSAGING_SERVICE_SID.match(value))),
-        "public_url": ("the public http(s) URL Twilio calls, e.g. \"https://bot.example.org\"",
-                       _is_url),
+        "from": ('a WhatsApp sender such as "whatsapp:+212522000000"', _is_whatsapp_sender),
+        "messaging_service_sid": (
+            'a Messaging Service SID: "MG" and 32 hex digits',
+            lambda value: isinstance(value, str) and bool(_MESSAGING_SERVICE_SID.match(value)),
+        ),
+        "public_url": (
+            'the public http(s) URL Twilio calls, e.g. "https://bot.example.org"',
+            _is_url,
+        ),
         "media_base_url": ("a public http(s) URL serving the .ics files", _is_url),
         "timeout_seconds": ("seconds, e.g. 10", _rate),
-        "templates": ("tables [whatsapp.templates.<kind>] of language = \"HX…\"",
-                      lambda value: isinstance(value, dict)),
+        "templates": (
+            'tables [whatsapp.templates.<kind>] of language = "HX…"',
+            lambda value: isinstance(value, dict),
+        ),
     },
     "web": {
-        "host": ("an address to listen on, e.g. \"127.0.0.1\"", _is_text),
+        "host": ('an address to listen on, e.g. "127.0.0.1"', _is_text),
         "port": ("a port number from 1 to 65535", _int_between(1, 65535)),
         "read_timeout": ("seconds, e.g. 10", _rate),
     },
     "reminders": {
-        "offsets": ("a list of durations before the start, e.g. [\"7d\", \"1d\", \"2h\"]",
-                    is_durations),
-        "confirm_at": ("a duration such as \"1d\"", is_duration),
+        "offsets": ('a list of durations before the start, e.g. ["7d", "1d", "2h"]', is_durations),
+        "confirm_at": ('a duration such as "1d"', is_duration),
     },
     "scheduler": {
-        "misfire_grace": ("a duration such as \"6h\"", is_duration),
+        "misfire_grace": ('a duration such as "6h"', is_duration),
     },
     "dispatcher": {
         "concurrency": ("a whole number from 1 to 1000", _int_between(1, 1000)),
@@ -290,20 +299,28 @@ SCHEMA: dict[str, dict[str, tuple[str, Check]]] = {
         "request_timeout": ("seconds, e.g. 10", _rate),
     },
     "log": {
-        "format": ("\"text\" (one readable line per event) or \"json\" (one JSON object per"
-                   " line)", _one_of(*LOG_FORMATS)),
+        "format": (
+            '"text" (one readable line per event) or "json" (one JSON object per line)',
+            _one_of(*LOG_FORMATS),
+        ),
     },
     "health": {
-        "max_due_age": ("a duration such as \"1h\"", is_duration),
-        "max_silence": ("a duration such as \"10m\"", is_duration),
+        "max_due_age": ('a duration such as "1h"', is_duration),
+        "max_silence": ('a duration such as "10m"', is_duration),
     },
     "brand": {
-        "name": ("the sender people read, one line of 1 to 60 characters, e.g."
-                 " \"Formation FIMME\"", _is_brand_name),
-        "federation": ("the federation's name, one line of 1 to 60 characters, e.g. \"FIMME\"",
-                       _is_brand_name),
-        "school": ("the school's name, one line of 1 to 60 characters, e.g. \"École FIMME\"",
-                   _is_brand_name),
+        "name": (
+            'the sender people read, one line of 1 to 60 characters, e.g. "Formation FIMME"',
+            _is_brand_name,
+        ),
+        "federation": (
+            'the federation\'s name, one line of 1 to 60 characters, e.g. "FIMME"',
+            _is_brand_name,
+        ),
+        "school": (
+            'the school\'s name, one line of 1 to 60 characters, e.g. "École FIMME"',
+            _is_brand_name,
+        ),
     },
 }
 
@@ -416,7 +433,7 @@ def _telegram(
         key = "webhook_path" if settings.webhook_path else "webhook_url"
         raise ConfigError(
             f"{origin}[telegram] {key}: the path {settings.webhook_route!r} is one of"
-            " formabot's own endpoints; choose another, e.g. \"/telegram/<something random>\""
+            ' formabot\'s own endpoints; choose another, e.g. "/telegram/<something random>"'
         )
     return settings
 
@@ -432,17 +449,20 @@ def _whatsapp(
     for kind, table in values.get("templates", {}).items():
         where = f"{origin}[whatsapp.templates.{kind}]"
         if kind not in TEMPLATE_KINDS:
-            raise ConfigError(f"{where}: unknown notification kind; expected one of "
-                              + ", ".join(TEMPLATE_KINDS))
+            raise ConfigError(
+                f"{where}: unknown notification kind; expected one of " + ", ".join(TEMPLATE_KINDS)
+            )
         if not isinstance(table, dict):
-            raise ConfigError(f"{where} = {table!r}: expected a table of language = \"HX…\"")
+            raise ConfigError(f'{where} = {table!r}: expected a table of language = "HX…"')
         for language, sid in table.items():
             if language not in LANGUAGES:
-                raise ConfigError(f"{where} {language}: unknown language; expected one of "
-                                  + ", ".join(LANGUAGES))
+                raise ConfigError(
+                    f"{where} {language}: unknown language; expected one of " + ", ".join(LANGUAGES)
+                )
             if not isinstance(sid, str) or not CONTENT_SID.match(sid):
-                raise ConfigError(f"{where} {language} = {sid!r}: expected a Content SID,"
-                                  " \"HX\" and 32 hex digits")
+                raise ConfigError(
+                    f'{where} {language} = {sid!r}: expected a Content SID, "HX" and 32 hex digits'
+                )
         templates[kind] = dict(table)
     return WhatsAppSettings(
         **settings,

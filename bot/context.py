@@ -17,8 +17,9 @@ def build_context(config: Config) -> Context:
         page_size=config.bot.page_size,
         channels=notification_channels(config),
         quiet_hours=config.bot.quiet_hours,
-        brand=Brand(name=config.brand.name, federation=config.brand.federation,
-                    school=config.brand.school),
+        brand=Brand(
+            name=config.brand.name, federation=config.brand.federation, school=config.brand.school
+        ),
     )
 
 

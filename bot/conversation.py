@@ -41,12 +41,14 @@ class ConversationThread:
     def __init__(self, context: Context, *, owns_connection: bool = False) -> None:
         self.context = context
         self._owns_connection = owns_connection
-        self._executor = ThreadPoolExecutor(max_workers=1,
-                                            thread_name_prefix="formabot-conversation")
+        self._executor = ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="formabot-conversation"
+        )
 
     @classmethod
-    def opening(cls, context: Context, path: str | Path,
-                wait_seconds: float = WAIT_SECONDS) -> ConversationThread:
+    def opening(
+        cls, context: Context, path: str | Path, wait_seconds: float = WAIT_SECONDS
+    ) -> ConversationThread:
         """A thread on a new connection to the database at `path` (migrated already), whose
         writes wait up to `wait_seconds` for another writer; closed by `close`."""
         db = open_database(path, migrate=False)

@@ -22,15 +22,26 @@ from storage.zones import local_to_utc, now_utc, to_utc_text, zone
 TOPICS = {
     "soudage": {"fr": "Soudage", "ar": "اللحام", "en": "Welding"},
     "usinage": {"fr": "Usinage", "ar": "التشغيل الآلي", "en": "Machining"},
-    "maintenance": {"fr": "Maintenance industrielle", "ar": "الصيانة الصناعية",
-                    "en": "Industrial maintenance"},
-    "electrotechnique": {"fr": "Électrotechnique et automatismes",
-                         "ar": "الكهروتقنية والأتمتة",
-                         "en": "Electrical engineering and automation"},
-    "securite": {"fr": "Santé et sécurité au travail", "ar": "الصحة والسلامة في العمل",
-                 "en": "Health and safety at work"},
-    "qualite": {"fr": "Qualité et amélioration continue", "ar": "الجودة والتحسين المستمر",
-                "en": "Quality and continuous improvement"},
+    "maintenance": {
+        "fr": "Maintenance industrielle",
+        "ar": "الصيانة الصناعية",
+        "en": "Industrial maintenance",
+    },
+    "electrotechnique": {
+        "fr": "Électrotechnique et automatismes",
+        "ar": "الكهروتقنية والأتمتة",
+        "en": "Electrical engineering and automation",
+    },
+    "securite": {
+        "fr": "Santé et sécurité au travail",
+        "ar": "الصحة والسلامة في العمل",
+        "en": "Health and safety at work",
+    },
+    "qualite": {
+        "fr": "Qualité et amélioration continue",
+        "ar": "الجودة والتحسين المستمر",
+        "en": "Quality and continuous improvement",
+    },
 }
 
 COMPANIES = (
@@ -60,50 +71,155 @@ class DemoSession:
 
 
 SESSIONS = (
-    DemoSession("tig-casablanca", {"fr": "Soudage TIG – niveau 1", "ar": "لحام TIG – المستوى 1",
-                                   "en": "TIG welding – level 1"},
-                ("soudage",), 3, "Casablanca, Aïn Sebaâ", 3),
-    DemoSession("cnc-tanger", {"fr": "Programmation CNC – tournage",
-                               "ar": "برمجة آلات CNC – الخراطة", "en": "CNC programming – turning"},
-                ("usinage",), 6, "Tanger, zone industrielle Gzenaya", 12),
-    DemoSession("preventive-kenitra", {"fr": "Maintenance préventive des équipements",
-                                       "ar": "الصيانة الوقائية للمعدات",
-                                       "en": "Preventive maintenance of equipment"},
-                ("maintenance",), 8, "Kénitra, Atlantic Free Zone", 15),
-    DemoSession("habilitation-mohammedia", {"fr": "Habilitation électrique B1/B2",
-                                            "ar": "التأهيل الكهربائي B1/B2",
-                                            "en": "Electrical safety clearance B1/B2"},
-                ("electrotechnique", "securite"), 10, "Mohammedia", 10, days=2),
-    DemoSession("iso9001-casablanca", {"fr": "ISO 9001 : piloter la qualité en atelier",
-                                       "ar": "ISO 9001: تدبير الجودة في الورشة",
-                                       "en": "ISO 9001: quality on the shop floor"},
-                ("qualite",), 13, "Casablanca, Sidi Maârouf", 20),
-    DemoSession("mig-fes", {"fr": "Soudage MIG/MAG des aciers", "ar": "لحام الفولاذ MIG/MAG",
-                            "en": "MIG/MAG welding of steels"},
-                ("soudage",), 15, "Fès, Sidi Brahim", 10, days=2),
-    DemoSession("metrologie-agadir", {"fr": "Métrologie dimensionnelle",
-                                      "ar": "القياسات البعدية", "en": "Dimensional metrology"},
-                ("usinage", "qualite"), 17, "Agadir, Aït Melloul", 12),
-    DemoSession("hydraulique-safi", {"fr": "Hydraulique industrielle : diagnostic des pannes",
-                                     "ar": "الهيدروليك الصناعي: تشخيص الأعطال",
-                                     "en": "Industrial hydraulics: fault finding"},
-                ("maintenance",), 20, "Safi", 12),
-    DemoSession("automates-tanger", {"fr": "Automates programmables – initiation",
-                                     "ar": "المتحكمات المنطقية القابلة للبرمجة – مدخل",
-                                     "en": "Programmable logic controllers – introduction"},
-                ("electrotechnique",), 23, "Tanger, Tanger Automotive City", 10, days=3),
-    DemoSession("incendie-marrakech", {"fr": "Prévenir le risque d’incendie en atelier",
-                                       "ar": "الوقاية من خطر الحريق في الورشة",
-                                       "en": "Preventing fire in the workshop"},
-                ("securite",), 27, "Marrakech, Sidi Ghanem", 25, hours=(time(9), time(12, 30))),
-    DemoSession("lean-kenitra", {"fr": "Lean manufacturing : la méthode 5S",
-                                 "ar": "التصنيع الرشيق: منهجية 5S",
-                                 "en": "Lean manufacturing: the 5S method"},
-                ("qualite",), 31, "Kénitra", 16),
-    DemoSession("inspection-eljadida", {"fr": "Contrôle et inspection des soudures",
-                                        "ar": "مراقبة وفحص اللحامات",
-                                        "en": "Weld inspection and testing"},
-                ("soudage", "qualite"), 38, "El Jadida, Jorf Lasfar", 12, days=2),
+    DemoSession(
+        "tig-casablanca",
+        {
+            "fr": "Soudage TIG – niveau 1",
+            "ar": "لحام TIG – المستوى 1",
+            "en": "TIG welding – level 1",
+        },
+        ("soudage",),
+        3,
+        "Casablanca, Aïn Sebaâ",
+        3,
+    ),
+    DemoSession(
+        "cnc-tanger",
+        {
+            "fr": "Programmation CNC – tournage",
+            "ar": "برمجة آلات CNC – الخراطة",
+            "en": "CNC programming – turning",
+        },
+        ("usinage",),
+        6,
+        "Tanger, zone industrielle Gzenaya",
+        12,
+    ),
+    DemoSession(
+        "preventive-kenitra",
+        {
+            "fr": "Maintenance préventive des équipements",
+            "ar": "الصيانة الوقائية للمعدات",
+            "en": "Preventive maintenance of equipment",
+        },
+        ("maintenance",),
+        8,
+        "Kénitra, Atlantic Free Zone",
+        15,
+    ),
+    DemoSession(
+        "habilitation-mohammedia",
+        {
+            "fr": "Habilitation électrique B1/B2",
+            "ar": "التأهيل الكهربائي B1/B2",
+            "en": "Electrical safety clearance B1/B2",
+        },
+        ("electrotechnique", "securite"),
+        10,
+        "Mohammedia",
+        10,
+        days=2,
+    ),
+    DemoSession(
+        "iso9001-casablanca",
+        {
+            "fr": "ISO 9001 : piloter la qualité en atelier",
+            "ar": "ISO 9001: تدبير الجودة في الورشة",
+            "en": "ISO 9001: quality on the shop floor",
+        },
+        ("qualite",),
+        13,
+        "Casablanca, Sidi Maârouf",
+        20,
+    ),
+    DemoSession(
+        "mig-fes",
+        {
+            "fr": "Soudage MIG/MAG des aciers",
+            "ar": "لحام الفولاذ MIG/MAG",
+            "en": "MIG/MAG welding of steels",
+        },
+        ("soudage",),
+        15,
+        "Fès, Sidi Brahim",
+        10,
+        days=2,
+    ),
+    DemoSession(
+        "metrologie-agadir",
+        {
+            "fr": "Métrologie dimensionnelle",
+            "ar": "القياسات البعدية",
+            "en": "Dimensional metrology",
+        },
+        ("usinage", "qualite"),
+        17,
+        "Agadir, Aït Melloul",
+        12,
+    ),
+    DemoSession(
+        "hydraulique-safi",
+        {
+            "fr": "Hydraulique industrielle : diagnostic des pannes",
+            "ar": "الهيدروليك الصناعي: تشخيص الأعطال",
+            "en": "Industrial hydraulics: fault finding",
+        },
+        ("maintenance",),
+        20,
+        "Safi",
+        12,
+    ),
+    DemoSession(
+        "automates-tanger",
+        {
+            "fr": "Automates programmables – initiation",
+            "ar": "المتحكمات المنطقية القابلة للبرمجة – مدخل",
+            "en": "Programmable logic controllers – introduction",
+        },
+        ("electrotechnique",),
+        23,
+        "Tanger, Tanger Automotive City",
+        10,
+        days=3,
+    ),
+    DemoSession(
+        "incendie-marrakech",
+        {
+            "fr": "Prévenir le risque d’incendie en atelier",
+            "ar": "الوقاية من خطر الحريق في الورشة",
+            "en": "Preventing fire in the workshop",
+        },
+        ("securite",),
+        27,
+        "Marrakech, Sidi Ghanem",
+        25,
+        hours=(time(9), time(12, 30)),
+    ),
+    DemoSession(
+        "lean-kenitra",
+        {
+            "fr": "Lean manufacturing : la méthode 5S",
+            "ar": "التصنيع الرشيق: منهجية 5S",
+            "en": "Lean manufacturing: the 5S method",
+        },
+        ("qualite",),
+        31,
+        "Kénitra",
+        16,
+    ),
+    DemoSession(
+        "inspection-eljadida",
+        {
+            "fr": "Contrôle et inspection des soudures",
+            "ar": "مراقبة وفحص اللحامات",
+            "en": "Weld inspection and testing",
+        },
+        ("soudage", "qualite"),
+        38,
+        "El Jadida, Jorf Lasfar",
+        12,
+        days=2,
+    ),
 )
 
 
@@ -119,14 +235,36 @@ class DemoContact:
 
 
 CONTACTS = (
-    DemoContact("nadia", "Nadia Bennani", "FM-1001", "manager", "fr", ("soudage", "qualite"),
-                ("tig-casablanca",)),
-    DemoContact("youssef", "يوسف العمراني", "FM-1002", "trainee", "ar",
-                ("soudage", "usinage"), ("tig-casablanca",)),
-    DemoContact("sara", "Sara Idrissi", "FM-1003", "manager", "en", ("maintenance", "soudage"),
-                ("tig-casablanca",)),
-    DemoContact("hamza", "Hamza Tazi", "FM-1004", "trainee", "fr",
-                ("electrotechnique", "maintenance")),
+    DemoContact(
+        "nadia",
+        "Nadia Bennani",
+        "FM-1001",
+        "manager",
+        "fr",
+        ("soudage", "qualite"),
+        ("tig-casablanca",),
+    ),
+    DemoContact(
+        "youssef",
+        "يوسف العمراني",
+        "FM-1002",
+        "trainee",
+        "ar",
+        ("soudage", "usinage"),
+        ("tig-casablanca",),
+    ),
+    DemoContact(
+        "sara",
+        "Sara Idrissi",
+        "FM-1003",
+        "manager",
+        "en",
+        ("maintenance", "soudage"),
+        ("tig-casablanca",),
+    ),
+    DemoContact(
+        "hamza", "Hamza Tazi", "FM-1004", "trainee", "fr", ("electrotechnique", "maintenance")
+    ),
     DemoContact("khadija", "خديجة الوزاني", "FM-1006", "manager", "ar", ("securite", "qualite")),
     DemoContact("omar", "Omar Chraibi", "FM-1007", "manager", "fr", ("usinage", "maintenance")),
 )
@@ -144,18 +282,23 @@ class Loaded:
     contacts: tuple[str, ...]  # the console names
 
     def __str__(self) -> str:
-        return (f"demo data loaded: {self.topics} topics, {self.sessions} sessions in the"
-                f" coming weeks, {self.companies} member companies, {len(self.contacts)}"
-                f" contacts (shell names: {', '.join(self.contacts)})")
+        return (
+            f"demo data loaded: {self.topics} topics, {self.sessions} sessions in the"
+            f" coming weeks, {self.companies} member companies, {len(self.contacts)}"
+            f" contacts (shell names: {', '.join(self.contacts)})"
+        )
 
 
 def is_empty(db: Database) -> bool:
-    return not (catalogue.all_sessions(db) or catalogue.all_topics(db) or companies.count(db)
-                or contacts.count(db))
+    return not (
+        catalogue.all_sessions(db)
+        or catalogue.all_topics(db)
+        or companies.count(db)
+        or contacts.count(db)
+    )
 
 
-def load(db: Database, *, timezone: str, today: date | None = None,
-         actor: str = "cli") -> Loaded:
+def load(db: Database, *, timezone: str, today: date | None = None, actor: str = "cli") -> Loaded:
     """Write the demo data set into an empty database, sessions dated from `today` (local)."""
     if not is_empty(db):
         raise NotEmpty("the database already holds a catalogue, companies or contacts")
@@ -168,19 +311,31 @@ def load(db: Database, *, timezone: str, today: date | None = None,
             day = _weekday(first_day + timedelta(days=session.in_days))
             start, end = session.hours
             catalogue.upsert_session(
-                db, id=session.id, titles=session.titles, topics=list(session.topics),
+                db,
+                id=session.id,
+                titles=session.titles,
+                topics=list(session.topics),
                 starts_at=local_to_utc(datetime.combine(day, start), timezone),
-                ends_at=local_to_utc(datetime.combine(day + timedelta(days=session.days - 1),
-                                                      end), timezone),
-                timezone=timezone, place=session.place, capacity=session.capacity)
+                ends_at=local_to_utc(
+                    datetime.combine(day + timedelta(days=session.days - 1), end), timezone
+                ),
+                timezone=timezone,
+                place=session.place,
+                capacity=session.capacity,
+            )
         for member_id, name, city, sector in COMPANIES:
             companies.upsert(db, member_id=member_id, name=name, city=city, sector=sector)
         for person in CONTACTS:
             _add_contact(db, person, now)
-        audit.record(db, actor=actor, action="demo.loaded", sessions=len(SESSIONS),
-                     contacts=len(CONTACTS))
-    return Loaded(len(TOPICS), len(SESSIONS), len(COMPANIES),
-                  tuple(person.console_name for person in CONTACTS))
+        audit.record(
+            db, actor=actor, action="demo.loaded", sessions=len(SESSIONS), contacts=len(CONTACTS)
+        )
+    return Loaded(
+        len(TOPICS),
+        len(SESSIONS),
+        len(COMPANIES),
+        tuple(person.console_name for person in CONTACTS),
+    )
 
 
 def _weekday(day: date) -> date:
@@ -191,9 +346,14 @@ def _weekday(day: date) -> date:
 def _add_contact(db: Database, person: DemoContact, now: datetime) -> None:
     company = companies.by_member_id(db, person.company)
     contact_id = contacts.create(
-        db, name=person.name, role=person.role, language=person.language,
-        company_id=company.id if company else None, consent_at=to_utc_text(now),
-        state={"welcomed": True, "topics_chosen": True})
+        db,
+        name=person.name,
+        role=person.role,
+        language=person.language,
+        company_id=company.id if company else None,
+        consent_at=to_utc_text(now),
+        state={"welcomed": True, "topics_chosen": True},
+    )
     contacts.attach_identity(db, contact_id, channel="console", address=person.console_name)
     for slug in person.topics:
         subscriptions.subscribe(db, contact_id, slug)

@@ -16,7 +16,7 @@ _UNITS = {"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
 def parse_duration(text: str) -> timedelta:
     match = _DURATION.match(text.strip())
     if not match:
-        raise ValueError(f"{text!r}: expected a number and a unit, e.g. \"7d\", \"2h\", \"30m\"")
+        raise ValueError(f'{text!r}: expected a number and a unit, e.g. "7d", "2h", "30m"')
     return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
 
 

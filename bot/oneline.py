@@ -11,5 +11,7 @@ from __future__ import annotations
 def one_line(text: str) -> str:
     """`text` with line breaks and other control characters shown escaped (`\\n`, `\\x1b`);
     spaces and every printable character kept as they are."""
-    return "".join(character if character.isprintable() or character == " "
-                   else repr(character)[1:-1] for character in text)
+    return "".join(
+        character if character.isprintable() or character == " " else repr(character)[1:-1]
+        for character in text
+    )

@@ -35,8 +35,9 @@ class Draft:
 
     @property
     def audience(self) -> Audience:
-        return Audience(topics=self.topics, roles=self.roles, cities=self.cities,
-                        registrants=self.registrants)
+        return Audience(
+            topics=self.topics, roles=self.roles, cities=self.cities, registrants=self.registrants
+        )
 
     @property
     def due(self) -> datetime | None:
@@ -67,11 +68,16 @@ def load(contact: Contact) -> Draft | None:
         return None
     try:
         return Draft(
-            step=raw["step"], topics=tuple(raw.get("topics", ())),
-            roles=tuple(raw.get("roles", ())), cities=tuple(raw.get("cities", ())),
-            registrants=raw.get("registrants"), session=raw.get("session"),
-            texts=dict(raw.get("texts", {})), translating=raw.get("translating"),
-            due_at=raw.get("due_at"), urgent=raw.get("urgent") is True,
+            step=raw["step"],
+            topics=tuple(raw.get("topics", ())),
+            roles=tuple(raw.get("roles", ())),
+            cities=tuple(raw.get("cities", ())),
+            registrants=raw.get("registrants"),
+            session=raw.get("session"),
+            texts=dict(raw.get("texts", {})),
+            translating=raw.get("translating"),
+            due_at=raw.get("due_at"),
+            urgent=raw.get("urgent") is True,
         )
     except (TypeError, ValueError):
         return None
@@ -86,8 +92,9 @@ def save(context: Context, contact: Contact, draft: Draft) -> None:
 def clear(context: Context, contact: Contact) -> None:
     state = _fresh_state(context, contact)
     if STATE_KEY in state:
-        contacts_store.set_state(context.db, contact.id,
-                                 {key: value for key, value in state.items() if key != STATE_KEY})
+        contacts_store.set_state(
+            context.db, contact.id, {key: value for key, value in state.items() if key != STATE_KEY}
+        )
 
 
 def _fresh_state(context: Context, contact: Contact) -> dict[str, Any]:

@@ -28,52 +28,83 @@ class Brand:
     @property
     def organisers(self) -> tuple[str, ...]:
         """The federation and the school when named and not already the sender itself."""
-        return tuple(value for value in (self.federation, self.school)
-                     if value and value != self.sender)
+        return tuple(
+            value for value in (self.federation, self.school) if value and value != self.sender
+        )
 
 
 def welcome(brand: Brand, language: str | None) -> str:
     """The first line a new person reads."""
     if brand.sender:
-        return t(language, "Welcome! This is {sender}, the training programme's assistant.",
-                 sender=brand.sender)
+        return t(
+            language,
+            "Welcome! This is {sender}, the training programme's assistant.",
+            sender=brand.sender,
+        )
     return t(language, "Welcome! This is the federation's training programme assistant.")
 
 
 def consent_question(brand: Brand, language: str | None) -> str:
     """What a person agrees to: who sends what, and how to stop it."""
     if brand.sender and brand.organisers:
-        return t(language, "{sender} sends the training announcements and session reminders of"
-                           " {organisers}. May we send you these notifications? You can stop"
-                           " them at any time with STOP.",
-                 sender=brand.sender, organisers=_and(brand.organisers, language))
+        return t(
+            language,
+            "{sender} sends the training announcements and session reminders of"
+            " {organisers}. May we send you these notifications? You can stop"
+            " them at any time with STOP.",
+            sender=brand.sender,
+            organisers=_and(brand.organisers, language),
+        )
     if brand.sender:
-        return t(language, "{sender} sends training announcements and session reminders. May we"
-                           " send you these notifications? You can stop them at any time with"
-                           " STOP.", sender=brand.sender)
-    return t(language, "We send the training announcements and session reminders of the"
-                       " federation and its engineering school. May we send you these"
-                       " notifications? You can stop them at any time with STOP.")
+        return t(
+            language,
+            "{sender} sends training announcements and session reminders. May we"
+            " send you these notifications? You can stop them at any time with"
+            " STOP.",
+            sender=brand.sender,
+        )
+    return t(
+        language,
+        "We send the training announcements and session reminders of the"
+        " federation and its engineering school. May we send you these"
+        " notifications? You can stop them at any time with STOP.",
+    )
 
 
 def help_intro(brand: Brand, language: str | None) -> str:
     """The first line of /help."""
     if brand.sender:
-        return t(language, "{sender} keeps you informed about training sessions. You can use the"
-                           " buttons, or these commands:", sender=brand.sender)
-    return t(language, "We keep you informed about the federation's training sessions. You can"
-                       " use the buttons, or these commands:")
+        return t(
+            language,
+            "{sender} keeps you informed about training sessions. You can use the"
+            " buttons, or these commands:",
+            sender=brand.sender,
+        )
+    return t(
+        language,
+        "We keep you informed about the federation's training sessions. You can"
+        " use the buttons, or these commands:",
+    )
 
 
 def link_instruction(brand: Brand, language: str | None, *, code: str, other: str) -> str:
     """How to say a link code on the other channel, naming whom to send it to."""
     if brand.sender:
-        return t(language, "Your code is {code}. Within 10 minutes, send \u201cLINK {code}\u201d"
-                           " to {sender} on {other}: both will then share one profile.",
-                 code=code, sender=brand.sender, other=other)
-    return t(language, "Your code is {code}. Within 10 minutes, send \u201cLINK {code}\u201d to"
-                       " us on {other}: both will then share one profile.",
-             code=code, other=other)
+        return t(
+            language,
+            "Your code is {code}. Within 10 minutes, send \u201cLINK {code}\u201d"
+            " to {sender} on {other}: both will then share one profile.",
+            code=code,
+            sender=brand.sender,
+            other=other,
+        )
+    return t(
+        language,
+        "Your code is {code}. Within 10 minutes, send \u201cLINK {code}\u201d to"
+        " us on {other}: both will then share one profile.",
+        code=code,
+        other=other,
+    )
 
 
 def _and(names: tuple[str, ...], language: str | None) -> str:

@@ -22,6 +22,7 @@ def public_commands(language: str) -> list[tuple[str, str]]:
     """(command, description) pairs in `language`, for Telegram's setMyCommands and help."""
     return [(command, t(language, description)) for command, description in PUBLIC_COMMANDS]
 
+
 COORDINATOR_COMMANDS = (
     ("announce", N_("New announcement")),
     ("scheduled", N_("Scheduled announcements")),
@@ -32,5 +33,4 @@ COORDINATOR_COMMANDS = (
 
 def coordinator_commands(language: str) -> list[tuple[str, str]]:
     """The coordinators' commands in `language`: their menu shows these after the public ones."""
-    return [(command, t(language, description))
-            for command, description in COORDINATOR_COMMANDS]
+    return [(command, t(language, description)) for command, description in COORDINATOR_COMMANDS]

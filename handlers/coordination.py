@@ -16,8 +16,7 @@ from storage.contacts import Contact
 
 
 def is_coordinator(context: Context, inbound: Inbound) -> bool:
-    return coordinators.is_coordinator(context.db, channel=inbound.channel,
-                                       address=inbound.address)
+    return coordinators.is_coordinator(context.db, channel=inbound.channel, address=inbound.address)
 
 
 def actor(inbound: Inbound) -> str:
@@ -25,12 +24,15 @@ def actor(inbound: Inbound) -> str:
     return f"{inbound.channel}:{inbound.address}"
 
 
-def refusal(context: Context, inbound: Inbound, contact: Contact,
-            command: str) -> list[Reply] | None:
+def refusal(
+    context: Context, inbound: Inbound, contact: Contact, command: str
+) -> list[Reply] | None:
     """None for a coordinator; otherwise the refusal to send (and the attempt is audited)."""
     if is_coordinator(context, inbound):
         return None
-    audit.record(context.db, actor=actor(inbound), action="coordination.refused",
-                 subject=command)
-    return [views.menu(contact, t(contact.language,
-                                  "Sorry, this is reserved for the training coordinators."))]
+    audit.record(context.db, actor=actor(inbound), action="coordination.refused", subject=command)
+    return [
+        views.menu(
+            contact, t(contact.language, "Sorry, this is reserved for the training coordinators.")
+        )
+    ]

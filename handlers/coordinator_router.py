@@ -52,16 +52,16 @@ def handle(context: Context, contact: Contact, inbound: Inbound) -> list[Reply]:
         return refused
     actor = coordination.actor(inbound)
     if inbound.command is not None:
-        return _command(context, contact, inbound.command.lower(), inbound.argument.strip(),
-                        actor)
+        return _command(context, contact, inbound.command.lower(), inbound.argument.strip(), actor)
     if inbound.action is not None:
         first = inbound.action.args[0] if inbound.action.args else ""
         return _press(context, contact, inbound.action.name, first, actor)
     return announce.answer(context, contact, inbound.text or "")
 
 
-def _command(context: Context, contact: Contact, command: str, argument: str,
-             actor: str) -> list[Reply]:
+def _command(
+    context: Context, contact: Contact, command: str, argument: str, actor: str
+) -> list[Reply]:
     commands: dict[str, Callable[[], list[Reply]]] = {
         "announce": lambda: announce.start(context, contact, actor),
         "cancel": lambda: announce.cancel(context, contact, actor),
@@ -72,8 +72,7 @@ def _command(context: Context, contact: Contact, command: str, argument: str,
     return commands[command]()
 
 
-def _press(context: Context, contact: Contact, name: str, first: str,
-           actor: str) -> list[Reply]:
+def _press(context: Context, contact: Contact, name: str, first: str, actor: str) -> list[Reply]:
     buttons: dict[str, Callable[[], list[Reply]]] = {
         "sc_list": lambda: scheduled.listing(context, contact, replaces_menu=True),
         "sc_ask": lambda: scheduled.ask_cancel(context, contact, first),

@@ -20,8 +20,10 @@ def audience(context: Context, language: str | None, chosen: Audience) -> str:
     """`Topics: Soudage; Roles: Manager` — or "everyone" when nothing narrows it."""
     parts = []
     if chosen.topics:
-        names = [topic_name(topic, language) if (topic := catalogue.topic(context.db, slug))
-                 else slug for slug in chosen.topics]
+        names = [
+            topic_name(topic, language) if (topic := catalogue.topic(context.db, slug)) else slug
+            for slug in chosen.topics
+        ]
         parts.append(t(language, "Topics: {names}", names=", ".join(names)))
     if chosen.roles:
         names = [t(language, ROLE_LABELS.get(role, role)) for role in chosen.roles]
@@ -31,8 +33,13 @@ def audience(context: Context, language: str | None, chosen: Audience) -> str:
     if chosen.companies:
         parts.append(t(language, "Companies: {names}", names=", ".join(chosen.companies)))
     if chosen.registrants:
-        parts.append(t(language, "Registrants of: {session}",
-                       session=session_title(context, language, chosen.registrants)))
+        parts.append(
+            t(
+                language,
+                "Registrants of: {session}",
+                session=session_title(context, language, chosen.registrants),
+            )
+        )
     if chosen.contacts:
         parts.append(t(language, "Named contacts: {count}", count=len(chosen.contacts)))
     return "; ".join(parts) or t(language, "everyone who accepts notifications")
@@ -47,8 +54,14 @@ def per_channel(counts: dict[str, int], language: str | None) -> str:
     """`Telegram 3, WhatsApp 0`: every channel named, so a zero is seen, not guessed."""
     channels = [*DEFAULT_CHANNELS, *(name for name in counts if name not in DEFAULT_CHANNELS)]
     return t(language, ", ").join(
-        t(language, "{channel} {count}", channel=t(language, CHANNEL_NAMES.get(name, name)),
-          count=counts.get(name, 0)) for name in channels)
+        t(
+            language,
+            "{channel} {count}",
+            channel=t(language, CHANNEL_NAMES.get(name, name)),
+            count=counts.get(name, 0),
+        )
+        for name in channels
+    )
 
 
 def excerpt(text: str) -> str:

@@ -45,8 +45,8 @@ class Verdict(Enum):
     """What becomes of a message over the limit."""
 
     NOTICE = "notice"  # the first of a flood: say so once, handle nothing
-    HUSH = "hush"      # the first of a flood soon after a notice: handle nothing, say nothing
-    DROP = "drop"      # more of the same flood: no answer at all
+    HUSH = "hush"  # the first of a flood soon after a notice: handle nothing, say nothing
+    DROP = "drop"  # more of the same flood: no answer at all
 
 
 @dataclass
@@ -61,8 +61,13 @@ class FloodGate:
     """The token buckets of one running bot, keyed by (channel, address). Used from one
     event loop (or one thread), like the handlers themselves."""
 
-    def __init__(self, *, burst: int = BURST, refill_seconds: float = REFILL_SECONDS,
-                 notice_every: timedelta = NOTICE_EVERY) -> None:
+    def __init__(
+        self,
+        *,
+        burst: int = BURST,
+        refill_seconds: float = REFILL_SECONDS,
+        notice_every: timedelta = NOTICE_EVERY,
+    ) -> None:
         self.burst = burst
         self.refill_seconds = refill_seconds
         self.notice_every = notice_every
@@ -104,7 +109,8 @@ class FloodGate:
         fresh bucket would not."""
         full = timedelta(seconds=self.burst * self.refill_seconds)
         self._buckets = {
-            key: bucket for key, bucket in self._buckets.items()
+            key: bucket
+            for key, bucket in self._buckets.items()
             if now - bucket.at < full
             or (bucket.noticed_at is not None and now - bucket.noticed_at < self.notice_every)
         }
@@ -126,8 +132,7 @@ def screen(context: Context, inbound: Inbound) -> list[Reply] | None:
     now = context.now()
     if context.flood.admits(key, now):
         return None
-    if coordinators.is_coordinator(context.db, channel=inbound.channel,
-                                   address=inbound.address):
+    if coordinators.is_coordinator(context.db, channel=inbound.channel, address=inbound.address):
         return None
     found = contacts_store.identity(context.db, inbound.channel, inbound.address)
     contact = contacts_store.get(context.db, found.contact_id) if found else None
@@ -136,15 +141,25 @@ def screen(context: Context, inbound: Inbound) -> list[Reply] | None:
     verdict = context.flood.overflow(key, now)
     if verdict is Verdict.DROP:
         return []
-    log.warning("flood: contact %s on %s writes too fast; their messages are dropped until"
-                " they slow down", contact.id if contact else "(new)", inbound.channel)
+    log.warning(
+        "flood: contact %s on %s writes too fast; their messages are dropped until they slow down",
+        contact.id if contact else "(new)",
+        inbound.channel,
+    )
     if verdict is Verdict.HUSH:
         return []
     language = (contact.language if contact else None) or context.default_language
-    return [Reply(t(language, "You are sending messages faster than I can read them. I will"
-                              " answer again once you slow down: please wait a few seconds"
-                              " before writing."),
-                  language=language)]
+    return [
+        Reply(
+            t(
+                language,
+                "You are sending messages faster than I can read them. I will"
+                " answer again once you slow down: please wait a few seconds"
+                " before writing.",
+            ),
+            language=language,
+        )
+    ]
 
 
 def _is_stop(inbound: Inbound) -> bool:
@@ -153,5 +168,6 @@ def _is_stop(inbound: Inbound) -> bool:
     command = keywords.as_command(inbound).command
     action = inbound.action
     return (command or "").lower() == "stop" or (
-        action is not None and (action.name == "stop"
-                                or (action.name == "consent" and action.args[:1] == ("no",))))
+        action is not None
+        and (action.name == "stop" or (action.name == "consent" and action.args[:1] == ("no",)))
+    )

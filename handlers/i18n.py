@@ -63,8 +63,11 @@ def _catalogue(language: str) -> _Catalogue:
             continue
         if isinstance(message.id, str) and isinstance(message.string, str) and message.string:
             messages[message.id] = message.string
-        elif (isinstance(message.id, tuple) and isinstance(message.string, tuple)
-              and all(message.string)):
+        elif (
+            isinstance(message.id, tuple)
+            and isinstance(message.string, tuple)
+            and all(message.string)
+        ):
             messages[message.id[0]] = tuple(message.string)
     return _Catalogue(messages, gettext.c2py(catalog.plural_expr))
 
@@ -77,8 +80,10 @@ def _fill(language: str, text: str, values: dict[str, object]) -> str:
     if not values:
         return text
     if language in RIGHT_TO_LEFT:
-        values = {key: isolate(value) if isinstance(value, str) else value
-                  for key, value in values.items()}
+        values = {
+            key: isolate(value) if isinstance(value, str) else value
+            for key, value in values.items()
+        }
     return text.format(**values)
 
 
@@ -98,8 +103,7 @@ def t(language: str | None, message: str, /, **values: object) -> str:
     return _fill(language, translated, values)
 
 
-def tn(language: str | None, singular: str, plural: str, count: int, /,
-       **values: object) -> str:
+def tn(language: str | None, singular: str, plural: str, count: int, /, **values: object) -> str:
     """The form of a message that fits `count` in `language` (`{count}` filled too)."""
     language = _known(language)
     catalogue = _catalogue(language)
@@ -169,6 +173,8 @@ def zone_label(zone_name: str, language: str | None) -> str:
         return get_timezone_location(zone_name, locale=locale)
     except LookupError:
         return zone_name
+
+
 # How each channel is named to people, in one place for every reply that names one.
 CHANNEL_NAMES = {"telegram": N_("Telegram"), "whatsapp": N_("WhatsApp"), "console": N_("Console")}
 

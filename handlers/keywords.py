@@ -18,12 +18,27 @@ from handlers.types import Inbound
 
 # keyword (normalised) → the command it stands for.
 KEYWORDS: dict[str, str] = {
-    "menu": "menu", "القائمة": "menu", "قائمة": "menu",
-    "aide": "help", "help": "help", "مساعدة": "help",
-    "stop": "stop", "arret": "stop", "arreter": "stop", "توقف": "stop", "قف": "stop",
-    "start": "start", "demarrer": "start", "ابدأ": "start", "ابدا": "start",
-    "link": "link", "lier": "link", "ربط": "link",
-    "cancel": "cancel", "annuler": "cancel", "إلغاء": "cancel",
+    "menu": "menu",
+    "القائمة": "menu",
+    "قائمة": "menu",
+    "aide": "help",
+    "help": "help",
+    "مساعدة": "help",
+    "stop": "stop",
+    "arret": "stop",
+    "arreter": "stop",
+    "توقف": "stop",
+    "قف": "stop",
+    "start": "start",
+    "demarrer": "start",
+    "ابدأ": "start",
+    "ابدا": "start",
+    "link": "link",
+    "lier": "link",
+    "ربط": "link",
+    "cancel": "cancel",
+    "annuler": "cancel",
+    "إلغاء": "cancel",
 }
 _WITH_CODE = re.compile(r"^(\S+)\s+(\d[\d -]*)$")
 

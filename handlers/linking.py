@@ -28,20 +28,25 @@ from storage.contacts import Contact
 LINKABLE = ("telegram", "whatsapp")
 
 
-def link(context: Context, contact: Contact, argument: str, channel: str,
-         address: str) -> list[Reply]:
+def link(
+    context: Context, contact: Contact, argument: str, channel: str, address: str
+) -> list[Reply]:
     """`/link` (a code to say on the other channel) or `/link 48291-03756` (say it here)."""
     if channel not in LINKABLE:
         return [views.say(contact, "Linking works between Telegram and WhatsApp.")]
     if argument:
         return _redeem(context, contact, argument, channel, address)
     if account_links.channels_of(context.db, contact.id) >= set(LINKABLE):
-        return [_preference_question(contact, lead=t(
-            contact.language, "Your Telegram and WhatsApp are already linked."))]
+        return [
+            _preference_question(
+                contact, lead=t(contact.language, "Your Telegram and WhatsApp are already linked.")
+            )
+        ]
     code = account_links.issue_code(context.db, contact.id, channel, now=context.now())
     other = t(contact.language, CHANNEL_NAMES["whatsapp" if channel == "telegram" else "telegram"])
-    text = brand.link_instruction(context.brand, contact.language, code=shown_code(code),
-                                  other=other)
+    text = brand.link_instruction(
+        context.brand, contact.language, code=shown_code(code), other=other
+    )
     return [Reply(text, language=views.lang(contact))]
 
 
@@ -55,55 +60,97 @@ def shown_code(code: str) -> str:
 def typed_code(text: str) -> str | None:
     """The digits of a code as typed: with or without its dash or spaces, in Latin or
     Arabic-Indic digits; None when it holds anything else or not CODE_DIGITS digits."""
-    digits = [str(unicodedata.decimal(character)) for character in text
-              if character.isdecimal()]
-    if any(not (character.isdecimal() or character.isspace() or character in "-\u2010\u2011")
-           for character in text) or len(digits) != account_links.CODE_DIGITS:
+    digits = [str(unicodedata.decimal(character)) for character in text if character.isdecimal()]
+    if (
+        any(
+            not (character.isdecimal() or character.isspace() or character in "-\u2010\u2011")
+            for character in text
+        )
+        or len(digits) != account_links.CODE_DIGITS
+    ):
         return None
     return "".join(digits)
 
 
-def _redeem(context: Context, contact: Contact, text: str, channel: str,
-            address: str) -> list[Reply]:
+def _redeem(
+    context: Context, contact: Contact, text: str, channel: str, address: str
+) -> list[Reply]:
     code = typed_code(text)
     if code is None:  # not a code at all: no guess to count
-        return [views.say(contact, "A link code has {count} digits, like {example}. Send LINK"
-                                   " on your other channel to get one.",
-                          count=account_links.CODE_DIGITS, example=shown_code("4829103756"))]
-    found = account_links.redeem_code(context.db, code, channel=channel, address=address,
-                              now=context.now(), actor=f"contact:{contact.id}")
+        return [
+            views.say(
+                contact,
+                "A link code has {count} digits, like {example}. Send LINK"
+                " on your other channel to get one.",
+                count=account_links.CODE_DIGITS,
+                example=shown_code("4829103756"),
+            )
+        ]
+    found = account_links.redeem_code(
+        context.db,
+        code,
+        channel=channel,
+        address=address,
+        now=context.now(),
+        actor=f"contact:{contact.id}",
+    )
     if isinstance(found, account_links.Refused) and found.locked_until is not None:
         until = found.locked_until.astimezone(context.zone)
-        return [views.say(contact, "Too many wrong codes: for your security, linking is paused"
-                                   " until {time}. Then send LINK on your other channel to get"
-                                   " a new code.", time=until.strftime("%H:%M"))]
+        return [
+            views.say(
+                contact,
+                "Too many wrong codes: for your security, linking is paused"
+                " until {time}. Then send LINK on your other channel to get"
+                " a new code.",
+                time=until.strftime("%H:%M"),
+            )
+        ]
     if isinstance(found, account_links.Refused):
-        return [views.say(contact, "This code is not valid or has expired. Send LINK on your"
-                                   " other channel to get a new one.")]
+        return [
+            views.say(
+                contact,
+                "This code is not valid or has expired. Send LINK on your"
+                " other channel to get a new one.",
+            )
+        ]
     issuer_id = found.contact_id
     if issuer_id == contact.id:
         return [views.say(contact, "Send this code on your other channel, not here.")]
-    shared = (account_links.channels_of(context.db, issuer_id)
-              & account_links.channels_of(context.db, contact.id))
+    shared = account_links.channels_of(context.db, issuer_id) & account_links.channels_of(
+        context.db, contact.id
+    )
     if shared:
         channel = t(contact.language, CHANNEL_NAMES[min(shared)])
-        return [views.say(contact, "These two profiles both use {channel}: they cannot be"
-                                   " linked.", channel=channel)]
+        return [
+            views.say(
+                contact,
+                "These two profiles both use {channel}: they cannot be linked.",
+                channel=channel,
+            )
+        ]
     issuer = contacts_store.get(context.db, issuer_id)
     if issuer is None:
-        return [views.say(contact, "This code is not valid or has expired. Send LINK on your"
-                                   " other channel to get a new one.")]
+        return [
+            views.say(
+                contact,
+                "This code is not valid or has expired. Send LINK on your"
+                " other channel to get a new one.",
+            )
+        ]
     keep, absorb = issuer, contact
-    if (onboarding.next_step(context, issuer) is not None
-            and onboarding.next_step(context, contact) is None):
+    if (
+        onboarding.next_step(context, issuer) is not None
+        and onboarding.next_step(context, contact) is None
+    ):
         keep, absorb = contact, issuer
     replies = _merged(context, keep, absorb)
     _tell_the_owner(context, keep.id, found.channel, channel, address)
     return replies
 
 
-def _tell_the_owner(context: Context, contact_id: int, owner_channel: str, used_on: str,
-                    address: str) -> None:
+def _tell_the_owner(
+    context: Context, contact_id: int, owner_channel: str, used_on: str, address: str
+) -> None:
     """The person who asked for the code is told, on the channel where they asked, that it
     was used and where: if it was not them, they know at once whom to warn."""
     owner = contacts_store.get(context.db, contact_id)
@@ -112,11 +159,21 @@ def _tell_the_owner(context: Context, contact_id: int, owner_channel: str, used_
     where = CHANNEL_NAMES[used_on]
     if used_on == "whatsapp":  # the number says who; a Telegram user id says nothing
         where = f"{where} \u2068{address}\u2069"
-    text = t(owner.language, "Your link code has just been used on {where}: your Telegram and"
-                             " WhatsApp now share one profile. If this was not you, tell the"
-                             " training team right away.", where=where)
-    outbox.notify(context.db, contact_id=owner.id, channel=owner_channel, text=text,
-                  reason="link_code_used", now=context.now())
+    text = t(
+        owner.language,
+        "Your link code has just been used on {where}: your Telegram and"
+        " WhatsApp now share one profile. If this was not you, tell the"
+        " training team right away.",
+        where=where,
+    )
+    outbox.notify(
+        context.db,
+        contact_id=owner.id,
+        channel=owner_channel,
+        text=text,
+        reason="link_code_used",
+        now=context.now(),
+    )
 
 
 def can_absorb(context: Context, contact: Contact, owner: Contact) -> bool:
@@ -124,9 +181,12 @@ def can_absorb(context: Context, contact: Contact, owner: Contact) -> bool:
     WhatsApp identity only, on a channel `owner` is not on, and no registration or
     notification of its own."""
     identities = contacts_store.identities_of(context.db, contact.id)
-    return (len(identities) == 1 and identities[0].channel in LINKABLE
-            and identities[0].channel not in account_links.channels_of(context.db, owner.id)
-            and not account_links.has_history(context.db, contact.id))
+    return (
+        len(identities) == 1
+        and identities[0].channel in LINKABLE
+        and identities[0].channel not in account_links.channels_of(context.db, owner.id)
+        and not account_links.has_history(context.db, contact.id)
+    )
 
 
 def merge_by_phone(context: Context, owner: Contact, contact: Contact) -> list[Reply]:
@@ -148,9 +208,11 @@ def _preference_question(contact: Contact, *, lead: str) -> Reply:
     question = t(contact.language, "Where should notifications reach you?")
     return Reply(
         text=f"{lead}\n\n{question}",
-        choices=(views.choice(contact, "On Telegram", "pref", "telegram"),
-                 views.choice(contact, "On WhatsApp", "pref", "whatsapp"),
-                 views.choice(contact, "Where I wrote last", "pref", "last")),
+        choices=(
+            views.choice(contact, "On Telegram", "pref", "telegram"),
+            views.choice(contact, "On WhatsApp", "pref", "whatsapp"),
+            views.choice(contact, "Where I wrote last", "pref", "last"),
+        ),
         language=views.lang(contact),
     )
 
@@ -159,11 +221,21 @@ def prefer(context: Context, contact: Contact, choice: str) -> list[Reply]:
     """Record where notifications go first; the other channel stays the fallback."""
     if choice == "last":
         account_links.set_preferred_channel(context.db, contact.id, None)
-        return [views.menu(contact, t(contact.language, "Notifications will reach you where"
-                                                        " you wrote last."))]
+        return [
+            views.menu(
+                contact, t(contact.language, "Notifications will reach you where you wrote last.")
+            )
+        ]
     if choice not in LINKABLE:
         return [views.menu(contact, t(contact.language, "This button has expired."))]
     account_links.set_preferred_channel(context.db, contact.id, choice)
-    return [views.menu(contact, t(contact.language, "Notifications will reach you on"
-                                                    " {channel}.",
-                                  channel=t(contact.language, CHANNEL_NAMES[choice])))]
+    return [
+        views.menu(
+            contact,
+            t(
+                contact.language,
+                "Notifications will reach you on {channel}.",
+                channel=t(contact.language, CHANNEL_NAMES[choice]),
+            ),
+        )
+    ]

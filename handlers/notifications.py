@@ -31,8 +31,9 @@ def _choice(language: str, label: str, name: str, *args: str) -> Choice:
     return Choice(t(language, label), Action(name, tuple(args)))
 
 
-def render(announcement: Announcement, session: Session | None, language: str,
-           zone: ZoneInfo) -> Reply:
+def render(
+    announcement: Announcement, session: Session | None, language: str, zone: ZoneInfo
+) -> Reply:
     """The message for one recipient of `announcement` (session given when it names one)."""
     if session is None:
         return Reply(announcement.text_for(language), language=language)
@@ -42,27 +43,49 @@ def render(announcement: Announcement, session: Session | None, language: str,
     kind = announcement.kind
     choices: tuple[Choice, ...]
     if kind == "confirm_request":
-        text = t(language, "Reminder: {title}, {when}, {place}. Will you attend?",
-                 title=title, when=when, place=place)
-        choices = (_choice(language, N_("Confirm"), "att_yes", session.id),
-                   _choice(language, N_("Can't come"), "att_no", session.id))
+        text = t(
+            language,
+            "Reminder: {title}, {when}, {place}. Will you attend?",
+            title=title,
+            when=when,
+            place=place,
+        )
+        choices = (
+            _choice(language, N_("Confirm"), "att_yes", session.id),
+            _choice(language, N_("Can't come"), "att_no", session.id),
+        )
     elif kind == "reminder":
-        text = t(language, "Reminder: {title}, {when}, {place}.", title=title, when=when,
-                 place=place)
+        text = t(
+            language, "Reminder: {title}, {when}, {place}.", title=title, when=when, place=place
+        )
         choices = (_choice(language, N_("Details"), "s", session.id),)
     elif kind == "cancellation":
-        text = t(language, "The session {title} ({when}) is cancelled. We are sorry for the"
-                           " inconvenience.", title=title, when=when)
+        text = t(
+            language,
+            "The session {title} ({when}) is cancelled. We are sorry for the inconvenience.",
+            title=title,
+            when=when,
+        )
         choices = ()
     elif kind == "promotion":
-        text = t(language, "Good news: a seat is free for {title} ({when}). You are now"
-                           " registered.", title=title, when=when)
+        text = t(
+            language,
+            "Good news: a seat is free for {title} ({when}). You are now registered.",
+            title=title,
+            when=when,
+        )
         choices = (_choice(language, N_("Details"), "s", session.id),)
     else:
-        text = "\n\n".join((announcement.text_for(language),
-                             t(language, "{title} — {when}", title=title, when=when)))
-        choices = (_choice(language, N_("Register"), "reg", session.id),
-                   _choice(language, N_("Details"), "s", session.id))
+        text = "\n\n".join(
+            (
+                announcement.text_for(language),
+                t(language, "{title} — {when}", title=title, when=when),
+            )
+        )
+        choices = (
+            _choice(language, N_("Register"), "reg", session.id),
+            _choice(language, N_("Details"), "s", session.id),
+        )
     return Reply(text, choices, language=language)
 
 
@@ -70,16 +93,24 @@ def final_report(announcement: Announcement, report: Report, language: str) -> s
     """What the coordinator who started a broadcast is told once it has gone out: the
     counts, and why the rows that did not arrive did not (reasons are the outbox's own
     words, in `language` where they are ours: `handlers.reasons`)."""
-    lines = [tn(language, "Announcement #{id} has gone out to {count} recipient.",
-                "Announcement #{id} has gone out to {count} recipients.", report.total,
-                id=announcement.id)]
+    lines = [
+        tn(
+            language,
+            "Announcement #{id} has gone out to {count} recipient.",
+            "Announcement #{id} has gone out to {count} recipients.",
+            report.total,
+            id=announcement.id,
+        )
+    ]
     if excerpt := _excerpt(announcement.text_for(language)):
         lines.append(t(language, "\u201c{excerpt}\u201d", excerpt=excerpt))
     for status, label in FINAL_COUNTS:
         if report.counts.get(status):
             lines.append(t(language, label, count=report.counts[status]))
-            lines += ["  " + reason_line(language, reason, number)
-                      for reason, number in report.reasons.get(status, {}).items()]
+            lines += [
+                "  " + reason_line(language, reason, number)
+                for reason, number in report.reasons.get(status, {}).items()
+            ]
     return "\n".join(lines)
 
 

@@ -39,8 +39,11 @@ def next_step(context: Context, contact: Contact) -> str | None:
         return "company"
     if contact.role is None:
         return "role"
-    if (not contact.state.get("topics_chosen") and contact.may_be_notified
-            and catalogue.all_topics(context.db)):  # topics choose notifications: none, none
+    if (
+        not contact.state.get("topics_chosen")
+        and contact.may_be_notified
+        and catalogue.all_topics(context.db)
+    ):  # topics choose notifications: none, none
         return "topics"
     return None
 
@@ -57,8 +60,9 @@ def prompt(context: Context, contact: Contact, *, lead: str | None = None) -> li
         replies.append(views.say(contact, "What is your full name?"))
     elif step == "company":
         replies.append(
-            views.say(contact, "Which member company do you work for? Type a few letters of"
-                               " its name.")
+            views.say(
+                contact, "Which member company do you work for? Type a few letters of its name."
+            )
         )
     elif step == "role":
         replies.append(
@@ -83,8 +87,10 @@ def consent_question(context: Context, contact: Contact) -> Reply:
     someone who said no. Worded by `brand`: the audit keeps the same wording."""
     return Reply(
         brand.consent_question(context.brand, contact.language),
-        (views.choice(contact, "Yes, I agree", "consent", "yes"),
-         views.choice(contact, "No, thanks", "consent", "no")),
+        (
+            views.choice(contact, "Yes, I agree", "consent", "yes"),
+            views.choice(contact, "No, thanks", "consent", "no"),
+        ),
         language=views.lang(contact),
     )
 
@@ -124,17 +130,20 @@ def _take_name(context: Context, contact: Contact, text: str) -> list[Reply]:
     name = clean_name(text)
     letters = sum(1 for ch in name if ch.isalpha())
     if len(name) > NAME_MAX:
-        lead = t(contact.language, "That is too long for a name: please send at most {max}"
-                                   " characters.", max=NAME_MAX)
+        lead = t(
+            contact.language,
+            "That is too long for a name: please send at most {max} characters.",
+            max=NAME_MAX,
+        )
         return prompt(context, contact, lead=lead)
     if letters < NAME_MIN_LETTERS or not all(_in_name(ch) for ch in name):
-        lead = t(contact.language, "Please send your name in letters, for example “Amina"
-                                   " Alaoui”.")
+        lead = t(contact.language, "Please send your name in letters, for example “Amina Alaoui”.")
         return prompt(context, contact, lead=lead)
     contacts_store.update(context.db, contact.id, name=name)
     contact = _reload(context, contact)
-    return prompt(context, contact, lead=t(contact.language, "Nice to meet you, {name}.",
-                                           name=name))
+    return prompt(
+        context, contact, lead=t(contact.language, "Nice to meet you, {name}.", name=name)
+    )
 
 
 def _in_name(ch: str) -> bool:
@@ -144,9 +153,17 @@ def _in_name(ch: str) -> bool:
 def _search_company(context: Context, contact: Contact, text: str) -> list[Reply]:
     query = clean_name(text)[:COMPANY_QUERY_MAX]
     if len(query) < COMPANY_QUERY_MIN:
-        return [Reply(tn(contact.language, "Please type at least {count} letter of your"
-                         " company's name.", "Please type at least {count} letters of your"
-                         " company's name.", COMPANY_QUERY_MIN), language=views.lang(contact))]
+        return [
+            Reply(
+                tn(
+                    contact.language,
+                    "Please type at least {count} letter of your company's name.",
+                    "Please type at least {count} letters of your company's name.",
+                    COMPANY_QUERY_MIN,
+                ),
+                language=views.lang(contact),
+            )
+        ]
     contacts_store.set_state(context.db, contact.id, {**contact.state, "company_query": query})
     matches = companies.search(context.db, query)
     not_listed = views.choice(contact, "My company is not listed", "co_none")
@@ -161,8 +178,10 @@ def _search_company(context: Context, contact: Contact, text: str) -> list[Reply
             )
         ]
     picks = tuple(
-        Choice(f"{company.name} — {company.city}" if company.city else company.name,
-               Action("co", (str(company.id),)))
+        Choice(
+            f"{company.name} — {company.city}" if company.city else company.name,
+            Action("co", (str(company.id),)),
+        )
         for company in matches
     )
     return [

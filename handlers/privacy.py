@@ -21,8 +21,9 @@ def decide(context: Context, contact: Contact, *, agreed: bool, via: str) -> Con
     details: dict[str, str] = {"language": views.lang(contact)}
     if agreed:
         details["wording"] = onboarding.consent_question(context, contact).text
-    contacts_store.set_consent(context.db, contact.id, agreed=agreed,
-                               at=to_utc_text(context.now()), via=via, **details)
+    contacts_store.set_consent(
+        context.db, contact.id, agreed=agreed, at=to_utc_text(context.now()), via=via, **details
+    )
     fresh = contacts_store.get(context.db, contact.id)
     assert fresh is not None
     return fresh
@@ -31,15 +32,23 @@ def decide(context: Context, contact: Contact, *, agreed: bool, via: str) -> Con
 def state_line(contact: Contact) -> str:
     """One sentence saying whether we send this person notifications, from the stored state."""
     if contact.may_be_notified:
-        return t(contact.language, "Notifications are on: you will receive the training"
-                                   " announcements and reminders. Send STOP at any time to"
-                                   " stop them.")
+        return t(
+            contact.language,
+            "Notifications are on: you will receive the training"
+            " announcements and reminders. Send STOP at any time to"
+            " stop them.",
+        )
     if contact.consent_at is None:
-        return t(contact.language, "Understood: we will not send you any notifications. You can"
-                                   " still look at the sessions and register. If you change"
-                                   " your mind, send /start.")
-    return t(contact.language, "Done: you will receive no more notifications. Send /start if you"
-                               " want them back.")
+        return t(
+            contact.language,
+            "Understood: we will not send you any notifications. You can"
+            " still look at the sessions and register. If you change"
+            " your mind, send /start.",
+        )
+    return t(
+        contact.language,
+        "Done: you will receive no more notifications. Send /start if you want them back.",
+    )
 
 
 def then_continue(context: Context, contact: Contact, lead: str) -> list[Reply]:

@@ -28,7 +28,7 @@ class QuietHours:
             return None
         match = SPAN.match(text)
         if not match:
-            raise ValueError(f"quiet hours {text!r}: expected \"HH:MM-HH:MM\"")
+            raise ValueError(f'quiet hours {text!r}: expected "HH:MM-HH:MM"')
         h1, m1, h2, m2 = (int(part) for part in match.groups())
         return cls(time(h1, m1), time(h2, m2), zone)
 
@@ -39,8 +39,9 @@ class QuietHours:
         if self.start == self.end:
             return None
         overnight = self.start > self.end
-        quiet = (now >= self.start or now < self.end) if overnight else (
-            self.start <= now < self.end)
+        quiet = (
+            (now >= self.start or now < self.end) if overnight else (self.start <= now < self.end)
+        )
         if not quiet:
             return None
         day = local.date()
@@ -50,5 +51,5 @@ class QuietHours:
         return end.astimezone(UTC)
 
     def describe(self) -> str:
-        """"21:00–08:00", as people read a span."""
+        """ "21:00–08:00", as people read a span."""
         return f"{self.start:%H:%M}–{self.end:%H:%M}"

@@ -33,14 +33,16 @@ FIXED = {
     )
 }
 
-_REROUTED = re.compile(r"^(?P<reason>.*); sent on (?P<channel>telegram|whatsapp|console) instead$",
-                       re.S)
+_REROUTED = re.compile(
+    r"^(?P<reason>.*); sent on (?P<channel>telegram|whatsapp|console) instead$", re.S
+)
 _GAVE_UP = re.compile(r"^(?P<reason>.*) \(gave up after (?P<count>\d+) attempts\)$", re.S)
 _BLOCKED = re.compile(r"^blocked: (?P<reason>.*)$", re.S)
-_PARTS = re.compile(r"^only (?P<sent>\d+) of (?P<total>\d+) parts sent; then (?P<reason>.*)$",
-                    re.S)
-_NO_TEMPLATE = re.compile(r"^outside the 24-hour window and no WhatsApp template for"
-                          r" (?P<kind>\w+) in (?P<language>\w+)$")
+_PARTS = re.compile(r"^only (?P<sent>\d+) of (?P<total>\d+) parts sent; then (?P<reason>.*)$", re.S)
+_NO_TEMPLATE = re.compile(
+    r"^outside the 24-hour window and no WhatsApp template for"
+    r" (?P<kind>\w+) in (?P<language>\w+)$"
+)
 
 
 def reason_text(language: str | None, reason: str) -> str:
@@ -48,24 +50,38 @@ def reason_text(language: str | None, reason: str) -> str:
     if reason in FIXED:
         return t(language, FIXED[reason])
     if match := _REROUTED.match(reason):
-        return t(language, "{reason}; sent on {channel} instead",
-                 reason=reason_text(language, match["reason"]),
-                 channel=t(language, CHANNEL_NAMES[match["channel"]]))
+        return t(
+            language,
+            "{reason}; sent on {channel} instead",
+            reason=reason_text(language, match["reason"]),
+            channel=t(language, CHANNEL_NAMES[match["channel"]]),
+        )
     if match := _GAVE_UP.match(reason):
         count = int(match["count"])
-        return tn(language, "{reason} (gave up after {count} attempt)",
-                  "{reason} (gave up after {count} attempts)", count,
-                  reason=reason_text(language, match["reason"]))
+        return tn(
+            language,
+            "{reason} (gave up after {count} attempt)",
+            "{reason} (gave up after {count} attempts)",
+            count,
+            reason=reason_text(language, match["reason"]),
+        )
     if match := _BLOCKED.match(reason):
         return t(language, "blocked: {reason}", reason=reason_text(language, match["reason"]))
     if match := _PARTS.match(reason):
-        return t(language, "only {sent} of {total} parts sent; then {reason}",
-                 sent=match["sent"], total=match["total"],
-                 reason=reason_text(language, match["reason"]))
+        return t(
+            language,
+            "only {sent} of {total} parts sent; then {reason}",
+            sent=match["sent"],
+            total=match["total"],
+            reason=reason_text(language, match["reason"]),
+        )
     if match := _NO_TEMPLATE.match(reason):
-        return t(language, "outside the 24-hour window and no WhatsApp template for"
-                           " “{kind}” in {language}", kind=match["kind"],
-                 language=language_name(match["language"], language))
+        return t(
+            language,
+            "outside the 24-hour window and no WhatsApp template for “{kind}” in {language}",
+            kind=match["kind"],
+            language=language_name(match["language"], language),
+        )
     return reason  # the platform's own words
 
 

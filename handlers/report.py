@@ -42,29 +42,44 @@ def show(context: Context, contact: Contact, argument: str, actor: str) -> list[
     language = contact.language
     number = whole_number(argument.lstrip("#"))
     if argument and number is None:
-        return [views.menu(contact, t(language, "Usage: /report, or /report followed by an"
-                                                " announcement number."))]
+        return [
+            views.menu(
+                contact,
+                t(language, "Usage: /report, or /report followed by an announcement number."),
+            )
+        ]
     if number is not None:
         row = announcements.get(context.db, number)
         if row is None:
-            return [views.menu(contact, t(language, "There is no announcement #{id}.",
-                                          id=number))]
+            return [views.menu(contact, t(language, "There is no announcement #{id}.", id=number))]
     else:
         row = _latest(context)
         if row is None:
             return [views.menu(contact, t(language, "No announcement has gone out yet."))]
     result = broadcasts.report(context.db, row.id, actor=actor)
-    lines = [t(language, "Announcement #{id}, {status}, {when}:", id=row.id,
-               status=t(language, ANNOUNCEMENT_STATUS.get(row.status, row.status)),
-               when=format_when(row.due_at, context.zone, language))]
+    lines = [
+        t(
+            language,
+            "Announcement #{id}, {status}, {when}:",
+            id=row.id,
+            status=t(language, ANNOUNCEMENT_STATUS.get(row.status, row.status)),
+            when=format_when(row.due_at, context.zone, language),
+        )
+    ]
     for status, label in COUNTS:
         lines.append(t(language, label, count=result.counts.get(status, 0)))
-        lines += ["    " + reason_line(language, reason, number)
-                  for reason, number in result.reasons.get(status, {}).items()]
+        lines += [
+            "    " + reason_line(language, reason, number)
+            for reason, number in result.reasons.get(status, {}).items()
+        ]
     waiting = sum(result.counts.get(status, 0) for status in IN_PROGRESS)
     if waiting:
         lines.append(t(language, "Still to send: {count}", count=waiting))
-    return [Reply("\n".join(lines),
-                  (views.choice(contact, "Refresh", "rp", str(row.id)),
-                   views.back_to_menu(contact)),
-                  replaces_menu=True, language=views.lang(contact))]
+    return [
+        Reply(
+            "\n".join(lines),
+            (views.choice(contact, "Refresh", "rp", str(row.id)), views.back_to_menu(contact)),
+            replaces_menu=True,
+            language=views.lang(contact),
+        )
+    ]

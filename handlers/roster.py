@@ -27,21 +27,32 @@ SESSIONS_SHOWN = 8
 RECENT = timedelta(days=30)
 STATUS_COLUMN = rosters.COLUMNS.index("status")
 # The header of each of `rosters.COLUMNS`, in the reader's language.
-HEADERS = (N_("Name"), N_("Company"), N_("Role"), N_("Phone"), N_("Status"),
-           N_("Registered on"), N_("Confirmed on"), N_("Declined on"))
-TIME_COLUMNS = frozenset(rosters.COLUMNS.index(column) for column in (
-    "registered_at", "confirmed_at", "declined_at"))
+HEADERS = (
+    N_("Name"),
+    N_("Company"),
+    N_("Role"),
+    N_("Phone"),
+    N_("Status"),
+    N_("Registered on"),
+    N_("Confirmed on"),
+    N_("Declined on"),
+)
+TIME_COLUMNS = frozenset(
+    rosters.COLUMNS.index(column) for column in ("registered_at", "confirmed_at", "declined_at")
+)
 ROLE_COLUMN = rosters.COLUMNS.index("role")
 # Local date and time as each language's spreadsheet reads them as a date (day first in
 # Morocco and France, Latin digits, 24-hour clock).
 TIME_FORMATS = {"fr": "%d/%m/%Y %H:%M", "ar": "%d/%m/%Y %H:%M", "en": "%Y-%m-%d %H:%M"}
 
 
-def document(session_id: str, rows: list[rosters.Row], language: str | None,
-             zone: ZoneInfo) -> Attachment:
+def document(
+    session_id: str, rows: list[rosters.Row], language: str | None, zone: ZoneInfo
+) -> Attachment:
     """The roster as the CSV file a coordinator opens: `roster-<session>.csv`."""
-    table = [[_cell(index, value, language, zone) for index, value in enumerate(row)]
-             for row in rows]
+    table = [
+        [_cell(index, value, language, zone) for index, value in enumerate(row)] for row in rows
+    ]
     content = exports.csv_document([t(language, header) for header in HEADERS], table)
     return Attachment(f"roster-{session_id}.csv", content, exports.MIME_TYPE)
 
@@ -50,8 +61,11 @@ def _cell(index: int, value: str | None, language: str | None, zone: ZoneInfo) -
     if value is None or value == "":
         return ""
     if index in TIME_COLUMNS:
-        return from_utc_text(value).astimezone(zone).strftime(
-            TIME_FORMATS.get(language or "fr", TIME_FORMATS["fr"]))
+        return (
+            from_utc_text(value)
+            .astimezone(zone)
+            .strftime(TIME_FORMATS.get(language or "fr", TIME_FORMATS["fr"]))
+        )
     if index == STATUS_COLUMN and value in STATUS_LABELS:
         return t(language, STATUS_LABELS[value])
     if index == ROLE_COLUMN and value in ROLE_LABELS:
@@ -61,15 +75,28 @@ def _cell(index: int, value: str | None, language: str | None, zone: ZoneInfo) -
 
 def choose(context: Context, contact: Contact, *, lead: str | None = None) -> list[Reply]:
     """`/roster` alone: the sessions to choose from, recent ones included."""
-    sessions = catalogue.upcoming_sessions(context.db, after=context.now() - RECENT,
-                                         limit=SESSIONS_SHOWN)
-    choices = [Choice(f"{title_of(session, contact.language)} · "
-                      f"{session.starts_at.astimezone(context.zone):%d/%m}",
-                      Action("ro", (session.id,))) for session in sessions]
-    text = t(contact.language, "Which session's roster? Choose it, or send /roster followed by"
-                               " the session's id.")
-    return [Reply("\n\n".join(filter(None, (lead, text))), (*choices, views.back_to_menu(contact)),
-                  language=views.lang(contact))]
+    sessions = catalogue.upcoming_sessions(
+        context.db, after=context.now() - RECENT, limit=SESSIONS_SHOWN
+    )
+    choices = [
+        Choice(
+            f"{title_of(session, contact.language)} · "
+            f"{session.starts_at.astimezone(context.zone):%d/%m}",
+            Action("ro", (session.id,)),
+        )
+        for session in sessions
+    ]
+    text = t(
+        contact.language,
+        "Which session's roster? Choose it, or send /roster followed by the session's id.",
+    )
+    return [
+        Reply(
+            "\n\n".join(filter(None, (lead, text))),
+            (*choices, views.back_to_menu(contact)),
+            language=views.lang(contact),
+        )
+    ]
 
 
 def export(context: Context, contact: Contact, session_id: str, actor: str) -> list[Reply]:
@@ -78,19 +105,45 @@ def export(context: Context, contact: Contact, session_id: str, actor: str) -> l
     if session is None:
         if not session_id:
             return choose(context, contact)
-        return choose(context, contact, lead=t(language, "There is no session \u201c{id}\u201d.",
-                                               id=session_id[:40]))
+        return choose(
+            context,
+            contact,
+            lead=t(language, "There is no session \u201c{id}\u201d.", id=session_id[:40]),
+        )
     rows = rosters.export(context.db, session.id, actor=actor)
     title = title_of(session, language)
     when = format_span(session.starts_at, session.ends_at, context.zone, language)
     if not rows:
-        return [views.menu(contact, t(language, "Nobody has registered for {title} ({when})"
-                                                " yet.", title=title, when=when))]
+        return [
+            views.menu(
+                contact,
+                t(
+                    language,
+                    "Nobody has registered for {title} ({when}) yet.",
+                    title=title,
+                    when=when,
+                ),
+            )
+        ]
     counts = Counter(str(row[STATUS_COLUMN]) for row in rows)
-    summary = ", ".join(f"{t(language, STATUS_LABELS.get(status, status))} {number}"
-                        for status, number in sorted(counts.items()))
-    text = t(language, "Roster of {title} ({when}): {summary}. In all: {count}.",
-             title=title, when=when, count=len(rows), summary=summary)
+    summary = ", ".join(
+        f"{t(language, STATUS_LABELS.get(status, status))} {number}"
+        for status, number in sorted(counts.items())
+    )
+    text = t(
+        language,
+        "Roster of {title} ({when}): {summary}. In all: {count}.",
+        title=title,
+        when=when,
+        count=len(rows),
+        summary=summary,
+    )
     attachment = document(session.id, rows, language, context.zone)
-    return [Reply(text, (views.back_to_menu(contact),), attachments=(attachment,),
-                  language=views.lang(contact))]
+    return [
+        Reply(
+            text,
+            (views.back_to_menu(contact),),
+            attachments=(attachment,),
+            language=views.lang(contact),
+        )
+    ]

@@ -47,8 +47,7 @@ Feature = Callable[[Context, Contact, tuple[str, ...]], list[Reply]]
 
 
 SORRY = N_("Sorry, something went wrong on our side. Please try again.")
-TRY_LATER = N_("Sorry, we cannot take your message right now. Please try again in a few"
-               " minutes.")
+TRY_LATER = N_("Sorry, we cannot take your message right now. Please try again in a few minutes.")
 
 
 def handle(context: Context, inbound: Inbound) -> list[Reply]:
@@ -58,13 +57,14 @@ def handle(context: Context, inbound: Inbound) -> list[Reply]:
         return held
     try:
         contact, created = contacts_store.resolve(
-            context.db, channel=inbound.channel, address=inbound.address,
-            chat_id=inbound.chat_id)
+            context.db, channel=inbound.channel, address=inbound.address, chat_id=inbound.chat_id
+        )
     except Exception as error:
         if unavailable(error):
             return try_later(context, inbound, error)
-        log.exception("handler failed before the contact was known",
-                      extra={"channel": inbound.channel})
+        log.exception(
+            "handler failed before the contact was known", extra={"channel": inbound.channel}
+        )
         language = context.default_language
         return [Reply(t(language, SORRY), language=language)]
     try:
@@ -72,8 +72,9 @@ def handle(context: Context, inbound: Inbound) -> list[Reply]:
     except Exception as error:
         if unavailable(error):
             return try_later(context, inbound, error)
-        log.exception("handler failed for contact %s", contact.id,
-                      extra={"channel": inbound.channel})
+        log.exception(
+            "handler failed for contact %s", contact.id, extra={"channel": inbound.channel}
+        )
         return [views.menu(contact, t(contact.language, SORRY))]
 
 
@@ -82,8 +83,13 @@ def try_later(context: Context, inbound: Inbound, error: BaseException) -> list[
     again in a few minutes" in the person's language — read if the database still reads,
     else the default — and one log line for the operator, without a traceback: the cause is
     the disk or another writer, not this code."""
-    log.warning("database %s (%s): a %s message was answered 'try again later'",
-                unavailable(error), error, inbound.channel, extra={"channel": inbound.channel})
+    log.warning(
+        "database %s (%s): a %s message was answered 'try again later'",
+        unavailable(error),
+        error,
+        inbound.channel,
+        extra={"channel": inbound.channel},
+    )
     language = context.default_language
     try:
         found = contacts_store.identity(context.db, inbound.channel, inbound.address)
@@ -100,12 +106,17 @@ def _route(context: Context, contact: Contact, inbound: Inbound, created: bool) 
     if coordinator_router.claims(context, contact, inbound):
         return coordinator_router.handle(context, contact, inbound)
     if inbound.command is not None and inbound.command.lower() == "link":
-        return _then_menu(context, contact,
-                          linking.link(context, contact, inbound.argument.strip(),
-                                       inbound.channel, inbound.address))
+        return _then_menu(
+            context,
+            contact,
+            linking.link(
+                context, contact, inbound.argument.strip(), inbound.channel, inbound.address
+            ),
+        )
     if inbound.command is not None:
-        return _command(context, contact, inbound.command.lower(), inbound.argument.strip(),
-                        inbound)
+        return _command(
+            context, contact, inbound.command.lower(), inbound.argument.strip(), inbound
+        )
     if inbound.action is not None:
         return _action(context, contact, inbound.action.name, inbound.action.args, inbound)
     if inbound.phone is not None:
@@ -126,8 +137,10 @@ def _then_menu(context: Context, contact: Contact, replies: list[Reply]) -> list
 
 # --- commands -----------------------------------------------------------------------------
 
-def _command(context: Context, contact: Contact, command: str, argument: str,
-             inbound: Inbound) -> list[Reply]:
+
+def _command(
+    context: Context, contact: Contact, command: str, argument: str, inbound: Inbound
+) -> list[Reply]:
     if command == "start":
         return _start(context, contact, argument)
     if command == "stop":
@@ -149,15 +162,17 @@ def _command(context: Context, contact: Contact, command: str, argument: str,
     if command in simple:
         return simple[command]()
     typed = "/" + command[:32]
-    return [views.menu(contact, t(contact.language, "Unknown command {command}.",
-                                  command=typed))]
+    return [views.menu(contact, t(contact.language, "Unknown command {command}.", command=typed))]
 
 
 def _cancel(context: Context, contact: Contact) -> list[Reply]:
     """/cancel, ANNULER, إلغاء: leave whatever was being asked (an erase confirmation, a
     company search) and see the menu; during onboarding, the question still open."""
-    state = {key: value for key, value in contact.state.items()
-             if key not in ("confirm_forget", "company_query")}
+    state = {
+        key: value
+        for key, value in contact.state.items()
+        if key not in ("confirm_forget", "company_query")
+    }
     if state != contact.state:
         contacts_store.set_state(context.db, contact.id, state)
         contact = contacts_store.get(context.db, contact.id) or contact
@@ -186,19 +201,29 @@ def _start(context: Context, contact: Contact, payload: str) -> list[Reply]:
         return [onboarding.consent_question(context, contact)]
     if onboarding.next_step(context, contact) is not None:
         if valid_payload:
-            contacts_store.set_state(context.db, contact.id,
-                                     {**contact.state, "pending": valid_payload})
+            contacts_store.set_state(
+                context.db, contact.id, {**contact.state, "pending": valid_payload}
+            )
             contact = contacts_store.get(context.db, contact.id) or contact
         welcome = brand.welcome(context.brand, contact.language)
         if was_opted_out and contact.may_be_notified:
             welcome = privacy.state_line(contact)
-        return onboarding.prompt(context, contact, lead=None if contact.language is None
-                                 else welcome)
+        return onboarding.prompt(
+            context, contact, lead=None if contact.language is None else welcome
+        )
     if valid_payload:
         return _open_payload(context, contact, valid_payload)
     if was_opted_out:
-        return [views.menu(contact, t(contact.language, "Welcome back, {name}: notifications are"
-                                      " on again.", name=contact.name))]
+        return [
+            views.menu(
+                contact,
+                t(
+                    contact.language,
+                    "Welcome back, {name}: notifications are on again.",
+                    name=contact.name,
+                ),
+            )
+        ]
     return [views.menu(contact, t(contact.language, "Welcome back, {name}.", name=contact.name))]
 
 
@@ -224,24 +249,31 @@ def _help(context: Context, contact: Contact, inbound: Inbound) -> Reply:
     """The commands this person may type: a coordinator (by the identity they write from)
     also reads theirs, which no menu button leads to."""
     lines = [brand.help_intro(context.brand, contact.language)]
-    lines += [f"/{command} — {description}"
-              for command, description in public_commands(views.lang(contact))]
+    lines += [
+        f"/{command} — {description}"
+        for command, description in public_commands(views.lang(contact))
+    ]
     if coordination.is_coordinator(context, inbound):
         lines += ["", t(contact.language, "Coordinators' commands:")]
-        lines += [f"/{command} — {description}"
-                  for command, description in coordinator_commands(views.lang(contact))]
+        lines += [
+            f"/{command} — {description}"
+            for command, description in coordinator_commands(views.lang(contact))
+        ]
     return views.menu(contact, "\n".join(lines))
 
 
 # --- buttons ------------------------------------------------------------------------------
 
-def _action(context: Context, contact: Contact, name: str, args: tuple[str, ...],
-            inbound: Inbound) -> list[Reply]:
+
+def _action(
+    context: Context, contact: Contact, name: str, args: tuple[str, ...], inbound: Inbound
+) -> list[Reply]:
     first = args[0] if args else ""
     anytime: dict[str, Callable[[], list[Reply]]] = {
         "lang": lambda: onboarding.choose_language(context, contact, first),
         "consent": lambda: _after_onboarding_step(
-            context, privacy.answer_consent(context, contact, first), contact),
+            context, privacy.answer_consent(context, contact, first), contact
+        ),
         "stop": lambda: privacy.stop(context, contact),
         "start": lambda: _start(context, contact, ""),
         "pref": lambda: linking.prefer(context, contact, first),
@@ -263,10 +295,12 @@ def _action(context: Context, contact: Contact, name: str, args: tuple[str, ...]
         "topics": lambda: [topics.toggles(context, contact)],
         "tp": lambda: topics.toggle(context, contact, first, onboarding=False),
         "tp_done": lambda: [views.menu(contact, topics.summary(context, contact))],
-        "ss": lambda: sessions.browse(context, contact, whole_number(first) or 0,
-                                      replaces_menu=True),
-        "sa": lambda: sessions.browse(context, contact, whole_number(first) or 0,
-                                      replaces_menu=True, every_topic=True),
+        "ss": lambda: sessions.browse(
+            context, contact, whole_number(first) or 0, replaces_menu=True
+        ),
+        "sa": lambda: sessions.browse(
+            context, contact, whole_number(first) or 0, replaces_menu=True, every_topic=True
+        ),
         "s": lambda: sessions.card(context, contact, first),
         "int": lambda: sessions.interested(context, contact, first),
         "reg": lambda: sessions.register(context, contact, first),
@@ -276,9 +310,13 @@ def _action(context: Context, contact: Contact, name: str, args: tuple[str, ...]
         "my": lambda: sessions.mine(context, contact),
         "att_yes": lambda: attendance.confirm(context, contact, first),
         "att_no": lambda: attendance.decline(context, contact, first),
-        "phone": lambda: [Reply(t(contact.language, "Press the button below to share your"
-                                                    " phone number."),
-                                request_phone=True, language=views.lang(contact))],
+        "phone": lambda: [
+            Reply(
+                t(contact.language, "Press the button below to share your phone number."),
+                request_phone=True,
+                language=views.lang(contact),
+            )
+        ],
     }
     if name in features and (first or name not in _NEEDS_ARGUMENT):
         return features[name]()
@@ -305,23 +343,30 @@ def _onboarding_action(context: Context, contact: Contact, name: str, first: str
     return _after_onboarding_step(context, replies, contact)
 
 
-def _after_onboarding_step(context: Context, replies: list[Reply],
-                           contact: Contact) -> list[Reply]:
+def _after_onboarding_step(context: Context, replies: list[Reply], contact: Contact) -> list[Reply]:
     """When the last step was just answered: welcome, then what the entry link asked for."""
     contact = contacts_store.get(context.db, contact.id) or contact
     if onboarding.next_step(context, contact) is not None or contact.state.get("welcomed"):
         return replies
     pending = contact.state.get("pending", "")
     state = {key: value for key, value in contact.state.items() if key != "pending"}
-    contacts_store.set_state(context.db, contact.id,
-                             {**state, "welcomed": True, "topics_chosen": True})
+    contacts_store.set_state(
+        context.db, contact.id, {**state, "welcomed": True, "topics_chosen": True}
+    )
     contact = contacts_store.get(context.db, contact.id) or contact
     if contact.may_be_notified:
-        done = t(contact.language, "You are all set, {name}! {topics}", name=contact.name,
-                 topics=topics.summary(context, contact))
+        done = t(
+            contact.language,
+            "You are all set, {name}! {topics}",
+            name=contact.name,
+            topics=topics.summary(context, contact),
+        )
     else:
-        done = t(contact.language, "You are all set, {name}! You can look at the sessions and"
-                                   " register from the menu.", name=contact.name)
+        done = t(
+            contact.language,
+            "You are all set, {name}! You can look at the sessions and register from the menu.",
+            name=contact.name,
+        )
     welcome = views.menu(contact, done)
     if pending:
         return [*replies, *_open_payload(context, contact, pending)]
@@ -330,18 +375,21 @@ def _after_onboarding_step(context: Context, replies: list[Reply],
 
 # --- a shared phone number and free text --------------------------------------------------
 
+
 def _phone(context: Context, contact: Contact, raw: str) -> list[Reply]:
     try:
         phone = normalize_phone(raw)
     except InvalidPhone:
-        return [views.menu(contact, t(contact.language, "This phone number does not look"
-                                                        " valid."))]
+        return [views.menu(contact, t(contact.language, "This phone number does not look valid."))]
     owner = contacts_store.find_by_phone(context.db, phone)
     if owner is not None and owner.id != contact.id:
         if linking.can_absorb(context, contact, owner):  # the same person, seen elsewhere
             return linking.merge_by_phone(context, owner, contact)
-        return [views.menu(contact, t(contact.language, "This number is already linked to"
-                                                        " another profile."))]
+        return [
+            views.menu(
+                contact, t(contact.language, "This number is already linked to another profile.")
+            )
+        ]
     contacts_store.update(context.db, contact.id, phone=phone)
     return [views.menu(contact, t(contact.language, "Thank you, your number is saved."))]
 
@@ -356,10 +404,12 @@ def _text(context: Context, contact: Contact, text: str, created: bool) -> list[
     if step is not None:
         if created or step in ("language", "consent"):
             return onboarding.prompt(context, contact)
-        return _after_onboarding_step(context, onboarding.answer_text(context, contact, text),
-                                      contact)
-    return [views.menu(contact, t(contact.language, "Sorry, I did not understand. Here is the"
-                                                    " menu."))]
+        return _after_onboarding_step(
+            context, onboarding.answer_text(context, contact, text), contact
+        )
+    return [
+        views.menu(contact, t(contact.language, "Sorry, I did not understand. Here is the menu."))
+    ]
 
 
 __all__ = ["LANGUAGE_NAMES", "handle"]

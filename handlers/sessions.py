@@ -29,24 +29,35 @@ def title_of(session: Session, language: str | None) -> str:
     return titles.get(language or "fr") or titles.get("fr") or titles.get("en") or session.id
 
 
-def browse(context: Context, contact: Contact, offset: int = 0, *,
-           replaces_menu: bool = False, every_topic: bool = False) -> list[Reply]:
+def browse(
+    context: Context,
+    contact: Contact,
+    offset: int = 0,
+    *,
+    replaces_menu: bool = False,
+    every_topic: bool = False,
+) -> list[Reply]:
     """Upcoming sessions on the contact's topics (all when none, or when asked), a page at a
     time. Lines are bulleted and buttons carry the bare title: WhatsApp numbers the options
     itself, so a number of ours would read "1. 1. Soudage" and mean another thing on page 2."""
     offset = max(offset, 0)
     followed = [] if every_topic else subscriptions.topics_of(context.db, contact.id)
     page = catalogue.upcoming_sessions(
-        context.db, after=context.now(), topics=followed or None, offset=offset,
+        context.db,
+        after=context.now(),
+        topics=followed or None,
+        offset=offset,
         limit=context.page_size + 1,
     )
     more, page = len(page) > context.page_size, page[: context.page_size]
     everything = views.choice(contact, "All upcoming sessions", "sa", "0")
     if not page:
         text = (
-            N_("No more sessions.") if offset else
-            N_("No upcoming session on your topics for now.") if followed else
-            N_("No upcoming session for now.")
+            N_("No more sessions.")
+            if offset
+            else N_("No upcoming session on your topics for now.")
+            if followed
+            else N_("No upcoming session for now.")
         )
         if followed:
             return [views.say(contact, text, everything, views.back_to_menu(contact))]
@@ -61,13 +72,20 @@ def browse(context: Context, contact: Contact, offset: int = 0, *,
         choices.append(Choice(title, Action("s", (session.id,))))
     if more:
         next_offset = str(offset + context.page_size)
-        choices.append(views.choice(contact, "More sessions", "sa" if every_topic else "ss",
-                                    next_offset))
+        choices.append(
+            views.choice(contact, "More sessions", "sa" if every_topic else "ss", next_offset)
+        )
     if followed:
         choices.append(everything)
     choices.append(views.back_to_menu(contact))
-    return [Reply("\n".join(lines), tuple(choices), replaces_menu=replaces_menu,
-                  language=views.lang(contact))]
+    return [
+        Reply(
+            "\n".join(lines),
+            tuple(choices),
+            replaces_menu=replaces_menu,
+            language=views.lang(contact),
+        )
+    ]
 
 
 def when_line(context: Context, session: Session, language: str | None) -> str | None:
@@ -82,8 +100,9 @@ def when_line(context: Context, session: Session, language: str | None) -> str |
     return None
 
 
-def card(context: Context, contact: Contact, session_id: str, *,
-         lead: str | None = None) -> list[Reply]:
+def card(
+    context: Context, contact: Contact, session_id: str, *, lead: str | None = None
+) -> list[Reply]:
     session = catalogue.session(context.db, session_id)
     if session is None:
         return [views.menu(contact, t(contact.language, "This session no longer exists."))]
@@ -110,23 +129,32 @@ def card(context: Context, contact: Contact, session_id: str, *,
         if gone != lead:
             lines.append(gone)
     elif left:
-        lines.append(t(language, "Seats left: {count} of {capacity}", count=left,
-                       capacity=session.capacity))
+        lines.append(
+            t(language, "Seats left: {count} of {capacity}", count=left, capacity=session.capacity)
+        )
     else:
         lines.append(t(language, "Full: new registrations go on the waiting list."))
     if mine and mine.status == "waitlisted":
         position = registrations.waitlist_position(context.db, contact.id, session.id)
-        lines.append(t(language, "You are number {position} on the waiting list.",
-                       position=position))
+        lines.append(
+            t(language, "You are number {position} on the waiting list.", position=position)
+        )
     elif mine:
-        lines.append(t(language, "Your status: {status}",
-                       status=t(language, STATUS_LABELS[mine.status])))
-    return [Reply("\n".join(lines), _card_choices(context, contact, session, mine),
-                  language=views.lang(contact))]
+        lines.append(
+            t(language, "Your status: {status}", status=t(language, STATUS_LABELS[mine.status]))
+        )
+    return [
+        Reply(
+            "\n".join(lines),
+            _card_choices(context, contact, session, mine),
+            language=views.lang(contact),
+        )
+    ]
 
 
-def _card_choices(context: Context, contact: Contact, session: Session,
-                  mine: registrations.Registration | None) -> tuple[Choice, ...]:
+def _card_choices(
+    context: Context, contact: Contact, session: Session, mine: registrations.Registration | None
+) -> tuple[Choice, ...]:
     choices: list[Choice] = []
     open_for_registration = session.status == "scheduled" and session.starts_at > context.now()
     holds = mine is not None and mine.status in registrations.ACTIVE
@@ -138,8 +166,11 @@ def _card_choices(context: Context, contact: Contact, session: Session,
         choices.append(views.choice(contact, label, "reg", session.id))
         choices.append(views.choice(contact, "I'm interested", "int", session.id))
     if mine is not None and holds and open_for_registration:
-        label = (N_("Leave the waiting list") if mine.status == "waitlisted"
-                 else N_("Cancel my registration"))
+        label = (
+            N_("Leave the waiting list")
+            if mine.status == "waitlisted"
+            else N_("Cancel my registration")
+        )
         choices.append(views.choice(contact, label, "can", session.id))
     if session.status == "scheduled":
         choices.append(views.choice(contact, "Add to my calendar", "ics", session.id))
@@ -156,8 +187,12 @@ def _open_session(context: Context, contact: Contact, session_id: str) -> Sessio
     if session.status == "cancelled":
         return card(context, contact, session.id)
     if session.starts_at <= context.now():
-        return card(context, contact, session.id, lead=t(
-            contact.language, "This session has already started: registration is closed."))
+        return card(
+            context,
+            contact,
+            session.id,
+            lead=t(contact.language, "This session has already started: registration is closed."),
+        )
     return session
 
 
@@ -166,8 +201,12 @@ def interested(context: Context, contact: Contact, session_id: str) -> list[Repl
     if isinstance(session, list):
         return session
     registrations.mark_interested(context.db, contact.id, session.id)
-    return card(context, contact, session.id, lead=t(
-        contact.language, "Noted: we will keep you informed about this session."))
+    return card(
+        context,
+        contact,
+        session.id,
+        lead=t(contact.language, "Noted: we will keep you informed about this session."),
+    )
 
 
 def register(context: Context, contact: Contact, session_id: str) -> list[Reply]:
@@ -179,8 +218,12 @@ def register(context: Context, contact: Contact, session_id: str) -> list[Reply]
     if outcome.status == "registered":
         lead = t(language, "You are registered. We will remind you before the session starts.")
     elif outcome.status == "waitlisted":
-        lead = t(language, "The session is full: you are number {position} on the waiting list."
-                 " We will tell you if a seat frees up.", position=outcome.waitlist_position)
+        lead = t(
+            language,
+            "The session is full: you are number {position} on the waiting list."
+            " We will tell you if a seat frees up.",
+            position=outcome.waitlist_position,
+        )
     else:
         lead = t(language, "You are already registered for this session.")
     return card(context, contact, session.id, lead=lead)
@@ -213,10 +256,16 @@ def cancel(context: Context, contact: Contact, session_id: str) -> list[Reply]:
         return card(context, contact, session.id)
     promoted = registrations.cancel(context.db, contact.id, session.id, session.capacity)
     if promoted is not None:
-        outbox.notify_promotion(context.db, session_id=session.id, contact_id=promoted,
-                                now=context.now(), channels=context.channels)
-    return card(context, contact, session.id, lead=t(
-        contact.language, "Your registration is cancelled."))
+        outbox.notify_promotion(
+            context.db,
+            session_id=session.id,
+            contact_id=promoted,
+            now=context.now(),
+            channels=context.channels,
+        )
+    return card(
+        context, contact, session.id, lead=t(contact.language, "Your registration is cancelled.")
+    )
 
 
 def calendar_file(context: Context, contact: Contact, session_id: str) -> list[Reply]:
@@ -227,10 +276,15 @@ def calendar_file(context: Context, contact: Contact, session_id: str) -> list[R
     attachment = session_ics(session, title, stamp=context.now())
     return [
         Reply(
-            t(contact.language, "Open this file to add \u201c{title}\u201d to your calendar.",
-              title=title),
-            (views.choice(contact, "Back to the session", "s", session.id),
-             views.back_to_menu(contact)),
+            t(
+                contact.language,
+                "Open this file to add \u201c{title}\u201d to your calendar.",
+                title=title,
+            ),
+            (
+                views.choice(contact, "Back to the session", "s", session.id),
+                views.back_to_menu(contact),
+            ),
             attachments=(attachment,),
             language=views.lang(contact),
         )
@@ -240,14 +294,18 @@ def calendar_file(context: Context, contact: Contact, session_id: str) -> list[R
 def mine(context: Context, contact: Contact) -> list[Reply]:
     """The person's sessions, each saying when it was cancelled or is over."""
     rows = [
-        row for row in registrations.of_contact(context.db, contact.id)
+        row
+        for row in registrations.of_contact(context.db, contact.id)
         if row.status not in ("cancelled", "declined")
     ]
     if not rows:
         return [
-            views.say(contact, "You have no sessions yet.",
-                      views.choice(contact, "Upcoming sessions", "ss", "0"),
-                      views.back_to_menu(contact))
+            views.say(
+                contact,
+                "You have no sessions yet.",
+                views.choice(contact, "Upcoming sessions", "ss", "0"),
+                views.back_to_menu(contact),
+            )
         ]
     lines = [t(contact.language, "Your sessions:")]
     choices: list[Choice] = []

@@ -16,8 +16,9 @@ def topic_name(topic: Topic, language: str | None) -> str:
     return names.get(language or "fr") or names.get("fr") or names.get("en") or topic.slug
 
 
-def toggles(context: Context, contact: Contact, *, onboarding: bool = False,
-            replaces_menu: bool = False) -> Reply:
+def toggles(
+    context: Context, contact: Contact, *, onboarding: bool = False, replaces_menu: bool = False
+) -> Reply:
     followed = set(subscriptions.topics_of(context.db, contact.id))
     all_topics = catalogue.all_topics(context.db)
     if not all_topics:
@@ -30,8 +31,10 @@ def toggles(context: Context, contact: Contact, *, onboarding: bool = False,
         for topic in all_topics
     )
     text = (
-        N_("Which topics interest you? Tap a topic to follow it or not, then \u201cDone\u201d."
-           " With no topic, you will hear about every session.")
+        N_(
+            "Which topics interest you? Tap a topic to follow it or not, then \u201cDone\u201d."
+            " With no topic, you will hear about every session."
+        )
         if onboarding
         else N_("Your topics: tap one to follow it or not.")
     )
@@ -59,8 +62,11 @@ def follow(context: Context, contact: Contact, slug: str) -> list[Reply]:
     return [
         views.menu(
             contact,
-            t(contact.language, "You now follow \u201c{topic}\u201d.",
-              topic=topic_name(topic, contact.language)),
+            t(
+                contact.language,
+                "You now follow \u201c{topic}\u201d.",
+                topic=topic_name(topic, contact.language),
+            ),
         )
     ]
 

@@ -44,8 +44,9 @@ def menu(contact: Contact, text: str | None = None) -> Reply:
 
 
 def say(contact: Contact, message: str, /, *choices: Choice, **values: object) -> Reply:
-    return Reply(text=t(contact.language, message, **values), choices=choices,
-                 language=lang(contact))
+    return Reply(
+        text=t(contact.language, message, **values), choices=choices, language=lang(contact)
+    )
 
 
 def back_to_menu(contact: Contact) -> Choice:

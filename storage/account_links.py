@@ -34,13 +34,16 @@ CHANNELS = ("telegram", "whatsapp")
 _FILLED = ("name", "role", "company_id", "company_other", "language", "phone", "consent_at")
 
 
-def issue_code(db: Database, contact_id: int, channel: str, *, now: datetime,
-               ttl: timedelta = CODE_TTL) -> str:
+def issue_code(
+    db: Database, contact_id: int, channel: str, *, now: datetime, ttl: timedelta = CODE_TTL
+) -> str:
     """A fresh code of CODE_DIGITS digits for `contact_id`, replacing any earlier one, valid
     for `ttl`."""
     with db.atomic():
-        db.execute("DELETE FROM link_codes WHERE contact_id = ? OR expires_at < ?",
-                   [contact_id, to_utc_text(now)])
+        db.execute(
+            "DELETE FROM link_codes WHERE contact_id = ? OR expires_at < ?",
+            [contact_id, to_utc_text(now)],
+        )
         while True:
             code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
             cursor = db.execute(
@@ -68,8 +71,9 @@ class Refused:
     locked_until: datetime | None = None
 
 
-def redeem_code(db: Database, code: str, *, channel: str, address: str, now: datetime,
-                actor: str) -> Redeemed | Refused:
+def redeem_code(
+    db: Database, code: str, *, channel: str, address: str, now: datetime, actor: str
+) -> Redeemed | Refused:
     """Use `code`, said by the identity (`channel`, `address`): once, and only while that
     identity is not locked out. A wrong or expired code counts against the identity and is
     audited (`link.code_refused`); the MAX_FAILURES-th within FAILURE_WINDOW locks it out for
@@ -78,12 +82,15 @@ def redeem_code(db: Database, code: str, *, channel: str, address: str, now: dat
     with db.atomic():
         attempts = db.execute(
             "SELECT failures, first_failed_at, locked_until FROM link_attempts"
-            " WHERE channel = ? AND address = ?", [channel, address]).fetchone()
+            " WHERE channel = ? AND address = ?",
+            [channel, address],
+        ).fetchone()
         failures, first_failed_at, locked_until = attempts or (0, None, None)
         if locked_until is not None and from_utc_text(locked_until) > now:
             return Refused(from_utc_text(locked_until))
-        row = db.execute("SELECT contact_id, channel, expires_at FROM link_codes WHERE code = ?",
-                         [code]).fetchone()
+        row = db.execute(
+            "SELECT contact_id, channel, expires_at FROM link_codes WHERE code = ?", [code]
+        ).fetchone()
         if row is not None:
             db.execute("DELETE FROM link_codes WHERE code = ?", [code])
             if from_utc_text(row[2]) >= now:
@@ -99,16 +106,33 @@ def redeem_code(db: Database, code: str, *, channel: str, address: str, now: dat
             ON CONFLICT (channel, address) DO UPDATE SET failures = excluded.failures,
                 first_failed_at = excluded.first_failed_at, locked_until = excluded.locked_until
             """,
-            [channel, address, 0 if locked else failures, None if locked else first_failed_at,
-             to_utc_text(locked) if locked else None],
+            [
+                channel,
+                address,
+                0 if locked else failures,
+                None if locked else first_failed_at,
+                to_utc_text(locked) if locked else None,
+            ],
         )
         # The channel, not the address: an audit entry outlives an erasure, a number must not.
         subject = f"identity:{channel}"
-        audit.record(db, actor=actor, action="link.code_refused", subject=subject,
-                     reason="expired" if row is not None else "unknown", failures=failures)
+        audit.record(
+            db,
+            actor=actor,
+            action="link.code_refused",
+            subject=subject,
+            reason="expired" if row is not None else "unknown",
+            failures=failures,
+        )
         if locked:
-            audit.record(db, actor=actor, action="link.locked", subject=subject,
-                         until=to_utc_text(locked), failures=failures)
+            audit.record(
+                db,
+                actor=actor,
+                action="link.locked",
+                subject=subject,
+                until=to_utc_text(locked),
+                failures=failures,
+            )
         _forget_old_attempts(db, now)
     return Refused(locked)
 
@@ -117,12 +141,14 @@ def _forget_old_attempts(db: Database, now: datetime) -> None:
     """Rows of identities neither locked nor counting any more: nothing to remember."""
     db.execute(
         "DELETE FROM link_attempts WHERE coalesce(locked_until, first_failed_at) < ?",
-        [to_utc_text(now - max(FAILURE_WINDOW, LOCKOUT))])
+        [to_utc_text(now - max(FAILURE_WINDOW, LOCKOUT))],
+    )
 
 
 def channels_of(db: Database, contact_id: int) -> set[str]:
-    rows = db.execute("SELECT DISTINCT channel FROM identities WHERE contact_id = ?",
-                      [contact_id]).fetchall()
+    rows = db.execute(
+        "SELECT DISTINCT channel FROM identities WHERE contact_id = ?", [contact_id]
+    ).fetchall()
     return {row[0] for row in rows}
 
 
@@ -150,31 +176,38 @@ def merge(db: Database, *, keep: int, absorb: int, actor: str) -> None:
         gone = db.execute(f"SELECT {columns} FROM contacts WHERE id = ?", [absorb]).fetchone()
         if kept is None or gone is None:
             raise ValueError(f"no such contact: {keep if kept is None else absorb}")
-        fills = {name: theirs for name, ours, theirs in zip(_FILLED, kept, gone, strict=True)
-                 if ours is None and theirs is not None}
+        fills = {
+            name: theirs
+            for name, ours, theirs in zip(_FILLED, kept, gone, strict=True)
+            if ours is None and theirs is not None
+        }
         # A STOP said on either side still stands for the one person they turn out to be.
         (kept_out,), (gone_out,) = (
             db.execute("SELECT opted_out_at FROM contacts WHERE id = ?", [contact]).fetchone()
-            for contact in (keep, absorb))
+            for contact in (keep, absorb)
+        )
         if kept_out is None and gone_out is not None:
             fills["opted_out_at"] = gone_out
         for table in ("identities", "link_codes"):
             db.execute(f"UPDATE {table} SET contact_id = ? WHERE contact_id = ?", [keep, absorb])
         for table in ("subscriptions", "registrations", "deliveries"):
-            db.execute(f"UPDATE OR IGNORE {table} SET contact_id = ? WHERE contact_id = ?",
-                       [keep, absorb])
+            db.execute(
+                f"UPDATE OR IGNORE {table} SET contact_id = ? WHERE contact_id = ?", [keep, absorb]
+            )
         db.execute("DELETE FROM contacts WHERE id = ?", [absorb])
         if fills:
             assignments = ", ".join(f"{name} = ?" for name in fills)
-            db.execute(f"UPDATE contacts SET {assignments}, updated_at = ? WHERE id = ?",
-                       [*fills.values(), to_utc_text(now_utc()), keep])
-        audit.record(db, actor=actor, action="contacts.merge", subject=f"contact:{keep}",
-                     absorbed=absorb)
+            db.execute(
+                f"UPDATE contacts SET {assignments}, updated_at = ? WHERE id = ?",
+                [*fills.values(), to_utc_text(now_utc()), keep],
+            )
+        audit.record(
+            db, actor=actor, action="contacts.merge", subject=f"contact:{keep}", absorbed=absorb
+        )
 
 
 def preferred_channel(db: Database, contact_id: int) -> str | None:
-    row = db.execute("SELECT preferred_channel FROM contacts WHERE id = ?",
-                     [contact_id]).fetchone()
+    row = db.execute("SELECT preferred_channel FROM contacts WHERE id = ?", [contact_id]).fetchone()
     return row[0] if row else None
 
 

@@ -17,8 +17,15 @@ from sqlite_utils import Database
 from storage.audience import Audience
 from storage.zones import from_utc_text, to_utc_text
 
-KINDS = ("announcement", "reminder", "confirm_request", "cancellation", "promotion", "report",
-         "notice")
+KINDS = (
+    "announcement",
+    "reminder",
+    "confirm_request",
+    "cancellation",
+    "promotion",
+    "report",
+    "notice",
+)
 SESSION_NOTICES = ("reminder", "confirm_request")
 STATUSES = ("scheduled", "sending", "sent", "cancelled", "missed")
 
@@ -40,8 +47,12 @@ class Announcement:
 
     def text_for(self, language: str) -> str:
         texts = self.texts
-        return (texts.get(language) or texts.get("*") or texts.get("fr")
-                or next(iter(texts.values()), ""))
+        return (
+            texts.get(language)
+            or texts.get("*")
+            or texts.get("fr")
+            or next(iter(texts.values()), "")
+        )
 
     @property
     def job_id(self) -> str:
@@ -53,17 +64,31 @@ class Announcement:
 
 def _announcement(row: dict[str, Any]) -> Announcement:
     return Announcement(
-        id=row["id"], kind=row["kind"], texts=json.loads(row["texts"]),
-        audience=Audience.from_json(row["audience"]), session_id=row["session_id"],
-        offset_key=row["offset_key"], due_at=from_utc_text(row["due_at"]),
-        urgent=bool(row["urgent"]), status=row["status"], note=row["note"],
-        created_by=row["created_by"], created_at=row["created_at"],
+        id=row["id"],
+        kind=row["kind"],
+        texts=json.loads(row["texts"]),
+        audience=Audience.from_json(row["audience"]),
+        session_id=row["session_id"],
+        offset_key=row["offset_key"],
+        due_at=from_utc_text(row["due_at"]),
+        urgent=bool(row["urgent"]),
+        status=row["status"],
+        note=row["note"],
+        created_by=row["created_by"],
+        created_at=row["created_at"],
     )
 
 
 def create(
-    db: Database, *, texts: dict[str, str], audience: Audience, due_at: datetime,
-    created_by: str, now: datetime, kind: str = "announcement", session_id: str | None = None,
+    db: Database,
+    *,
+    texts: dict[str, str],
+    audience: Audience,
+    due_at: datetime,
+    created_by: str,
+    now: datetime,
+    kind: str = "announcement",
+    session_id: str | None = None,
     urgent: bool = False,
 ) -> int:
     if kind not in KINDS:
@@ -75,8 +100,17 @@ def create(
                                    created_by, created_at, updated_at)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
         """,
-        [kind, json.dumps(texts, ensure_ascii=False), audience.to_json(), session_id,
-         to_utc_text(due_at), int(urgent), created_by, stamp, stamp],
+        [
+            kind,
+            json.dumps(texts, ensure_ascii=False),
+            audience.to_json(),
+            session_id,
+            to_utc_text(due_at),
+            int(urgent),
+            created_by,
+            stamp,
+            stamp,
+        ],
     )
     assert cursor.lastrowid is not None  # an INSERT always sets it
     return cursor.lastrowid
@@ -89,8 +123,12 @@ def get(db: Database, announcement_id: int) -> Announcement | None:
 
 def session_notice(db: Database, session_id: str, offset_key: str) -> Announcement | None:
     """The reminder (or confirm request) of `session_id` at `offset_key` ("1d"), if any."""
-    rows = list(db.query("SELECT * FROM announcements WHERE session_id = ? AND offset_key = ?",
-                         [session_id, offset_key]))
+    rows = list(
+        db.query(
+            "SELECT * FROM announcements WHERE session_id = ? AND offset_key = ?",
+            [session_id, offset_key],
+        )
+    )
     return _announcement(rows[0]) if rows else None
 
 
@@ -104,9 +142,12 @@ def due(db: Database, *, now: datetime) -> list[Announcement]:
     """Scheduled rows whose time has come (through the index on status and due time), but
     for those another process is releasing (see `claim_release`)."""
     stamp = to_utc_text(now)
-    rows = db.query("SELECT * FROM announcements WHERE status = 'scheduled' AND due_at <= ?"
-                    " AND (releasing_until IS NULL OR releasing_until <= ?)"
-                    " ORDER BY due_at, id", [stamp, stamp])
+    rows = db.query(
+        "SELECT * FROM announcements WHERE status = 'scheduled' AND due_at <= ?"
+        " AND (releasing_until IS NULL OR releasing_until <= ?)"
+        " ORDER BY due_at, id",
+        [stamp, stamp],
+    )
     return [_announcement(row) for row in rows]
 
 
@@ -126,29 +167,41 @@ def listing(db: Database, *, kinds: tuple[str, ...] = KINDS, limit: int = 50) ->
 RELEASE_LEASE = timedelta(seconds=60)
 
 
-def claim_release(db: Database, announcement_id: int, *, now: datetime,
-                  lease: timedelta = RELEASE_LEASE) -> bool:
+def claim_release(
+    db: Database, announcement_id: int, *, now: datetime, lease: timedelta = RELEASE_LEASE
+) -> bool:
     """Become the one process writing the announcement's rows, unless another holds an
     unexpired claim (`formabot announce` while the bot's scheduler finds it due)."""
     cursor = db.execute(
         "UPDATE announcements SET releasing_until = ? WHERE id = ?"
         " AND (releasing_until IS NULL OR releasing_until <= ?)",
-        [to_utc_text(now + lease), announcement_id, to_utc_text(now)])
+        [to_utc_text(now + lease), announcement_id, to_utc_text(now)],
+    )
     return cursor.rowcount > 0
 
 
-def renew_release(db: Database, announcement_id: int, *, now: datetime,
-                  lease: timedelta = RELEASE_LEASE) -> None:
-    db.execute("UPDATE announcements SET releasing_until = ? WHERE id = ?",
-               [to_utc_text(now + lease), announcement_id])
+def renew_release(
+    db: Database, announcement_id: int, *, now: datetime, lease: timedelta = RELEASE_LEASE
+) -> None:
+    db.execute(
+        "UPDATE announcements SET releasing_until = ? WHERE id = ?",
+        [to_utc_text(now + lease), announcement_id],
+    )
 
 
 def end_release(db: Database, announcement_id: int) -> None:
     db.execute("UPDATE announcements SET releasing_until = NULL WHERE id = ?", [announcement_id])
 
 
-def set_status(db: Database, announcement_id: int, status: str, *, now: datetime,
-               note: str | None = None, only_from: tuple[str, ...] = ()) -> bool:
+def set_status(
+    db: Database,
+    announcement_id: int,
+    status: str,
+    *,
+    now: datetime,
+    note: str | None = None,
+    only_from: tuple[str, ...] = (),
+) -> bool:
     """Move to `status`; with `only_from`, only when the row is in one of those states."""
     guard, params = "", []
     if only_from:
@@ -172,5 +225,8 @@ def finish_sent(db: Database, *, now: datetime) -> list[int]:
               AND d.status IN ('pending', 'sending'))
         """
     ).fetchall()
-    return [announcement_id for (announcement_id,) in rows
-            if set_status(db, announcement_id, "sent", now=now, only_from=("sending",))]
+    return [
+        announcement_id
+        for (announcement_id,) in rows
+        if set_status(db, announcement_id, "sent", now=now, only_from=("sending",))
+    ]

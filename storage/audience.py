@@ -41,26 +41,38 @@ class Audience:
 
     @property
     def is_everyone(self) -> bool:
-        return not (self.topics or self.roles or self.cities or self.companies
-                    or self.registrants or self.contacts)
+        return not (
+            self.topics
+            or self.roles
+            or self.cities
+            or self.companies
+            or self.registrants
+            or self.contacts
+        )
 
     def to_json(self) -> str:
         values: dict[str, Any] = {
-            "topics": list(self.topics), "roles": list(self.roles), "cities": list(self.cities),
-            "companies": list(self.companies), "contacts": list(self.contacts),
+            "topics": list(self.topics),
+            "roles": list(self.roles),
+            "cities": list(self.cities),
+            "companies": list(self.companies),
+            "contacts": list(self.contacts),
         }
         if self.registrants:
             values["registrants"] = self.registrants
             values["statuses"] = list(self.statuses)
-        return json.dumps({key: value for key, value in values.items() if value},
-                          ensure_ascii=False)
+        return json.dumps(
+            {key: value for key, value in values.items() if value}, ensure_ascii=False
+        )
 
     @classmethod
     def from_json(cls, text: str) -> Audience:
         raw = json.loads(text or "{}")
         return cls(
-            topics=tuple(raw.get("topics", ())), roles=tuple(raw.get("roles", ())),
-            cities=tuple(raw.get("cities", ())), companies=tuple(raw.get("companies", ())),
+            topics=tuple(raw.get("topics", ())),
+            roles=tuple(raw.get("roles", ())),
+            cities=tuple(raw.get("cities", ())),
+            companies=tuple(raw.get("companies", ())),
             registrants=raw.get("registrants"),
             statuses=tuple(raw.get("statuses", SEAT_HOLDING)),
             contacts=tuple(int(value) for value in raw.get("contacts", ())),
@@ -70,9 +82,13 @@ class Audience:
         """A one-line summary for coordinators (CLI listings, audit)."""
         parts = [
             f"{name}={','.join(map(str, values))}"
-            for name, values in (("topics", self.topics), ("roles", self.roles),
-                                 ("cities", self.cities), ("companies", self.companies),
-                                 ("contacts", self.contacts))
+            for name, values in (
+                ("topics", self.topics),
+                ("roles", self.roles),
+                ("cities", self.cities),
+                ("companies", self.companies),
+                ("contacts", self.contacts),
+            )
             if values
         ]
         if self.registrants:
@@ -103,23 +119,31 @@ def _query(audience: Audience, channels: tuple[str, ...], default_language: str)
     where = ["c.consent_at IS NOT NULL", "c.opted_out_at IS NULL"]
     params: list[Any] = [default_language, *channels]
     if audience.topics:
-        where.append("EXISTS (SELECT 1 FROM subscriptions s WHERE s.contact_id = c.id"
-                     f" AND s.topic_slug IN ({_marks(audience.topics)}))")
+        where.append(
+            "EXISTS (SELECT 1 FROM subscriptions s WHERE s.contact_id = c.id"
+            f" AND s.topic_slug IN ({_marks(audience.topics)}))"
+        )
         params += audience.topics
     if audience.roles:
         where.append(f"c.role IN ({_marks(audience.roles)})")
         params += audience.roles
     if audience.cities:
-        where.append("EXISTS (SELECT 1 FROM companies co WHERE co.id = c.company_id"
-                     f" AND co.city COLLATE NOCASE IN ({_marks(audience.cities)}))")
+        where.append(
+            "EXISTS (SELECT 1 FROM companies co WHERE co.id = c.company_id"
+            f" AND co.city COLLATE NOCASE IN ({_marks(audience.cities)}))"
+        )
         params += audience.cities
     if audience.companies:
-        where.append("EXISTS (SELECT 1 FROM companies co WHERE co.id = c.company_id"
-                     f" AND co.member_id IN ({_marks(audience.companies)}))")
+        where.append(
+            "EXISTS (SELECT 1 FROM companies co WHERE co.id = c.company_id"
+            f" AND co.member_id IN ({_marks(audience.companies)}))"
+        )
         params += audience.companies
     if audience.registrants:
-        where.append("EXISTS (SELECT 1 FROM registrations r WHERE r.contact_id = c.id"
-                     f" AND r.session_id = ? AND r.status IN ({_marks(audience.statuses)}))")
+        where.append(
+            "EXISTS (SELECT 1 FROM registrations r WHERE r.contact_id = c.id"
+            f" AND r.session_id = ? AND r.status IN ({_marks(audience.statuses)}))"
+        )
         params += [audience.registrants, *audience.statuses]
     if audience.contacts:
         where.append(f"c.id IN ({_marks(audience.contacts)})")
@@ -143,8 +167,12 @@ def _query(audience: Audience, channels: tuple[str, ...], default_language: str)
 
 
 def pages(
-    db: Database, audience: Audience, *, channels: tuple[str, ...] = DEFAULT_CHANNELS,
-    default_language: str = "fr", page_size: int = 1000,
+    db: Database,
+    audience: Audience,
+    *,
+    channels: tuple[str, ...] = DEFAULT_CHANNELS,
+    default_language: str = "fr",
+    page_size: int = 1000,
 ) -> Iterator[list[Recipient]]:
     """The recipients, a page at a time, in contact id order."""
     query = _query(audience, channels, default_language)
@@ -161,7 +189,10 @@ def pages(
 
 
 def preview(
-    db: Database, audience: Audience, *, channels: tuple[str, ...] = DEFAULT_CHANNELS,
+    db: Database,
+    audience: Audience,
+    *,
+    channels: tuple[str, ...] = DEFAULT_CHANNELS,
 ) -> dict[str, int]:
     """How many recipients per channel, counted by the database, before anything is sent."""
     query = _query(audience, channels, "fr")
@@ -173,7 +204,10 @@ def preview(
 
 
 def languages(
-    db: Database, audience: Audience, *, channels: tuple[str, ...] = DEFAULT_CHANNELS,
+    db: Database,
+    audience: Audience,
+    *,
+    channels: tuple[str, ...] = DEFAULT_CHANNELS,
     default_language: str = "fr",
 ) -> dict[str, int]:
     """How many recipients read each language (the default for those who chose none): the
@@ -187,7 +221,11 @@ def languages(
 
 
 def preferred_identity(
-    db: Database, contact_id: int, *, channels: tuple[str, ...], excluding: str = "",
+    db: Database,
+    contact_id: int,
+    *,
+    channels: tuple[str, ...],
+    excluding: str = "",
 ) -> tuple[int, str, str] | None:
     """(identity id, channel, address) of the contact's best active identity on another channel."""
     others = tuple(channel for channel in channels if channel != excluding)

@@ -32,7 +32,13 @@ def entries(db: Database, *, action: str | None = None) -> list[AuditEntry]:
     where, params = ("WHERE action = ?", [action]) if action else ("", [])
     rows = db.query(f"SELECT * FROM audit_log {where} ORDER BY id", params)
     return [
-        AuditEntry(row["id"], row["at"], row["actor"], row["action"], row["subject"],
-                   json.loads(row["details"]))
+        AuditEntry(
+            row["id"],
+            row["at"],
+            row["actor"],
+            row["action"],
+            row["subject"],
+            json.loads(row["details"]),
+        )
         for row in rows
     ]

@@ -26,9 +26,17 @@ class Published:
 
 
 def publish(
-    db: Database, *, texts: dict[str, str], audience: Audience, due_at: datetime,
-    created_by: str, now: datetime, session_id: str | None = None, urgent: bool = False,
-    default_language: str = "fr", channels: tuple[str, ...] = DEFAULT_CHANNELS,
+    db: Database,
+    *,
+    texts: dict[str, str],
+    audience: Audience,
+    due_at: datetime,
+    created_by: str,
+    now: datetime,
+    session_id: str | None = None,
+    urgent: bool = False,
+    default_language: str = "fr",
+    channels: tuple[str, ...] = DEFAULT_CHANNELS,
     release_now: bool = True,
 ) -> Published:
     """Create the announcement; when it is due now, write its delivery rows at once — unless
@@ -37,39 +45,67 @@ def publish(
     bot's event loop, where writing a large audience would hold up every conversation."""
     recipients = sum(preview(db, audience, channels=channels).values())
     announcement_id = announcements.create(
-        db, texts=texts, audience=audience, due_at=due_at, created_by=created_by, now=now,
-        session_id=session_id, urgent=urgent)
-    audit.record(db, actor=created_by, action="announcement.create",
-                 subject=f"announcement:{announcement_id}", audience=audience.describe(),
-                 due_at=to_utc_text(due_at), recipients=recipients)
+        db,
+        texts=texts,
+        audience=audience,
+        due_at=due_at,
+        created_by=created_by,
+        now=now,
+        session_id=session_id,
+        urgent=urgent,
+    )
+    audit.record(
+        db,
+        actor=created_by,
+        action="announcement.create",
+        subject=f"announcement:{announcement_id}",
+        audience=audience.describe(),
+        due_at=to_utc_text(due_at),
+        recipients=recipients,
+    )
     outcome = None
     if release_now and due_at <= now:
-        outcome = release(db, announcement_id, now=now, grace=IMMEDIATE_GRACE,
-                          channels=channels, default_language=default_language)
+        outcome = release(
+            db,
+            announcement_id,
+            now=now,
+            grace=IMMEDIATE_GRACE,
+            channels=channels,
+            default_language=default_language,
+        )
     return Published(announcement_id, recipients, outcome)
 
 
-def cancel(db: Database, announcement_id: int, *, actor: str, now: datetime,
-           skip_rows: bool = True) -> bool:
+def cancel(
+    db: Database, announcement_id: int, *, actor: str, now: datetime, skip_rows: bool = True
+) -> bool:
     """Cancel a scheduled announcement (or stop one being sent); False when it is too late.
 
     The status first, so that a release still writing rows adds no more and a dispatcher
     skips any row it takes; then the pending rows are skipped a batch at a time (the write
     lock is never held for long). On the bot's event loop (`skip_rows=False`) that sweep is
     left to the dispatchers, which skip the rows as they reach them, without a request."""
-    if not announcements.set_status(db, announcement_id, "cancelled", now=now,
-                                    note="cancelled", only_from=("scheduled", "sending")):
+    if not announcements.set_status(
+        db,
+        announcement_id,
+        "cancelled",
+        now=now,
+        note="cancelled",
+        only_from=("scheduled", "sending"),
+    ):
         return False
     if skip_rows:
         deliveries.skip_pending(db, announcement_id, reason="cancelled", now=now)
-    audit.record(db, actor=actor, action="announcement.cancel",
-                 subject=f"announcement:{announcement_id}")
+    audit.record(
+        db, actor=actor, action="announcement.cancel", subject=f"announcement:{announcement_id}"
+    )
     return True
 
 
 def report(db: Database, announcement_id: int, *, actor: str) -> deliveries.Report:
     """The delivery counts of an announcement; looking is audited too."""
     result = deliveries.report(db, announcement_id)
-    audit.record(db, actor=actor, action="announcement.report",
-                 subject=f"announcement:{announcement_id}")
+    audit.record(
+        db, actor=actor, action="announcement.report", subject=f"announcement:{announcement_id}"
+    )
     return result

@@ -86,8 +86,16 @@ def upsert_session(
                 updated_at = excluded.updated_at
             """,
             [
-                id, json.dumps(titles, ensure_ascii=False), to_utc_text(starts_at),
-                to_utc_text(ends_at), timezone, place, capacity, status, now, now,
+                id,
+                json.dumps(titles, ensure_ascii=False),
+                to_utc_text(starts_at),
+                to_utc_text(ends_at),
+                timezone,
+                place,
+                capacity,
+                status,
+                now,
+                now,
             ],
         )
         db.execute("DELETE FROM session_topics WHERE session_id = ?", [id])
@@ -129,7 +137,11 @@ def all_sessions(db: Database) -> list[Session]:
 
 
 def upcoming_sessions(
-    db: Database, *, after: datetime, topics: list[str] | None = None, offset: int = 0,
+    db: Database,
+    *,
+    after: datetime,
+    topics: list[str] | None = None,
+    offset: int = 0,
     limit: int = 5,
 ) -> list[Session]:
     """Scheduled sessions starting after `after`, soonest first; filtered by topics when given."""

@@ -39,8 +39,9 @@ def upsert(db: Database, *, member_id: str, name: str, city: str = "", sector: s
         """,
         [member_id, name, city, sector, now, now],
     )
-    return int(db.execute("SELECT id FROM companies WHERE member_id = ?",
-                          [member_id]).fetchone()[0])
+    return int(
+        db.execute("SELECT id FROM companies WHERE member_id = ?", [member_id]).fetchone()[0]
+    )
 
 
 def get(db: Database, company_id: int) -> Company | None:

@@ -99,8 +99,10 @@ _NAMES = ("name", "company_other")
 
 
 def _cleaned(values: dict[str, Any]) -> dict[str, Any]:
-    return {column: clean_name(value) if column in _NAMES and isinstance(value, str) else value
-            for column, value in values.items()}
+    return {
+        column: clean_name(value) if column in _NAMES and isinstance(value, str) else value
+        for column, value in values.items()
+    }
 
 
 def create(db: Database, **values: Any) -> int:
@@ -118,7 +120,13 @@ def create(db: Database, **values: Any) -> int:
 
 
 _UPDATABLE = {
-    "name", "role", "company_id", "company_other", "language", "phone", "consent_at",
+    "name",
+    "role",
+    "company_id",
+    "company_other",
+    "language",
+    "phone",
+    "consent_at",
     "opted_out_at",
 }
 
@@ -138,8 +146,9 @@ def update(db: Database, contact_id: int, **values: Any) -> None:
 CONSENT_ACTIONS = ("privacy.consent", "privacy.decline", "privacy.opt_out", "privacy.opt_in")
 
 
-def set_consent(db: Database, contact_id: int, *, agreed: bool, at: str, via: str,
-                **details: Any) -> str | None:
+def set_consent(
+    db: Database, contact_id: int, *, agreed: bool, at: str, via: str, **details: Any
+) -> str | None:
     """Record what the person just said about notifications, with its time, and audit it.
 
     The one place a person's own yes or no is stored, whatever way it came (button, old
@@ -157,16 +166,21 @@ def set_consent(db: Database, contact_id: int, *, agreed: bool, at: str, via: st
             if current.may_be_notified:
                 return None
             action = "privacy.consent" if current.consent_at is None else "privacy.opt_in"
-            values: dict[str, Any] = {"opted_out_at": None,
-                                      "consent_at": current.consent_at or at}
+            values: dict[str, Any] = {"opted_out_at": None, "consent_at": current.consent_at or at}
         else:
             if current.opted_out_at is not None:
                 return None
             action = "privacy.opt_out" if current.consent_at is not None else "privacy.decline"
             values = {"opted_out_at": at}
         update(db, contact_id, **values)
-        audit.record(db, actor=f"contact:{contact_id}", action=action,
-                     subject=f"contact:{contact_id}", via=via, **details)
+        audit.record(
+            db,
+            actor=f"contact:{contact_id}",
+            action=action,
+            subject=f"contact:{contact_id}",
+            via=via,
+            **details,
+        )
     return action
 
 
@@ -186,7 +200,8 @@ def unmatched_companies(db: Database) -> list[Unmatched]:
     """Contacts who chose "My company is not listed", oldest first."""
     rows = db.execute(
         "SELECT id, name, company_other, phone, created_at FROM contacts"
-        " WHERE company_id IS NULL AND company_other IS NOT NULL ORDER BY id").fetchall()
+        " WHERE company_id IS NULL AND company_other IS NOT NULL ORDER BY id"
+    ).fetchall()
     return [Unmatched(*row) for row in rows]
 
 
@@ -199,9 +214,14 @@ def match_company(db: Database, contact_id: int, company_id: int, *, actor: str)
         if found is None:
             return None
         update(db, contact_id, company_id=company_id, company_other=None)
-        audit.record(db, actor=actor, action="contacts.match_company",
-                     subject=f"contact:{contact_id}", company_id=company_id,
-                     typed=found.company_other)
+        audit.record(
+            db,
+            actor=actor,
+            action="contacts.match_company",
+            subject=f"contact:{contact_id}",
+            company_id=company_id,
+            typed=found.company_other,
+        )
     return found.company_other or ""
 
 
@@ -295,8 +315,12 @@ def erase(db: Database, contact_id: int) -> None:
             ON CONFLICT (name) DO UPDATE SET value = value + 1
             """
         )
-        audit.record(db, actor=f"contact:{contact_id}", action="privacy.erase",
-                     subject=f"contact:{contact_id}")
+        audit.record(
+            db,
+            actor=f"contact:{contact_id}",
+            action="privacy.erase",
+            subject=f"contact:{contact_id}",
+        )
 
 
 def anonymous_count(db: Database, name: str) -> int:

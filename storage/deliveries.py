@@ -61,8 +61,10 @@ class Report:
         return self.counts.get("pending", 0) + self.counts.get("sending", 0)
 
 
-_COLUMNS = ("id, announcement_id, contact_id, identity_id, channel, address, language, urgent,"
-            " status, attempts, next_attempt_at, reason, provider_message_id")
+_COLUMNS = (
+    "id, announcement_id, contact_id, identity_id, channel, address, language, urgent,"
+    " status, attempts, next_attempt_at, reason, provider_message_id"
+)
 
 
 def _delivery(row: tuple[Any, ...]) -> Delivery:
@@ -95,9 +97,14 @@ _ENQUEUE = """
 
 
 def enqueue(
-    db: Database, announcement: Announcement, *, now: datetime,
-    channels: tuple[str, ...] = audience_store.DEFAULT_CHANNELS, default_language: str = "fr",
-    page_size: int = 250, pause: float = PAGE_PAUSE_SECONDS,
+    db: Database,
+    announcement: Announcement,
+    *,
+    now: datetime,
+    channels: tuple[str, ...] = audience_store.DEFAULT_CHANNELS,
+    default_language: str = "fr",
+    page_size: int = 250,
+    pause: float = PAGE_PAUSE_SECONDS,
 ) -> int:
     """Write the announcement's rows, a page of recipients per transaction; returns rows added.
 
@@ -118,12 +125,26 @@ def enqueue(
     started = time.monotonic()
     added = 0
     began = time.monotonic()
-    for page in audience_store.pages(db, announcement.audience, channels=channels,
-                                     default_language=default_language, page_size=page_size):
+    for page in audience_store.pages(
+        db,
+        announcement.audience,
+        channels=channels,
+        default_language=default_language,
+        page_size=page_size,
+    ):
         rows = [
-            (announcement.id, recipient.contact_id, recipient.identity_id, recipient.channel,
-             recipient.address, recipient.language, int(announcement.urgent), stamp, stamp,
-             stamp)
+            (
+                announcement.id,
+                recipient.contact_id,
+                recipient.identity_id,
+                recipient.channel,
+                recipient.address,
+                recipient.language,
+                int(announcement.urgent),
+                stamp,
+                stamp,
+                stamp,
+            )
             for recipient in page
         ]
         with write_transaction(db):
@@ -131,7 +152,8 @@ def enqueue(
                 break
             added += db.conn.executemany(_ENQUEUE, rows).rowcount
             announcements_store.renew_release(  # still writing: the claim holds
-                db, announcement.id, now=now + timedelta(seconds=time.monotonic() - started))
+                db, announcement.id, now=now + timedelta(seconds=time.monotonic() - started)
+            )
         if len(page) == page_size:  # more may follow: the others' turn, as long as ours
             time.sleep(max(pause, time.monotonic() - began))
         began = time.monotonic()
@@ -147,8 +169,15 @@ def _status_of(db: Database, announcement_id: int) -> str | None:
     return row[0] if row else None
 
 
-def skip_pending(db: Database, announcement_id: int, *, reason: str, now: datetime,
-                 batch: int = 1000, pause: float = PAGE_PAUSE_SECONDS) -> int:
+def skip_pending(
+    db: Database,
+    announcement_id: int,
+    *,
+    reason: str,
+    now: datetime,
+    batch: int = 1000,
+    pause: float = PAGE_PAUSE_SECONDS,
+) -> int:
     """Skip the announcement's pending rows, a batch per transaction; returns how many. A
     broadcast stopped early may have 100,000 of them: one statement would hold the write
     lock for a second. Rows taken meanwhile by a dispatcher go out, as if stopped a moment
@@ -167,39 +196,55 @@ def skip_pending(db: Database, announcement_id: int, *, reason: str, now: dateti
         time.sleep(pause)
 
 
-def reroute(db: Database, delivery: Delivery, *, channels: tuple[str, ...],
-            now: datetime) -> str | None:
+def reroute(
+    db: Database, delivery: Delivery, *, channels: tuple[str, ...], now: datetime
+) -> str | None:
     """A copy of `delivery` on the contact's other active channel; that channel, if any
     (none for a cancelled announcement)."""
     if _status_of(db, delivery.announcement_id) in (None, "cancelled"):
         return None
-    other = audience_store.preferred_identity(db, delivery.contact_id, channels=channels,
-                                              excluding=delivery.channel)
+    other = audience_store.preferred_identity(
+        db, delivery.contact_id, channels=channels, excluding=delivery.channel
+    )
     if other is None:
         return None
     identity_id, channel, address = other
     stamp = to_utc_text(now)
-    db.execute(_INSERT, [delivery.announcement_id, delivery.contact_id, identity_id, channel,
-                         address, delivery.language, int(delivery.urgent), stamp, stamp, stamp])
+    db.execute(
+        _INSERT,
+        [
+            delivery.announcement_id,
+            delivery.contact_id,
+            identity_id,
+            channel,
+            address,
+            delivery.language,
+            int(delivery.urgent),
+            stamp,
+            stamp,
+            stamp,
+        ],
+    )
     return channel
 
 
-def reroute_with_reason(db: Database, delivery: Delivery, reason: str, *,
-                        channels: tuple[str, ...], now: datetime) -> str:
+def reroute_with_reason(
+    db: Database, delivery: Delivery, reason: str, *, channels: tuple[str, ...], now: datetime
+) -> str:
     """`reroute`, and `reason` telling where the notification went instead, if anywhere: the
     reason a row that will not go on its own channel is closed with."""
     other = reroute(db, delivery, channels=channels, now=now)
     return f"{reason}; sent on {other} instead" if other else reason
 
 
-def settle_unserved(db: Database, *, served: tuple[str, ...], now: datetime,
-                    batch: int = 500) -> int:
+def settle_unserved(
+    db: Database, *, served: tuple[str, ...], now: datetime, batch: int = 500
+) -> int:
     """Pending rows on a channel this deployment does not serve (written by a CLI run without
     the bot's credentials, which could not know) go to the person's served channel when they
     have one, else are skipped with that reason; how many were settled. Otherwise they would
     wait for ever, and their announcement would never be reported as gone out."""
-    unserved = tuple(channel for channel in audience_store.ALL_CHANNELS
-                     if channel not in served)
+    unserved = tuple(channel for channel in audience_store.ALL_CHANNELS if channel not in served)
     if not unserved or not served:
         return 0
     settled = 0
@@ -207,14 +252,19 @@ def settle_unserved(db: Database, *, served: tuple[str, ...], now: datetime,
         rows = db.execute(
             f"SELECT {_COLUMNS} FROM deliveries WHERE status = 'pending'"
             f" AND channel IN ({', '.join('?' * len(unserved))}) ORDER BY id LIMIT ?",
-            [*unserved, batch]).fetchall()
+            [*unserved, batch],
+        ).fetchall()
         if not rows:
             return settled
         with write_transaction(db):
             for delivery in map(_delivery, rows):
                 reason = reroute_with_reason(
-                    db, delivery, f"{delivery.channel} is not served by this deployment",
-                    channels=served, now=now)
+                    db,
+                    delivery,
+                    f"{delivery.channel} is not served by this deployment",
+                    channels=served,
+                    now=now,
+                )
                 mark_skipped(db, delivery.id, now=now, reason=reason)
         settled += len(rows)
 
@@ -225,8 +275,10 @@ def get(db: Database, delivery_id: int) -> Delivery | None:
 
 
 def of_announcement(db: Database, announcement_id: int) -> list[Delivery]:
-    rows = db.execute(f"SELECT {_COLUMNS} FROM deliveries WHERE announcement_id = ? ORDER BY id",
-                      [announcement_id]).fetchall()
+    rows = db.execute(
+        f"SELECT {_COLUMNS} FROM deliveries WHERE announcement_id = ? ORDER BY id",
+        [announcement_id],
+    ).fetchall()
     return [_delivery(row) for row in rows]
 
 
@@ -237,7 +289,12 @@ _URGENT_INDEX = " INDEXED BY deliveries_urgent_due"
 
 
 def due(
-    db: Database, channel: str, *, now: datetime, limit: int, urgent_only: bool = False,
+    db: Database,
+    channel: str,
+    *,
+    now: datetime,
+    limit: int,
+    urgent_only: bool = False,
     excluding: frozenset[int] | set[int] = frozenset(),
 ) -> list[Delivery]:
     """Pending rows whose time has come, oldest first, leaving out those already in flight."""
@@ -290,8 +347,15 @@ def skip_reason(db: Database, delivery: Delivery) -> str | None:
     return None
 
 
-def _update(db: Database, delivery_id: int, now: datetime, sets: str, params: list[object],
-            *, from_status: str) -> bool:
+def _update(
+    db: Database,
+    delivery_id: int,
+    now: datetime,
+    sets: str,
+    params: list[object],
+    *,
+    from_status: str,
+) -> bool:
     cursor = db.execute(
         f"UPDATE deliveries SET {sets}, updated_at = ? WHERE id = ? AND status = ?",
         [*params, to_utc_text(now), delivery_id, from_status],
@@ -301,8 +365,14 @@ def _update(db: Database, delivery_id: int, now: datetime, sets: str, params: li
 
 def mark_sending(db: Database, delivery_id: int, *, now: datetime) -> bool:
     """Committed before the request: only a pending row can start, and only once."""
-    return _update(db, delivery_id, now, "status = 'sending', sending_at = ?",
-                   [to_utc_text(now)], from_status="pending")
+    return _update(
+        db,
+        delivery_id,
+        now,
+        "status = 'sending', sending_at = ?",
+        [to_utc_text(now)],
+        from_status="pending",
+    )
 
 
 def mark_sending_many(db: Database, delivery_ids: list[int], *, now: datetime) -> set[int]:
@@ -312,18 +382,29 @@ def mark_sending_many(db: Database, delivery_ids: list[int], *, now: datetime) -
         return set()
     stamp = to_utc_text(now)
     with write_transaction(db):
-        return {row_id for (row_id,) in db.conn.execute(
-            "UPDATE deliveries SET status = 'sending', sending_at = ?, updated_at = ?"
-            f" WHERE id IN ({', '.join('?' * len(delivery_ids))}) AND status = 'pending'"
-            " RETURNING id", [stamp, stamp, *delivery_ids]).fetchall()}
+        return {
+            row_id
+            for (row_id,) in db.conn.execute(
+                "UPDATE deliveries SET status = 'sending', sending_at = ?, updated_at = ?"
+                f" WHERE id IN ({', '.join('?' * len(delivery_ids))}) AND status = 'pending'"
+                " RETURNING id",
+                [stamp, stamp, *delivery_ids],
+            ).fetchall()
+        }
 
 
-def mark_sent(db: Database, delivery_id: int, *, now: datetime,
-              provider_message_id: str | None) -> None:
-    _update(db, delivery_id, now,
-            "status = 'sent', sent_at = ?, provider_message_id = ?, attempts = attempts + 1,"
-            " reason = ''",
-            [to_utc_text(now), provider_message_id], from_status="sending")
+def mark_sent(
+    db: Database, delivery_id: int, *, now: datetime, provider_message_id: str | None
+) -> None:
+    _update(
+        db,
+        delivery_id,
+        now,
+        "status = 'sent', sent_at = ?, provider_message_id = ?, attempts = attempts + 1,"
+        " reason = ''",
+        [to_utc_text(now), provider_message_id],
+        from_status="sending",
+    )
 
 
 def mark_sent_many(db: Database, rows: list[tuple[int, str | None]], *, now: datetime) -> None:
@@ -338,25 +419,46 @@ def mark_sent_many(db: Database, rows: list[tuple[int, str | None]], *, now: dat
         )
 
 
-def retry_later(db: Database, delivery_id: int, *, now: datetime, at: datetime, reason: str,
-                count_attempt: bool = True) -> None:
+def retry_later(
+    db: Database,
+    delivery_id: int,
+    *,
+    now: datetime,
+    at: datetime,
+    reason: str,
+    count_attempt: bool = True,
+) -> None:
     """Back to pending until `at`; a rate-limit answer does not count as a failed attempt."""
     increment = ", attempts = attempts + 1" if count_attempt else ""
-    _update(db, delivery_id, now, f"status = 'pending', next_attempt_at = ?, reason = ?{increment}",
-            [to_utc_text(at), reason], from_status="sending")
+    _update(
+        db,
+        delivery_id,
+        now,
+        f"status = 'pending', next_attempt_at = ?, reason = ?{increment}",
+        [to_utc_text(at), reason],
+        from_status="sending",
+    )
 
 
 def mark_failed(db: Database, delivery_id: int, *, now: datetime, reason: str) -> None:
-    _update(db, delivery_id, now, "status = 'failed', reason = ?, attempts = attempts + 1",
-            [reason], from_status="sending")
+    _update(
+        db,
+        delivery_id,
+        now,
+        "status = 'failed', reason = ?, attempts = attempts + 1",
+        [reason],
+        from_status="sending",
+    )
 
 
-def mark_skipped(db: Database, delivery_id: int, *, now: datetime, reason: str,
-                 from_status: str = "pending") -> None:
+def mark_skipped(
+    db: Database, delivery_id: int, *, now: datetime, reason: str, from_status: str = "pending"
+) -> None:
     """Never to be sent: before its turn (`pending`) or refused by the channel's own rules
     once taken (`sending`)."""
-    _update(db, delivery_id, now, "status = 'skipped', reason = ?", [reason],
-            from_status=from_status)
+    _update(
+        db, delivery_id, now, "status = 'skipped', reason = ?", [reason], from_status=from_status
+    )
 
 
 def mark_interrupted_unknown(db: Database, *, now: datetime) -> dict[int, int]:
@@ -375,20 +477,23 @@ def mark_interrupted_unknown(db: Database, *, now: datetime) -> dict[int, int]:
     return dict(rows)
 
 
-def awaiting_display(db: Database, channel: str, address: str, *,
-                     limit: int = 50) -> list[Delivery]:
+def awaiting_display(
+    db: Database, channel: str, address: str, *, limit: int = 50
+) -> list[Delivery]:
     """Rows handed to `address` on a channel that shows them itself (the console) and not yet
     shown: `sent`, oldest first. Showing one is reported like a WhatsApp callback
     (`record_status(..., "delivered")`)."""
     rows = db.execute(
         f"SELECT {_COLUMNS} FROM deliveries WHERE channel = ? AND address = ?"
         " AND status = 'sent' ORDER BY id LIMIT ?",
-        [channel, address, limit]).fetchall()
+        [channel, address, limit],
+    ).fetchall()
     return [_delivery(row) for row in rows]
 
 
-def record_status(db: Database, provider_message_id: str, status: str, *, now: datetime,
-                  reason: str = "") -> bool:
+def record_status(
+    db: Database, provider_message_id: str, status: str, *, now: datetime, reason: str = ""
+) -> bool:
     """A status callback from the provider (WhatsApp delivered/read/failed)."""
     if status not in ("delivered", "read", "failed"):
         raise ValueError(f"not a callback status: {status!r}")
@@ -404,19 +509,30 @@ def in_progress(db: Database, announcement_id: int) -> bool | None:
     """Whether the announcement still has rows to send (pending or sending); None while it
     has no row at all. Two index lookups, where `report` counts every row: cheap enough to
     ask ten times a second of a 100,000-row broadcast."""
-    if db.execute("SELECT 1 FROM deliveries WHERE announcement_id = ? LIMIT 1",
-                  [announcement_id]).fetchone() is None:
+    if (
+        db.execute(
+            "SELECT 1 FROM deliveries WHERE announcement_id = ? LIMIT 1", [announcement_id]
+        ).fetchone()
+        is None
+    ):
         return None
-    return db.execute(
-        "SELECT 1 FROM deliveries WHERE announcement_id = ? AND status IN ('pending', 'sending')"
-        " LIMIT 1", [announcement_id]).fetchone() is not None
+    return (
+        db.execute(
+            "SELECT 1 FROM deliveries WHERE announcement_id = ?"
+            " AND status IN ('pending', 'sending') LIMIT 1",
+            [announcement_id],
+        ).fetchone()
+        is not None
+    )
 
 
 def report(db: Database, announcement_id: int) -> Report:
-    counts = dict(db.execute(
-        "SELECT status, count(*) FROM deliveries WHERE announcement_id = ? GROUP BY status",
-        [announcement_id],
-    ).fetchall())
+    counts = dict(
+        db.execute(
+            "SELECT status, count(*) FROM deliveries WHERE announcement_id = ? GROUP BY status",
+            [announcement_id],
+        ).fetchall()
+    )
     reasons: dict[str, Counter[str]] = {}
     for status, reason, number in db.execute(
         """

@@ -24,6 +24,5 @@ def first_time(db: Database, message_sid: str, *, now: datetime) -> bool:
 
 def prune(db: Database, *, before: datetime) -> int:
     """Forget sids older than `before` (Twilio stops retrying within minutes)."""
-    cursor = db.execute("DELETE FROM inbound_messages WHERE received_at < ?",
-                        [to_utc_text(before)])
+    cursor = db.execute("DELETE FROM inbound_messages WHERE received_at < ?", [to_utc_text(before)])
     return cursor.rowcount

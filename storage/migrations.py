@@ -237,8 +237,9 @@ def _widen_announcement_kinds(db: Database, step: str, *, after: str, kind: str)
             db.execute("DROP TABLE IF EXISTS announcements_new")
             # After a rebuild's rename SQLite keeps the name quoted: CREATE TABLE "announcements".
             db.execute(
-                re.sub(r'^CREATE TABLE "?announcements"?', "CREATE TABLE announcements_new", sql)
-                .replace(f"'{after}')", f"'{after}', '{kind}')", 1)
+                re.sub(
+                    r'^CREATE TABLE "?announcements"?', "CREATE TABLE announcements_new", sql
+                ).replace(f"'{after}')", f"'{after}', '{kind}')", 1)
             )
             db.execute("INSERT INTO announcements_new SELECT * FROM announcements")
             db.execute("DROP TABLE announcements")

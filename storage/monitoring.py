@@ -49,8 +49,10 @@ def probe_write(db: Database) -> None:
     a write rolled back never reaches the disk, so it cannot find it full. What it leaves is
     the one row of `health_probe`, with the time of the last probe."""
     with write_transaction(db):
-        db.execute("INSERT INTO health_probe (id, checked_at) VALUES (1, datetime('now'))"
-                   " ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at")
+        db.execute(
+            "INSERT INTO health_probe (id, checked_at) VALUES (1, datetime('now'))"
+            " ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at"
+        )
 
 
 def counts_by_status(db: Database) -> dict[tuple[str, str], int]:
@@ -95,7 +97,10 @@ def backlog(db: Database, channel: str, *, now: datetime) -> Backlog:
         """,
         params,
     ).fetchone()
-    return Backlog(pending=pending, due=due,
-                   oldest_due=from_utc_text(oldest) if oldest else None,
-                   oldest_urgent_due=from_utc_text(urgent) if urgent else None,
-                   urgent_due=urgent_due)
+    return Backlog(
+        pending=pending,
+        due=due,
+        oldest_due=from_utc_text(oldest) if oldest else None,
+        oldest_urgent_due=from_utc_text(urgent) if urgent else None,
+        urgent_due=urgent_due,
+    )

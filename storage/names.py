@@ -23,7 +23,10 @@ _JOINERS = frozenset("\u200c\u200d")
 
 def clean_name(text: str) -> str:
     """`text` without control or bidi characters, its spaces collapsed, in Unicode NFC."""
-    kept = "".join(character if character.isspace()
-                   or unicodedata.category(character)[0] != "C" or character in _JOINERS
-                   else "" for character in unicodedata.normalize("NFC", text))
+    kept = "".join(
+        character
+        if character.isspace() or unicodedata.category(character)[0] != "C" or character in _JOINERS
+        else ""
+        for character in unicodedata.normalize("NFC", text)
+    )
     return " ".join(kept.split())

@@ -35,8 +35,13 @@ class Release:
 
 
 def release(
-    db: Database, announcement_id: int, *, now: datetime, grace: timedelta,
-    channels: tuple[str, ...] = DEFAULT_CHANNELS, default_language: str = "fr",
+    db: Database,
+    announcement_id: int,
+    *,
+    now: datetime,
+    grace: timedelta,
+    channels: tuple[str, ...] = DEFAULT_CHANNELS,
+    default_language: str = "fr",
 ) -> Release:
     announcement = announcements.get(db, announcement_id)
     if announcement is None or announcement.status not in ("scheduled", "sending"):
@@ -45,27 +50,37 @@ def release(
         session = catalogue.session(db, announcement.session_id or "")
         if session is None or session.status == "cancelled" or session.starts_at <= now:
             note = "dropped: the session has started or is cancelled"
-            announcements.set_status(db, announcement_id, "cancelled", now=now, note=note,
-                                     only_from=("scheduled",))
+            announcements.set_status(
+                db, announcement_id, "cancelled", now=now, note=note, only_from=("scheduled",)
+            )
             return Release(announcement_id, "dropped", note=note)
     elif announcement.status == "scheduled" and now - announcement.due_at > grace:
         late = now - announcement.due_at
         note = f"missed: due {to_utc_text(announcement.due_at)}, {_hours(late)} late"
-        announcements.set_status(db, announcement_id, "missed", now=now, note=note,
-                                 only_from=("scheduled",))
-        audit.record(db, actor=ACTOR, action="announcement.missed",
-                     subject=f"announcement:{announcement_id}",
-                     created_by=announcement.created_by, due_at=to_utc_text(announcement.due_at))
+        announcements.set_status(
+            db, announcement_id, "missed", now=now, note=note, only_from=("scheduled",)
+        )
+        audit.record(
+            db,
+            actor=ACTOR,
+            action="announcement.missed",
+            subject=f"announcement:{announcement_id}",
+            created_by=announcement.created_by,
+            due_at=to_utc_text(announcement.due_at),
+        )
         return Release(announcement_id, "missed", note=note)
     if not announcements.claim_release(db, announcement_id, now=now):
-        return Release(announcement_id, "releasing",
-                       note="its rows are being written by another process")
+        return Release(
+            announcement_id, "releasing", note="its rows are being written by another process"
+        )
     # A release that fails keeps its claim until the lease lapses: then the next resumes it.
-    rows = deliveries.enqueue(db, announcement, now=now, channels=channels,
-                              default_language=default_language)
+    rows = deliveries.enqueue(
+        db, announcement, now=now, channels=channels, default_language=default_language
+    )
     with write_transaction(db):
-        announcements.set_status(db, announcement_id, "sending", now=now,
-                                 only_from=("scheduled", "sending"))
+        announcements.set_status(
+            db, announcement_id, "sending", now=now, only_from=("scheduled", "sending")
+        )
         announcements.end_release(db, announcement_id)
     return Release(announcement_id, "enqueued", rows)
 
@@ -74,36 +89,75 @@ def _hours(late: timedelta) -> str:
     return f"{late.total_seconds() / 3600:.1f} h"
 
 
-def notify_promotion(db: Database, *, session_id: str, contact_id: int, now: datetime,
-                     channels: tuple[str, ...] = DEFAULT_CHANNELS) -> Release:
+def notify_promotion(
+    db: Database,
+    *,
+    session_id: str,
+    contact_id: int,
+    now: datetime,
+    channels: tuple[str, ...] = DEFAULT_CHANNELS,
+) -> Release:
     """Tell a contact promoted from the waiting list, through the outbox, right away."""
     announcement_id = announcements.create(
-        db, kind="promotion", texts={}, audience=Audience(contacts=(contact_id,)), due_at=now,
-        created_by=ACTOR, now=now, session_id=session_id,
+        db,
+        kind="promotion",
+        texts={},
+        audience=Audience(contacts=(contact_id,)),
+        due_at=now,
+        created_by=ACTOR,
+        now=now,
+        session_id=session_id,
     )
     return release(db, announcement_id, now=now, grace=IMMEDIATE_GRACE, channels=channels)
 
 
-def notify_report(db: Database, *, about: int, contact_id: int, channel: str, text: str,
-                  now: datetime) -> Release:
+def notify_report(
+    db: Database, *, about: int, contact_id: int, channel: str, text: str, now: datetime
+) -> Release:
     """Send `text` (the final report of announcement `about`, already in the coordinator's
     language) to the coordinator's identity on `channel`, through the outbox, right away."""
     announcement_id = announcements.create(
-        db, kind="report", texts={"*": text}, audience=Audience(contacts=(contact_id,)),
-        due_at=now, created_by=ACTOR, now=now, urgent=True)
-    audit.record(db, actor=ACTOR, action="announcement.report_sent",
-                 subject=f"announcement:{about}", report=announcement_id)
+        db,
+        kind="report",
+        texts={"*": text},
+        audience=Audience(contacts=(contact_id,)),
+        due_at=now,
+        created_by=ACTOR,
+        now=now,
+        urgent=True,
+    )
+    audit.record(
+        db,
+        actor=ACTOR,
+        action="announcement.report_sent",
+        subject=f"announcement:{about}",
+        report=announcement_id,
+    )
     return release(db, announcement_id, now=now, grace=IMMEDIATE_GRACE, channels=(channel,))
 
 
-def notify(db: Database, *, contact_id: int, channel: str, text: str, reason: str,
-           now: datetime) -> Release:
+def notify(
+    db: Database, *, contact_id: int, channel: str, text: str, reason: str, now: datetime
+) -> Release:
     """Send `text` (a notice already worded in the contact's language, e.g. "your link code
     was used") to the contact's identity on `channel`, through the outbox, right away; urgent,
     since it says something happened to their profile. `reason` names it in the audit."""
     announcement_id = announcements.create(
-        db, kind="notice", texts={"*": text}, audience=Audience(contacts=(contact_id,)),
-        due_at=now, created_by=ACTOR, now=now, urgent=True)
-    audit.record(db, actor=ACTOR, action="notice.sent", subject=f"contact:{contact_id}",
-                 reason=reason, announcement=announcement_id)
+        db,
+        kind="notice",
+        texts={"*": text},
+        audience=Audience(contacts=(contact_id,)),
+        due_at=now,
+        created_by=ACTOR,
+        now=now,
+        urgent=True,
+    )
+    audit.record(
+        db,
+        actor=ACTOR,
+        action="notice.sent",
+        subject=f"contact:{contact_id}",
+        reason=reason,
+        announcement=announcement_id,
+    )
     return release(db, announcement_id, now=now, grace=IMMEDIATE_GRACE, channels=(channel,))

@@ -47,15 +47,18 @@ class Pruned:
 
 def count(db: Database, *, before: datetime, inbound_before: datetime | None = None) -> Pruned:
     """What `prune` with the same arguments would delete, deleting nothing."""
-    deliveries = db.execute(f"SELECT count(*) {_DELIVERIES_WHERE}",
-                            [to_utc_text(before)]).fetchone()[0]
-    inbound = db.execute(f"SELECT count(*) {_INBOUND_WHERE}",
-                         [to_utc_text(inbound_before or before)]).fetchone()[0]
+    deliveries = db.execute(
+        f"SELECT count(*) {_DELIVERIES_WHERE}", [to_utc_text(before)]
+    ).fetchone()[0]
+    inbound = db.execute(
+        f"SELECT count(*) {_INBOUND_WHERE}", [to_utc_text(inbound_before or before)]
+    ).fetchone()[0]
     return Pruned(deliveries, inbound)
 
 
-def prune(db: Database, *, before: datetime, inbound_before: datetime | None = None,
-          batch: int = BATCH) -> Pruned:
+def prune(
+    db: Database, *, before: datetime, inbound_before: datetime | None = None, batch: int = BATCH
+) -> Pruned:
     """Delete final delivery rows last changed before `before`, and inbound message ids
     received before `inbound_before` (default: `before`), `batch` rows a transaction."""
     deliveries = _delete(db, _DELIVERIES_WHERE, to_utc_text(before), batch)
@@ -70,7 +73,7 @@ def _delete(db: Database, where: str, cut: str, batch: int) -> int:
     found = [row[0] for row in db.execute(f"SELECT rowid {where}", [cut])]
     deleted = 0
     for start in range(0, len(found), batch):
-        chunk = found[start:start + batch]
+        chunk = found[start : start + batch]
         with db.atomic():
             deleted += db.execute(
                 f"DELETE {where} AND rowid IN ({', '.join('?' * len(chunk))})", [cut, *chunk]

@@ -14,7 +14,13 @@ from sqlite_utils import Database
 from storage.zones import now_utc, to_utc_text
 
 STATUSES = (
-    "interested", "registered", "waitlisted", "confirmed", "declined", "cancelled", "attended",
+    "interested",
+    "registered",
+    "waitlisted",
+    "confirmed",
+    "declined",
+    "cancelled",
+    "attended",
     "no_show",
 )
 SEAT_HOLDING = ("registered", "confirmed", "attended", "no_show")
@@ -39,7 +45,11 @@ class RegisterOutcome:
 
 def _registration(row: dict[str, Any]) -> Registration:
     return Registration(
-        row["id"], row["contact_id"], row["session_id"], row["status"], row["created_at"],
+        row["id"],
+        row["contact_id"],
+        row["session_id"],
+        row["status"],
+        row["created_at"],
         row["updated_at"],
     )
 
@@ -70,11 +80,13 @@ def of_contact(db: Database, contact_id: int) -> list[Registration]:
 
 
 def seats_taken(db: Database, session_id: str) -> int:
-    return int(db.execute(
-        "SELECT count(*) FROM registrations"
-        f" WHERE session_id = ? AND status IN {_in(SEAT_HOLDING)}",
-        [session_id],
-    ).fetchone()[0])
+    return int(
+        db.execute(
+            "SELECT count(*) FROM registrations"
+            f" WHERE session_id = ? AND status IN {_in(SEAT_HOLDING)}",
+            [session_id],
+        ).fetchone()[0]
+    )
 
 
 def waitlist_position(db: Database, contact_id: int, session_id: str) -> int | None:
@@ -120,9 +132,7 @@ def register(db: Database, contact_id: int, session_id: str, capacity: int) -> R
     with db.atomic():
         current = of(db, contact_id, session_id)
         if current and current.status in ACTIVE:
-            return RegisterOutcome(
-                "already", waitlist_position(db, contact_id, session_id)
-            )
+            return RegisterOutcome("already", waitlist_position(db, contact_id, session_id))
         if seats_taken(db, session_id) < capacity:
             _set_status(db, contact_id, session_id, "registered")
             return RegisterOutcome("registered")

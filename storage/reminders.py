@@ -23,8 +23,19 @@ CANCEL_KEY = "cancel"
 ACTOR = "system:reminders"
 
 
-def _upsert(db: Database, session: Session, key: str, kind: str, due_at: datetime, *,
-            urgent: bool, audience: Audience, status: str, note: str, now: datetime) -> None:
+def _upsert(
+    db: Database,
+    session: Session,
+    key: str,
+    kind: str,
+    due_at: datetime,
+    *,
+    urgent: bool,
+    audience: Audience,
+    status: str,
+    note: str,
+    now: datetime,
+) -> None:
     stamp = to_utc_text(now)
     db.execute(
         """
@@ -37,13 +48,25 @@ def _upsert(db: Database, session: Session, key: str, kind: str, due_at: datetim
         WHERE announcements.status = 'scheduled'
           AND (announcements.due_at != excluded.due_at OR announcements.kind != excluded.kind)
         """,
-        [kind, audience.to_json(), session.id, key, to_utc_text(due_at), int(urgent), status,
-         note, ACTOR, stamp, stamp],
+        [
+            kind,
+            audience.to_json(),
+            session.id,
+            key,
+            to_utc_text(due_at),
+            int(urgent),
+            status,
+            note,
+            ACTOR,
+            stamp,
+            stamp,
+        ],
     )
 
 
-def sync_session(db: Database, session: Session, *, offsets: dict[str, timedelta],
-                 confirm_at: str, now: datetime) -> None:
+def sync_session(
+    db: Database, session: Session, *, offsets: dict[str, timedelta], confirm_at: str, now: datetime
+) -> None:
     """Bring the session's reminder rows in line with its time and status."""
     with db.atomic():
         if session.status == "cancelled":
@@ -54,23 +77,39 @@ def sync_session(db: Database, session: Session, *, offsets: dict[str, timedelta
                 [to_utc_text(now), session.id],
             )
             if session.starts_at > now:
-                _upsert(db, session, CANCEL_KEY, "cancellation", now, urgent=True,
-                        audience=Audience(registrants=session.id, statuses=ACTIVE),
-                        status="scheduled", note="", now=now)
+                _upsert(
+                    db,
+                    session,
+                    CANCEL_KEY,
+                    "cancellation",
+                    now,
+                    urgent=True,
+                    audience=Audience(registrants=session.id, statuses=ACTIVE),
+                    status="scheduled",
+                    note="",
+                    now=now,
+                )
             return
         for key, offset in offsets.items():
             due_at = session.starts_at - offset
             late = due_at <= now
-            _upsert(db, session, key, "confirm_request" if key == confirm_at else "reminder",
-                    due_at, urgent=offset < URGENT_BELOW,
-                    audience=Audience(registrants=session.id, statuses=SEAT_HOLDING),
-                    status="cancelled" if late else "scheduled",
-                    note="already past when the session was first seen" if late else "",
-                    now=now)
+            _upsert(
+                db,
+                session,
+                key,
+                "confirm_request" if key == confirm_at else "reminder",
+                due_at,
+                urgent=offset < URGENT_BELOW,
+                audience=Audience(registrants=session.id, statuses=SEAT_HOLDING),
+                status="cancelled" if late else "scheduled",
+                note="already past when the session was first seen" if late else "",
+                now=now,
+            )
 
 
-def sync_all(db: Database, *, offsets: dict[str, timedelta], confirm_at: str,
-             now: datetime) -> None:
+def sync_all(
+    db: Database, *, offsets: dict[str, timedelta], confirm_at: str, now: datetime
+) -> None:
     """Every session not yet started, and the cancelled ones that still have reminders."""
     for session in catalogue.all_sessions(db):
         if session.starts_at <= now:

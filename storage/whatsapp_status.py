@@ -23,13 +23,17 @@ CHANNEL = "whatsapp"
 RATE_BACKOFF = timedelta(seconds=60)
 
 # Twilio error codes that say something about the person, not about one message.
-NOT_ON_WHATSAPP = {63003: "not a WhatsApp number (63003)",
-                   63024: "not a valid WhatsApp recipient (63024)"}
+NOT_ON_WHATSAPP = {
+    63003: "not a WhatsApp number (63003)",
+    63024: "not a valid WhatsApp recipient (63024)",
+}
 BLOCKED_BY_USER = {63014: "blocked by the user (63014)"}
 OUTSIDE_WINDOW = 63016
 RATE_LIMITED = 63018
-_REASONS = {OUTSIDE_WINDOW: "outside the 24-hour window: only a template may be sent (63016)",
-            RATE_LIMITED: "WhatsApp rate limit reached (63018)"}
+_REASONS = {
+    OUTSIDE_WINDOW: "outside the 24-hour window: only a template may be sent (63016)",
+    RATE_LIMITED: "WhatsApp rate limit reached (63018)",
+}
 _PROGRESS = {"delivered": "delivered", "read": "read"}
 _FAILED = ("failed", "undelivered")
 
@@ -73,15 +77,23 @@ class Applied:
     rerouted_to: str | None = None
 
 
-def apply(db: Database, *, message_sid: str, status: str, error_code: int | None,
-          address: str | None, now: datetime,
-          channels: tuple[str, ...] = DEFAULT_CHANNELS) -> Applied:
+def apply(
+    db: Database,
+    *,
+    message_sid: str,
+    status: str,
+    error_code: int | None,
+    address: str | None,
+    now: datetime,
+    channels: tuple[str, ...] = DEFAULT_CHANNELS,
+) -> Applied:
     """Make one callback's meaning so. `address` is the recipient's E.164 number (the
     callback's `To`), used for the identity effects even when the message was a reply and
     not an outbox row."""
     effect = interpret(status, error_code)
-    row = db.execute("SELECT id FROM deliveries WHERE provider_message_id = ? LIMIT 1",
-                     [message_sid]).fetchone()
+    row = db.execute(
+        "SELECT id FROM deliveries WHERE provider_message_id = ? LIMIT 1", [message_sid]
+    ).fetchone()
     delivery = deliveries.get(db, row[0]) if row else None
     if effect.inactive and address:
         contacts_store.mark_identity_inactive(db, CHANNEL, address, effect.inactive)

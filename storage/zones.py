@@ -56,7 +56,9 @@ _LOCAL = re.compile(
       | (?P<d>\d{1,2})(?P<sep>[/.])(?P<m>\d{1,2})(?P=sep)(?P<y>\d{4}|\d{2}) )  # 9/12/26
     (?: \s*[T,،]\s* | \s+ (?:(?:à|a|at|الساعة)\s+)? )
     (?P<hour>\d{1,2}) \s* (?: :\s*(?P<minute>\d{2}) | [hH]\s*(?P<minute_h>\d{2})? )
-    \s*$""", re.VERBOSE)
+    \s*$""",
+    re.VERBOSE,
+)
 
 
 def parse_local(text: str, zone_name: str) -> datetime:

@@ -52,9 +52,17 @@ def db(db_path: Path) -> Database:
     database.close()
 
 
-def add_session(db: Database, session_id: str, *, starts: str, ends: str, capacity: int = 12,
-                topics: tuple[str, ...] = ("soudage",), title_fr: str | None = None,
-                status: str = "scheduled") -> None:
+def add_session(
+    db: Database,
+    session_id: str,
+    *,
+    starts: str,
+    ends: str,
+    capacity: int = 12,
+    topics: tuple[str, ...] = ("soudage",),
+    title_fr: str | None = None,
+    status: str = "scheduled",
+) -> None:
     catalogue.upsert_session(
         db,
         id=session_id,
@@ -73,17 +81,32 @@ def add_session(db: Database, session_id: str, *, starts: str, ends: str, capaci
 def programme(db: Database) -> Database:
     """Two topics, three upcoming sessions, two member companies."""
     catalogue.upsert_topic(db, "soudage", {"fr": "Soudage", "ar": "اللحام", "en": "Welding"})
-    catalogue.upsert_topic(db, "maintenance",
-                         {"fr": "Maintenance", "ar": "الصيانة", "en": "Maintenance"})
-    add_session(db, "tig-2026-12", starts="2026-12-10T10:00", ends="2026-12-11T17:00",
-                capacity=1, title_fr="Soudage TIG – niveau 1")
+    catalogue.upsert_topic(
+        db, "maintenance", {"fr": "Maintenance", "ar": "الصيانة", "en": "Maintenance"}
+    )
+    add_session(
+        db,
+        "tig-2026-12",
+        starts="2026-12-10T10:00",
+        ends="2026-12-11T17:00",
+        capacity=1,
+        title_fr="Soudage TIG – niveau 1",
+    )
     add_session(db, "mig-2027-01", starts="2027-01-12T09:00", ends="2027-01-12T17:00")
-    add_session(db, "maint-2027-02", starts="2027-02-02T09:00", ends="2027-02-03T17:00",
-                topics=("maintenance",), title_fr="Maintenance préventive")
-    companies.upsert(db, member_id="M001", name="Atlas Fonderie", city="Casablanca",
-                     sector="metallurgy")
-    companies.upsert(db, member_id="M002", name="Atlas Mécanique", city="Tanger",
-                     sector="mechanics")
+    add_session(
+        db,
+        "maint-2027-02",
+        starts="2027-02-02T09:00",
+        ends="2027-02-03T17:00",
+        topics=("maintenance",),
+        title_fr="Maintenance préventive",
+    )
+    companies.upsert(
+        db, member_id="M001", name="Atlas Fonderie", city="Casablanca", sector="metallurgy"
+    )
+    companies.upsert(
+        db, member_id="M002", name="Atlas Mécanique", city="Tanger", sector="mechanics"
+    )
     return db
 
 

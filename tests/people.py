@@ -45,9 +45,15 @@ class Person:
     def labels(self) -> list[str]:
         return [choice.label for reply in self.replies for choice in reply.choices]
 
-    def onboard(self, *, language: str = "English", name: str = "Amina Alaoui",
-                company: str = "Atlas Fonderie", role: str = "Manager",
-                topics: tuple[str, ...] = ("Welding",)) -> None:
+    def onboard(
+        self,
+        *,
+        language: str = "English",
+        name: str = "Amina Alaoui",
+        company: str = "Atlas Fonderie",
+        role: str = "Manager",
+        topics: tuple[str, ...] = ("Welding",),
+    ) -> None:
         self.command("start")
         self.presses(language)
         self.presses(_CONSENT[language])

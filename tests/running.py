@@ -28,14 +28,22 @@ def environment(**extra: str) -> dict[str, str]:
     return {**env, **extra}
 
 
-def write_both_channels_config(directory: Path, bot_api: FakeBotAPI, twilio: FakeTwilio,
-                               port: int, *, telegram: str = "", more: str = "",
-                               database: str = "formabot.db") -> Path:
+def write_both_channels_config(
+    directory: Path,
+    bot_api: FakeBotAPI,
+    twilio: FakeTwilio,
+    port: int,
+    *,
+    telegram: str = "",
+    more: str = "",
+    database: str = "formabot.db",
+) -> Path:
     """`config.toml` for Telegram and WhatsApp against the fakes, without quiet hours (a
     broadcast goes out at once, whatever the time), the web app on `port`. `telegram` adds
     keys to [telegram]; `more` adds sections of its own; `database` is where the file is."""
     path = directory / "config.toml"
-    path.write_text(f"""
+    path.write_text(
+        f"""
 [bot]
 database = "{database}"
 quiet_hours = ""
@@ -54,7 +62,9 @@ public_url = "{PUBLIC_URL}"
 port = {port}
 
 {more}
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     return path
 
 
@@ -71,8 +81,15 @@ class RunningBot:
     `port`. `stop()` sends SIGTERM, expects a clean exit and returns the standard error (the
     log); `kill()` is for the test's `finally`, whatever happened."""
 
-    def __init__(self, config: Path, env: dict[str, str], port: int, *args: str,
-                 prefix: tuple[str, ...] = (), stdin: int = subprocess.DEVNULL) -> None:
+    def __init__(
+        self,
+        config: Path,
+        env: dict[str, str],
+        port: int,
+        *args: str,
+        prefix: tuple[str, ...] = (),
+        stdin: int = subprocess.DEVNULL,
+    ) -> None:
         """`prefix` runs it through another command (one that ends by exec-ing the rest).
         Its standard input is none (as under systemd) unless `stdin` is given (a terminal:
         with no platform's credentials, the console conversation runs there)."""
@@ -80,8 +97,11 @@ class RunningBot:
         self.output = ""
         self.process = subprocess.Popen(
             [*prefix, str(FORMABOT), "--config", str(config), "run", *args],
-            env=environment(**env), stdin=stdin,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env=environment(**env),
+            stdin=stdin,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         try:
             wait_for(self.listening)

@@ -22,8 +22,9 @@ def _new_person(programme: Database, brand: Brand, language: str) -> Person:
 
 
 @pytest.mark.parametrize("language", LANGUAGE_BUTTONS)
-def test_consent_names_the_configured_sender_and_organisers(programme: Database,
-                                                           language: str) -> None:
+def test_consent_names_the_configured_sender_and_organisers(
+    programme: Database, language: str
+) -> None:
     person = _new_person(programme, FIMME, language)
     assert "Formation FIMME" in person.text
     assert "FIMME" in person.text.replace("Formation FIMME", "")
@@ -56,8 +57,9 @@ def test_a_federation_alone_is_the_sender(programme: Database) -> None:
 
 
 def test_the_link_code_says_whom_to_send_it_to(programme: Database) -> None:
-    person = Person(Context(db=programme, clock=lambda: NOW, brand=FIMME), "amina",
-                    channel="telegram")
+    person = Person(
+        Context(db=programme, clock=lambda: NOW, brand=FIMME), "amina", channel="telegram"
+    )
     person.onboard(language="Français", topics=())
     person.command("link")
     assert "à Formation FIMME sur WhatsApp" in person.text

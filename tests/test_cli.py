@@ -14,39 +14,62 @@ from bot.cli.main import cli
 from storage import contacts, open_database
 
 
-def formabot(*args: str, input: str | None = None, env: dict[str, str] | None = None,
-             ) -> subprocess.CompletedProcess[str]:
+def formabot(
+    *args: str,
+    input: str | None = None,
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
     """The installed console script, as a person or a script would run it."""
-    environment = {key: value for key, value in os.environ.items()
-                   if not key.startswith("FORMABOT_")}
+    environment = {
+        key: value for key, value in os.environ.items() if not key.startswith("FORMABOT_")
+    }
     environment.update(env or {})
     executable = Path(sys.executable).parent / "formabot"
-    return subprocess.run([str(executable), *args], input=input, capture_output=True,
-                          text=True, timeout=60, env=environment)
+    return subprocess.run(
+        [str(executable), *args],
+        input=input,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=environment,
+    )
 
 
 def test_shell_driven_from_a_pipe_walks_the_whole_conversation(
     config_file: Path, programme: Database, db_path: Path, tmp_path: Path
 ) -> None:
-    script = "\n".join([
-        "/start",          # the person speaks first
-        "3",               # English
-        "1",               # consent
-        "Youssef Benali",  # name
-        "atlas",           # company search
-        "2",               # Atlas Mécanique
-        "2",               # trainee
-        "2",               # follow Welding
-        "3",               # done
-        "1",               # upcoming sessions
-        "1",               # the first session
-        "1",               # register
-        "2",               # add to calendar (after Cancel my registration)
-        "/my",
-        "/quit",
-    ]) + "\n"
-    result = formabot("--config", str(config_file), "shell", "--as", "youssef",
-                      "--attachments", str(tmp_path / "ics"), input=script)
+    script = (
+        "\n".join(
+            [
+                "/start",  # the person speaks first
+                "3",  # English
+                "1",  # consent
+                "Youssef Benali",  # name
+                "atlas",  # company search
+                "2",  # Atlas Mécanique
+                "2",  # trainee
+                "2",  # follow Welding
+                "3",  # done
+                "1",  # upcoming sessions
+                "1",  # the first session
+                "1",  # register
+                "2",  # add to calendar (after Cancel my registration)
+                "/my",
+                "/quit",
+            ]
+        )
+        + "\n"
+    )
+    result = formabot(
+        "--config",
+        str(config_file),
+        "shell",
+        "--as",
+        "youssef",
+        "--attachments",
+        str(tmp_path / "ics"),
+        input=script,
+    )
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "Choose your language" in out
@@ -66,7 +89,7 @@ def test_a_wrong_config_stops_with_one_line(tmp_path: Path) -> None:
     assert result.returncode != 0
     assert result.stderr.strip().splitlines() == [
         f"Error: {path}: [bot] timezone = 'Europe/Casablanca': expected an IANA time zone such"
-        " as \"Africa/Casablanca\""
+        ' as "Africa/Casablanca"'
     ]
 
 
@@ -91,6 +114,9 @@ def test_every_command_has_help_text() -> None:
         for name, sub in getattr(command, "commands", {}).items():
             yield from walk(sub, [*path, name])
 
-    undocumented = [" ".join(path) for path, command in walk(cli, ["formabot"])
-                    if not (command.help or "").strip()]
+    undocumented = [
+        " ".join(path)
+        for path, command in walk(cli, ["formabot"])
+        if not (command.help or "").strip()
+    ]
     assert undocumented == []

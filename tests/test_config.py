@@ -44,14 +44,20 @@ def test_secrets_come_from_the_environment(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ('[bot]\ntimezone = "Mars/Olympus"\n',
-         "[bot] timezone = 'Mars/Olympus': expected an IANA time zone"),
-        ('[bot]\ndefault_language = "de"\n',
-         "[bot] default_language = 'de': expected one of \"fr\", \"ar\", \"en\""),
+        (
+            '[bot]\ntimezone = "Mars/Olympus"\n',
+            "[bot] timezone = 'Mars/Olympus': expected an IANA time zone",
+        ),
+        (
+            '[bot]\ndefault_language = "de"\n',
+            '[bot] default_language = \'de\': expected one of "fr", "ar", "en"',
+        ),
         ("[bot]\npage_size = 0\n", "[bot] page_size = 0: expected a whole number from 1 to 10"),
         ('[bot]\npage_size = "5"\n', "[bot] page_size = '5': expected a whole number"),
-        ('[telegram]\nbase_url = "api.telegram.org"\n',
-         "[telegram] base_url = 'api.telegram.org': expected an http(s) URL"),
+        (
+            '[telegram]\nbase_url = "api.telegram.org"\n',
+            "[telegram] base_url = 'api.telegram.org': expected an http(s) URL",
+        ),
         ('[telegram]\nmode = "push"\n', "[telegram] mode = 'push': expected \"polling\" or"),
         ("[web]\nport = 70000\n", "[web] port = 70000: expected a port number"),
         ('[bot]\ndatabse = "x.db"\n', "[bot] databse: unknown key; expected one of database"),
@@ -75,10 +81,18 @@ def test_wrong_values_are_named_precisely(tmp_path: Path, text: str, message: st
 
 
 def test_brand_names_the_sender_and_defaults_to_none(tmp_path: Path) -> None:
-    config = load(write(tmp_path, '[brand]\nname = "Formation FIMME"\nfederation = "FIMME"\n'
-                                  'school = "École FIMME"\n'), environ={})
+    config = load(
+        write(
+            tmp_path,
+            '[brand]\nname = "Formation FIMME"\nfederation = "FIMME"\nschool = "École FIMME"\n',
+        ),
+        environ={},
+    )
     assert (config.brand.name, config.brand.federation, config.brand.school) == (
-        "Formation FIMME", "FIMME", "École FIMME")
+        "Formation FIMME",
+        "FIMME",
+        "École FIMME",
+    )
     assert load(write(tmp_path, ""), environ={}).brand.name == ""
 
 

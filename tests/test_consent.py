@@ -16,8 +16,10 @@ from tests.people import Person
 OLD_NO = Action("consent", ("no",))
 OLD_YES = Action("consent", ("yes",))
 STOPPED = "Done: you will receive no more notifications. Send /start if you want them back."
-DECLINED = ("Understood: we will not send you any notifications. You can still look at the"
-            " sessions and register. If you change your mind, send /start.")
+DECLINED = (
+    "Understood: we will not send you any notifications. You can still look at the"
+    " sessions and register. If you change your mind, send /start."
+)
 
 
 @pytest.fixture
@@ -34,21 +36,26 @@ def contact_of(person: Person) -> contacts.Contact:
 
 
 def actions(context: Context) -> list[str]:
-    return [entry.action for entry in audit.entries(context.db)
-            if entry.action.startswith("privacy.")]
+    return [
+        entry.action for entry in audit.entries(context.db) if entry.action.startswith("privacy.")
+    ]
 
 
 def _everyone(context: Context) -> list[int]:
     """Who a broadcast to everyone on the console would reach now."""
-    return [recipient.contact_id
-            for page in pages(context.db, Audience(), channels=("console",))
-            for recipient in page]
+    return [
+        recipient.contact_id
+        for page in pages(context.db, Audience(), channels=("console",))
+        for recipient in page
+    ]
 
 
-@pytest.mark.parametrize(("language", "code"), [("Français", "fr"), ("العربية", "ar"),
-                                                ("English", "en")])
+@pytest.mark.parametrize(
+    ("language", "code"), [("Français", "fr"), ("العربية", "ar"), ("English", "en")]
+)
 def test_an_old_no_button_after_consenting_withdraws_consent_and_says_so(
-        context: Context, language: str, code: str) -> None:
+    context: Context, language: str, code: str
+) -> None:
     person = Person(context)
     person.onboard(language=language, topics=())
     assert contact_of(person).may_be_notified
@@ -63,7 +70,8 @@ def test_an_old_no_button_after_consenting_withdraws_consent_and_says_so(
 
 
 def test_an_old_no_button_half_way_through_onboarding_withdraws_and_asks_again(
-        context: Context) -> None:
+    context: Context,
+) -> None:
     person = Person(context)
     person.command("start")
     person.presses("English")
@@ -75,11 +83,18 @@ def test_an_old_no_button_half_way_through_onboarding_withdraws_and_asks_again(
     assert contact_of(person).name == "Amina Alaoui"
 
 
-@pytest.mark.parametrize("say_no", [
-    lambda p: p.presses_old(OLD_NO),
-    lambda p: p.says("STOP"), lambda p: p.says("Arrêt"), lambda p: p.says("توقف"),
-    lambda p: p.command("stop"), lambda p: p.presses("Stop notifications"),
-], ids=["old button", "STOP", "Arrêt", "توقف", "/stop", "menu button"])
+@pytest.mark.parametrize(
+    "say_no",
+    [
+        lambda p: p.presses_old(OLD_NO),
+        lambda p: p.says("STOP"),
+        lambda p: p.says("Arrêt"),
+        lambda p: p.says("توقف"),
+        lambda p: p.command("stop"),
+        lambda p: p.presses("Stop notifications"),
+    ],
+    ids=["old button", "STOP", "Arrêt", "توقف", "/stop", "menu button"],
+)
 def test_every_no_stores_audits_and_answers_the_same(context: Context, say_no) -> None:
     person = Person(context)
     person.onboard()
@@ -105,7 +120,8 @@ def test_saying_no_twice_changes_nothing_more_and_still_says_it(context: Context
 
 
 def test_an_old_yes_button_after_stop_asks_before_turning_notifications_back_on(
-        context: Context) -> None:
+    context: Context,
+) -> None:
     person = Person(context)
     person.onboard()
     person.command("stop")
@@ -122,7 +138,8 @@ def test_an_old_yes_button_after_stop_asks_before_turning_notifications_back_on(
 
 
 def test_an_entry_link_after_stop_opens_the_session_and_keeps_notifications_off(
-        context: Context) -> None:
+    context: Context,
+) -> None:
     person = Person(context)
     person.onboard()
     person.command("stop")

@@ -52,7 +52,8 @@ def test_onboarding_records_every_answer(context: Context) -> None:
 
 
 def test_declining_is_recorded_and_onboarding_goes_on_without_notifications(
-        context: Context) -> None:
+    context: Context,
+) -> None:
     person = Person(context)
     person.command("start")
     person.presses("English")
@@ -126,8 +127,12 @@ def test_topics_toggle_in_place_and_show_which_are_on(context: Context) -> None:
 
 def test_sessions_match_topics_and_come_a_few_at_a_time(programme: Database) -> None:
     for month in range(1, 8):
-        add_session(programme, f"extra-{month}", starts=f"2027-0{month}-20T09:00",
-                    ends=f"2027-0{month}-20T12:00")
+        add_session(
+            programme,
+            f"extra-{month}",
+            starts=f"2027-0{month}-20T09:00",
+            ends=f"2027-0{month}-20T12:00",
+        )
     context = Context(db=programme, clock=lambda: NOW, page_size=5)
     person = Person(context)
     person.onboard(topics=("Welding",))
@@ -140,7 +145,8 @@ def test_sessions_match_topics_and_come_a_few_at_a_time(programme: Database) -> 
     person.presses("More sessions")
     assert person.replies[0].replaces_menu
     assert [label for label in person.labels if label.startswith("Session ")] == [
-        f"Session extra-{month} (en)" for month in range(4, 8)]
+        f"Session extra-{month} (en)" for month in range(4, 8)
+    ]
     assert "More sessions" not in person.labels
     person.presses("All upcoming sessions")
     assert "Session maint-2027-02 (en)" in person.labels
@@ -231,8 +237,9 @@ def test_registration_closes_when_the_session_has_started(context: Context) -> N
 
 
 def test_cancelled_session_cannot_be_registered(programme: Database) -> None:
-    add_session(programme, "gone", starts="2027-03-01T09:00", ends="2027-03-01T12:00",
-                status="cancelled")
+    add_session(
+        programme, "gone", starts="2027-03-01T09:00", ends="2027-03-01T12:00", status="cancelled"
+    )
     person = Person(Context(db=programme, clock=lambda: NOW))
     person.onboard()
     person.command("start", "session_gone")
@@ -353,8 +360,9 @@ def test_a_stray_erase_button_without_confirmation_erases_nothing(context: Conte
         {"action": Action("co", ("999",))},
     ],
 )
-def test_anything_not_understood_gets_an_answer_and_the_menu(context: Context,
-                                                             inbound: dict) -> None:
+def test_anything_not_understood_gets_an_answer_and_the_menu(
+    context: Context, inbound: dict
+) -> None:
     person = Person(context)
     person.onboard()
     replies = handle(context, Inbound("console", "amina", **inbound))
@@ -385,8 +393,9 @@ def test_shared_phone_is_stored_in_e164(context: Context) -> None:
         ("العربية", "الخميس"),
     ],
 )
-def test_the_whole_conversation_in_french_and_arabic(context: Context, language: str,
-                                                     expected: str) -> None:
+def test_the_whole_conversation_in_french_and_arabic(
+    context: Context, language: str, expected: str
+) -> None:
     person = Person(context)
     person.onboard(language=language, topics=())
     person.command("start", "session_tig-2026-12")
@@ -409,7 +418,8 @@ def test_a_contact_from_the_mailing_list_is_not_asked_again(db: Database) -> Non
 
 
 def test_a_database_locked_past_its_timeout_asks_to_try_again_later(
-        context: Context, db_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    context: Context, db_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     context.db.execute("PRAGMA busy_timeout = 50")
     holder = Database(db_path)
     holder.execute("BEGIN IMMEDIATE")  # another process holding the write lock
@@ -419,7 +429,8 @@ def test_a_database_locked_past_its_timeout_asks_to_try_again_later(
         holder.execute("ROLLBACK")
         holder.close()
     assert [reply.text for reply in replies] == [
-        t("fr", "Sorry, we cannot take your message right now. Please try again in a few minutes.")]
+        t("fr", "Sorry, we cannot take your message right now. Please try again in a few minutes.")
+    ]
     assert "database busy (database is locked)" in caplog.text
     assert "Traceback" not in caplog.text
     assert handle(context, Inbound("telegram", "9001", text="/start"))  # answered once free

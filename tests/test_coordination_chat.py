@@ -34,8 +34,9 @@ def context(programme: Database) -> Context:
     never consented; the clock stands at 2026-11-29 09:00 UTC."""
     add_contact(programme, "Amina", telegram="101")
     add_contact(programme, "Youssef", whatsapp="+212612345678", role="trainee", company="M002")
-    add_contact(programme, "Karim", telegram="103", whatsapp="+212612345679",
-                topics=("maintenance",))
+    add_contact(
+        programme, "Karim", telegram="103", whatsapp="+212612345679", topics=("maintenance",)
+    )
     add_contact(programme, "Opted Out", telegram="104", opted_out=True)
     add_contact(programme, "No Consent", telegram="105", consent=False)
     return Context(db=programme, clock=lambda: NOW)
@@ -75,8 +76,7 @@ def compose(person: Person, *, text: str = "Nouvelle session TIG") -> None:
     person.presses("Next")
 
 
-def test_announce_flow_creates_one_announcement_with_the_audience_and_time(
-        salma: Person) -> None:
+def test_announce_flow_creates_one_announcement_with_the_audience_and_time(salma: Person) -> None:
     salma.command("announce")
     assert "who should receive it?" in salma.text
     salma.presses("Welding")
@@ -109,8 +109,9 @@ def test_announce_flow_creates_one_announcement_with_the_audience_and_time(
     [created] = announcements.listing(salma.context.db)
     assert f"Announcement #{created.id} is scheduled for" in salma.text
     assert created.texts == {"*": "Nouvelle session TIG : inscrivez-vous.", "ar": "دورة جديدة"}
-    assert created.audience == Audience(topics=("soudage",), roles=("manager",),
-                                        cities=("Casablanca",))
+    assert created.audience == Audience(
+        topics=("soudage",), roles=("manager",), cities=("Casablanca",)
+    )
     assert created.session_id == "tig-2026-12"
     assert created.due_at == datetime(2026, 12, 9, 9, 0, tzinfo=UTC)  # UTC+00 since 2026-09
     assert created.status == "scheduled"
@@ -150,13 +151,17 @@ def test_registrants_of_a_session_are_an_audience(salma: Person) -> None:
     assert "Recipients: 1 (Telegram 0, WhatsApp 1)" in salma.text
 
 
-@pytest.mark.parametrize(("typed", "answer"), [
-    ("demain 9h", "I could not read \u201cdemain 9h\u201d as a date and time"),
-    ("2026-13-01 09:00", "Please type it like this: 2026-12-09 09:00"),
-    ("2026-11-28 10:00", "Saturday, 28 November 2026 at 10:00 has already passed"),
-])
-def test_a_bad_time_is_refused_politely_and_can_be_typed_again(salma: Person, typed: str,
-                                                              answer: str) -> None:
+@pytest.mark.parametrize(
+    ("typed", "answer"),
+    [
+        ("demain 9h", "I could not read \u201cdemain 9h\u201d as a date and time"),
+        ("2026-13-01 09:00", "Please type it like this: 2026-12-09 09:00"),
+        ("2026-11-28 10:00", "Saturday, 28 November 2026 at 10:00 has already passed"),
+    ],
+)
+def test_a_bad_time_is_refused_politely_and_can_be_typed_again(
+    salma: Person, typed: str, answer: str
+) -> None:
     compose(salma)
     salma.says(typed)
     assert answer in salma.text
@@ -167,11 +172,13 @@ def test_a_bad_time_is_refused_politely_and_can_be_typed_again(salma: Person, ty
 
 
 def test_a_time_that_passes_while_the_preview_is_shown_is_asked_again(
-        context: Context, salma: Person) -> None:
+    context: Context, salma: Person
+) -> None:
     compose(salma)
     salma.says("2026-11-29 09:30")
-    later = Person(Context(db=context.db, clock=lambda: datetime(2026, 11, 29, 10, 0,
-                                                                 tzinfo=UTC)), "salma")
+    later = Person(
+        Context(db=context.db, clock=lambda: datetime(2026, 11, 29, 10, 0, tzinfo=UTC)), "salma"
+    )
     later.replies = salma.replies
     later.presses("Confirm")
     assert "has passed meanwhile" in later.text
@@ -179,8 +186,7 @@ def test_a_time_that_passes_while_the_preview_is_shown_is_asked_again(
 
 
 @pytest.mark.parametrize("how", ["command", "button"])
-def test_cancel_mid_flow_creates_nothing_and_text_is_talk_again(salma: Person,
-                                                                how: str) -> None:
+def test_cancel_mid_flow_creates_nothing_and_text_is_talk_again(salma: Person, how: str) -> None:
     salma.command("announce")
     salma.presses("Next: everyone")
     salma.presses("No session")
@@ -232,11 +238,18 @@ def test_a_coordinator_still_onboarding_may_announce(context: Context) -> None:
     assert "Étape 2 sur 4" in nadia.text
 
 
-@pytest.mark.parametrize(("command", "argument"), [
-    ("announce", ""), ("scheduled", ""), ("report", ""), ("roster", "tig-2026-12"),
-])
+@pytest.mark.parametrize(
+    ("command", "argument"),
+    [
+        ("announce", ""),
+        ("scheduled", ""),
+        ("report", ""),
+        ("roster", "tig-2026-12"),
+    ],
+)
 def test_non_coordinator_is_refused_audited_and_nothing_happens(
-        amina: Person, command: str, argument: str) -> None:
+    amina: Person, command: str, argument: str
+) -> None:
     amina.command(command, argument)
     assert "reserved for the training coordinators" in amina.text
     assert not any(reply.attachments for reply in amina.replies)
@@ -245,15 +258,22 @@ def test_non_coordinator_is_refused_audited_and_nothing_happens(
     assert draft_of(amina) is None
     assert announcements.listing(amina.context.db) == []
     assert {entry.action for entry in audit.entries(amina.context.db)} == {
-        "privacy.consent", "coordination.refused"}
+        "privacy.consent",
+        "coordination.refused",
+    }
 
 
-def test_non_coordinator_forging_buttons_changes_nothing(context: Context,
-                                                         amina: Person) -> None:
+def test_non_coordinator_forging_buttons_changes_nothing(context: Context, amina: Person) -> None:
     published = broadcasts.publish(
-        context.db, texts={"*": "Plus tard"}, audience=Audience(), created_by="cli:salma",
-        due_at=datetime(2026, 12, 20, 9, 0, tzinfo=UTC), now=NOW)
+        context.db,
+        texts={"*": "Plus tard"},
+        audience=Audience(),
+        created_by="cli:salma",
+        due_at=datetime(2026, 12, 20, 9, 0, tzinfo=UTC),
+        now=NOW,
+    )
     from handlers import Action, Inbound, handle
+
     for action in (Action("sc_yes", (str(published.announcement_id),)), Action("an_ok")):
         replies = handle(context, Inbound("console", "amina", action=action))
         assert "reserved for the training coordinators" in replies[0].text
@@ -273,8 +293,13 @@ def test_non_coordinator_still_onboarding_is_refused_then_asked_again(context: C
 
 def test_scheduled_lists_and_cancels_after_confirmation(context: Context, salma: Person) -> None:
     later = broadcasts.publish(
-        context.db, texts={"*": "Journée portes ouvertes"}, audience=Audience(topics=("soudage",)),
-        created_by="cli:salma", due_at=datetime(2026, 12, 20, 9, 0, tzinfo=UTC), now=NOW)
+        context.db,
+        texts={"*": "Journée portes ouvertes"},
+        audience=Audience(topics=("soudage",)),
+        created_by="cli:salma",
+        due_at=datetime(2026, 12, 20, 9, 0, tzinfo=UTC),
+        now=NOW,
+    )
     number = later.announcement_id
     salma.command("scheduled")
     assert f"#{number} — Sunday, 20 December 2026 at 09:00 — Topics: Welding" in salma.text
@@ -294,8 +319,9 @@ def test_scheduled_lists_and_cancels_after_confirmation(context: Context, salma:
 
 def test_report_counts_every_outcome_with_reasons(context: Context, salma: Person) -> None:
     db = context.db
-    published = broadcasts.publish(db, texts={"*": "Bonjour"}, audience=Audience(),
-                                   created_by="cli:salma", due_at=NOW, now=NOW)
+    published = broadcasts.publish(
+        db, texts={"*": "Bonjour"}, audience=Audience(), created_by="cli:salma", due_at=NOW, now=NOW
+    )
     first, second, third = deliveries.of_announcement(db, published.announcement_id)
     for row in (first, second):
         deliveries.mark_sending(db, row.id, now=NOW)
@@ -308,8 +334,16 @@ def test_report_counts_every_outcome_with_reasons(context: Context, salma: Perso
 
     text = salma.text
     assert f"Announcement #{published.announcement_id}, being sent," in text
-    for line in ("Sent: 0", "Delivered: 0", "Read: 1", "Failed: 1", "Skipped: 1",
-                 "Unknown: 0", "1 × HTTP 500 three times", "1 × blocked"):
+    for line in (
+        "Sent: 0",
+        "Delivered: 0",
+        "Read: 1",
+        "Failed: 1",
+        "Skipped: 1",
+        "Unknown: 0",
+        "1 × HTTP 500 three times",
+        "1 × blocked",
+    ):
         assert line in text
     assert "Still to send" not in text
     salma.command("report", str(published.announcement_id))
@@ -322,7 +356,8 @@ def test_report_counts_every_outcome_with_reasons(context: Context, salma: Perso
 
 
 def test_roster_is_a_csv_document_with_statuses_and_confirmation_times(
-        context: Context, salma: Person) -> None:
+    context: Context, salma: Person
+) -> None:
     db = context.db
     amina = contacts.identity(db, "telegram", "101").contact_id
     youssef = contacts.identity(db, "whatsapp", "+212612345678").contact_id
@@ -337,10 +372,19 @@ def test_roster_is_a_csv_document_with_statuses_and_confirmation_times(
     [document] = reply.attachments
     assert (document.filename, document.mime_type) == ("roster-tig-2026-12.csv", "text/csv")
     assert document.content.startswith(b"\xef\xbb\xbf")  # so that Excel reads UTF-8
-    table = list(csv.DictReader(io.StringIO(document.content.decode("utf-8-sig")),
-                                delimiter=";"))  # French Excel's separator
-    assert tuple(table[0]) == ("Name", "Company", "Role", "Phone", "Status", "Registered on",
-                               "Confirmed on", "Declined on")  # in the coordinator's language
+    table = list(
+        csv.DictReader(io.StringIO(document.content.decode("utf-8-sig")), delimiter=";")
+    )  # French Excel's separator
+    assert tuple(table[0]) == (
+        "Name",
+        "Company",
+        "Role",
+        "Phone",
+        "Status",
+        "Registered on",
+        "Confirmed on",
+        "Declined on",
+    )  # in the coordinator's language
     by_name = {row["Name"]: row for row in table}
     assert by_name["Amina"]["Status"] == "confirmed"
     assert re.fullmatch(r"20\d\d-\d\d-\d\d \d\d:\d\d", by_name["Amina"]["Confirmed on"])

@@ -66,8 +66,12 @@ def test_the_service_runs_formabot_with_its_secrets_and_restarts() -> None:
     assert one(service, "User") == "formabot"
     assert one(service, "WorkingDirectory") == "/var/lib/formabot"
     assert "/var/lib/formabot" in one(service, "ReadWritePaths").split()
-    for key, value in {"NoNewPrivileges": "yes", "ProtectSystem": "strict",
-                       "PrivateTmp": "yes", "ProtectHome": "yes"}.items():
+    for key, value in {
+        "NoNewPrivileges": "yes",
+        "ProtectSystem": "strict",
+        "PrivateTmp": "yes",
+        "ProtectHome": "yes",
+    }.items():
         assert one(service, key) == value, key
     assert "multi-user.target" in one(unit("formabot.service")["Install"], "WantedBy")
 
@@ -92,9 +96,14 @@ def test_the_backup_command_line_works(tmp_path: Path, config_file: Path, db: Da
     argv = shlex.split(one(unit("formabot-backup.service")["Service"], "ExecStart"))
     backups = tmp_path / "backups"
     backups.mkdir()
-    arguments = [str(config_file) if arg == "/etc/formabot/config.toml"
-                 else str(backups) if arg == "/var/backups/formabot" else arg
-                 for arg in argv[1:]]
+    arguments = [
+        str(config_file)
+        if arg == "/etc/formabot/config.toml"
+        else str(backups)
+        if arg == "/var/backups/formabot"
+        else arg
+        for arg in argv[1:]
+    ]
     result = CliRunner().invoke(cli, arguments)
     assert result.exit_code == 0, result.output
     (made,) = backups.glob("formabot-*.db")
@@ -103,19 +112,28 @@ def test_the_backup_command_line_works(tmp_path: Path, config_file: Path, db: Da
     copy.close()
 
 
-@pytest.mark.skipif(shutil.which("systemd-analyze") is None,
-                    reason="systemd-analyze is not installed (systemd's own unit check)")
+@pytest.mark.skipif(
+    shutil.which("systemd-analyze") is None,
+    reason="systemd-analyze is not installed (systemd's own unit check)",
+)
 def test_systemd_accepts_the_units(tmp_path: Path) -> None:
     # verify checks that ExecStart exists: the installed path becomes this venv's formabot.
     here = str(Path(sys.executable).parent / "formabot")
     for name in UNITS:
         text = (DEPLOY / name).read_text(encoding="utf-8")
         (tmp_path / name).write_text(text.replace(INSTALLED, here), encoding="utf-8")
-    result = subprocess.run(["systemd-analyze", "verify", *(str(tmp_path / n) for n in UNITS)],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        ["systemd-analyze", "verify", *(str(tmp_path / n) for n in UNITS)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     # verify exits 0 on unknown keys or bad values, which it only prints: none may name ours.
-    said = [line for line in (result.stdout + result.stderr).splitlines()
-            if any(name in line for name in UNITS)]
+    said = [
+        line
+        for line in (result.stdout + result.stderr).splitlines()
+        if any(name in line for name in UNITS)
+    ]
     assert (result.returncode, said) == (0, [])
 
 
@@ -126,11 +144,19 @@ NGINX = (DEPLOY / "nginx-formabot.conf").read_text(encoding="utf-8")
 
 def test_nginx_passes_only_formabots_paths_to_its_port() -> None:
     assert f"server 127.0.0.1:{WebSettings().port};" in NGINX
-    for location in ("location = /telegram {", "location /whatsapp/ {",
-                     "location = /healthz {", "location / {"):
+    for location in (
+        "location = /telegram {",
+        "location /whatsapp/ {",
+        "location = /healthz {",
+        "location / {",
+    ):
         assert location in NGINX
-    for header in ("Host $host", "X-Forwarded-For $proxy_add_x_forwarded_for",
-                   "X-Forwarded-Proto $scheme", "X-Forwarded-Host $host"):
+    for header in (
+        "Host $host",
+        "X-Forwarded-For $proxy_add_x_forwarded_for",
+        "X-Forwarded-Proto $scheme",
+        "X-Forwarded-Host $host",
+    ):
         assert f"proxy_set_header {header};" in NGINX
     assert "listen 443 ssl;" in NGINX and "ssl_certificate_key" in NGINX
 
@@ -139,8 +165,11 @@ def test_nginx_serves_health_and_metrics_to_this_machine_only() -> None:
     """Both show the outbox's state and cost database work: not for the internet."""
     for path in ("/healthz", "/metrics"):
         block = NGINX.split(f"location = {path} {{", 1)[1].split("}", 1)[0]
-        rules = [line.strip() for line in block.splitlines()
-                 if line.strip().startswith(("allow", "deny"))]
+        rules = [
+            line.strip()
+            for line in block.splitlines()
+            if line.strip().startswith(("allow", "deny"))
+        ]
         assert rules == ["allow 127.0.0.1;", "allow ::1;", "deny all;"], path
 
 
@@ -150,25 +179,48 @@ class Nginx:
 
     def __init__(self, directory: Path, app_port: int) -> None:
         self.tls, self.plain = free_port(), free_port()
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days",
-                        "1", "-subj", "/CN=bot.example.org", "-keyout",
-                        str(directory / "key.pem"), "-out", str(directory / "cert.pem")],
-                       check=True, capture_output=True, timeout=60)
-        site = (NGINX.replace("listen [::]:443 ssl;", "").replace("listen [::]:80;", "")
-                .replace("listen 443 ssl;", f"listen 127.0.0.1:{self.tls} ssl;")
-                .replace("listen 80;", f"listen 127.0.0.1:{self.plain};")
-                .replace("server 127.0.0.1:8080;", f"server 127.0.0.1:{app_port};")
-                .replace("/etc/letsencrypt/live/bot.example.org/fullchain.pem",
-                         str(directory / "cert.pem"))
-                .replace("/etc/letsencrypt/live/bot.example.org/privkey.pem",
-                         str(directory / "key.pem")))
+        subprocess.run(
+            [
+                "openssl",
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "1",
+                "-subj",
+                "/CN=bot.example.org",
+                "-keyout",
+                str(directory / "key.pem"),
+                "-out",
+                str(directory / "cert.pem"),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+        site = (
+            NGINX.replace("listen [::]:443 ssl;", "")
+            .replace("listen [::]:80;", "")
+            .replace("listen 443 ssl;", f"listen 127.0.0.1:{self.tls} ssl;")
+            .replace("listen 80;", f"listen 127.0.0.1:{self.plain};")
+            .replace("server 127.0.0.1:8080;", f"server 127.0.0.1:{app_port};")
+            .replace(
+                "/etc/letsencrypt/live/bot.example.org/fullchain.pem", str(directory / "cert.pem")
+            )
+            .replace(
+                "/etc/letsencrypt/live/bot.example.org/privkey.pem", str(directory / "key.pem")
+            )
+        )
         (directory / "site.conf").write_text(site, encoding="utf-8")
         self.conf = directory / "nginx.conf"
         self.conf.write_text(
             f"pid {directory}/nginx.pid;\nerror_log stderr;\nevents {{}}\n"
             f"http {{\n access_log off;\n client_body_temp_path {directory}/body;\n"
             f" proxy_temp_path {directory}/proxy;\n include {directory}/site.conf;\n}}\n",
-            encoding="utf-8")
+            encoding="utf-8",
+        )
         self.directory = directory
 
     def command(self, *args: str) -> list[str]:
@@ -177,12 +229,14 @@ class Nginx:
 
 needs_nginx = pytest.mark.skipif(
     shutil.which("nginx") is None or shutil.which("openssl") is None,
-    reason="nginx or openssl is not installed (apt-get install nginx-light openssl)")
+    reason="nginx or openssl is not installed (apt-get install nginx-light openssl)",
+)
 
 
 @pytest.fixture
 def app_port() -> Iterator[int]:
     """formabot's web app (/healthz, plus a route that shows what reached it), on uvicorn."""
+
     async def echo(request: Request) -> JSONResponse:
         return JSONResponse({"path": request.url.path, "headers": dict(request.headers)})
 
@@ -190,8 +244,7 @@ def app_port() -> Iterator[int]:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     server = uvicorn.Server(uvicorn.Config(app, log_config=None, lifespan="off"))
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])),
-                              daemon=True)
+    thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])), daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
     while not server.started and time.monotonic() < deadline:
@@ -215,8 +268,7 @@ def test_nginx_proxies_formabots_paths_over_tls(tmp_path: Path, app_port: int) -
     process = subprocess.Popen(nginx.command("-g", "daemon off;"), stderr=subprocess.PIPE)
     try:
         base = f"https://127.0.0.1:{nginx.tls}"
-        with httpx.Client(verify=False, headers={"Host": "bot.example.org"},
-                          timeout=5) as client:
+        with httpx.Client(verify=False, headers={"Host": "bot.example.org"}, timeout=5) as client:
             deadline = time.monotonic() + 10
             while True:
                 try:

@@ -23,8 +23,12 @@ from tests.fakes.bot_api import TOKEN, FakeBotAPI
 from tests.fakes.twilio_api import ACCOUNT_SID, AUTH_TOKEN, SENDER, FakeTwilio
 from tests.telegram.support import free_port
 
-SECRET_NAMES = ("FORMABOT_TELEGRAM_TOKEN", "FORMABOT_TELEGRAM_WEBHOOK_SECRET",
-                "FORMABOT_TWILIO_ACCOUNT_SID", "FORMABOT_TWILIO_AUTH_TOKEN")
+SECRET_NAMES = (
+    "FORMABOT_TELEGRAM_TOKEN",
+    "FORMABOT_TELEGRAM_WEBHOOK_SECRET",
+    "FORMABOT_TWILIO_ACCOUNT_SID",
+    "FORMABOT_TWILIO_AUTH_TOKEN",
+)
 TELEGRAM = {"FORMABOT_TELEGRAM_TOKEN": TOKEN}
 WHATSAPP = {"FORMABOT_TWILIO_ACCOUNT_SID": ACCOUNT_SID, "FORMABOT_TWILIO_AUTH_TOKEN": AUTH_TOKEN}
 
@@ -49,7 +53,8 @@ def twilio(twilio_server: FakeTwilio) -> FakeTwilio:
 
 def write_config(tmp_path: Path, *, telegram_url: str, twilio_url: str, extra: str = "") -> Path:
     path = tmp_path / "config.toml"
-    path.write_text(f"""
+    path.write_text(
+        f"""
 [bot]
 database = "formabot.db"
 
@@ -61,7 +66,9 @@ base_url = "{telegram_url}"
 api_base_url = "{twilio_url}"
 from = "{SENDER}"
 public_url = "https://bot.example.org"
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     return path
 
 
@@ -77,8 +84,9 @@ def installed(tmp_path: Path, bot_api: FakeBotAPI, twilio: FakeTwilio) -> Path:
 def doctor(config: Path, env: dict[str, str], *args: str) -> Result:
     environment: dict[str, str | None] = dict.fromkeys(SECRET_NAMES)
     environment.update(env)
-    return CliRunner().invoke(cli, ["--config", str(config), "doctor", "--timeout", "5", *args],
-                              env=environment)
+    return CliRunner().invoke(
+        cli, ["--config", str(config), "doctor", "--timeout", "5", *args], env=environment
+    )
 
 
 def line(result: Result, check: str) -> str:
@@ -118,8 +126,9 @@ def test_a_wrong_telegram_token_fails_and_is_never_printed(installed: Path) -> N
     assert line(result, "whatsapp").startswith("OK")
 
 
-def test_a_base_url_that_is_no_bot_api_is_suspected_too(tmp_path: Path, bot_api: FakeBotAPI,
-                                                         twilio: FakeTwilio) -> None:
+def test_a_base_url_that_is_no_bot_api_is_suspected_too(
+    tmp_path: Path, bot_api: FakeBotAPI, twilio: FakeTwilio
+) -> None:
     wrong = f"http://127.0.0.1:{bot_api.port}/elsewhere"
     config = write_config(tmp_path, telegram_url=wrong, twilio_url=twilio.base_url)
     result = doctor(config, TELEGRAM)
@@ -145,8 +154,11 @@ def test_wrong_twilio_credentials_fail_and_are_never_printed(
     installed: Path, twilio: FakeTwilio
 ) -> None:
     wrong = "0badc0ffee0badc0ffee0badc0ffee00"
-    result = doctor(installed, TELEGRAM | {"FORMABOT_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-                                           "FORMABOT_TWILIO_AUTH_TOKEN": wrong})
+    result = doctor(
+        installed,
+        TELEGRAM
+        | {"FORMABOT_TWILIO_ACCOUNT_SID": ACCOUNT_SID, "FORMABOT_TWILIO_AUTH_TOKEN": wrong},
+    )
     assert result.exit_code == 1
     verdict = line(result, "whatsapp")
     assert verdict.startswith("FAIL")
@@ -177,12 +189,16 @@ def test_a_twilio_that_does_not_answer_is_a_timeout(installed: Path, twilio: Fak
     assert "no answer from Twilio within 0.5 s" in line(result, "whatsapp")
 
 
-@pytest.mark.parametrize(("status", "kind", "level", "said"), [
-    ("suspended", "Full", "FAIL", "is suspended"),
-    ("active", "Trial", "WARN", "only to verified numbers"),
-])
-def test_the_account_state_is_reported(installed: Path, twilio: FakeTwilio, status: str,
-                                       kind: str, level: str, said: str) -> None:
+@pytest.mark.parametrize(
+    ("status", "kind", "level", "said"),
+    [
+        ("suspended", "Full", "FAIL", "is suspended"),
+        ("active", "Trial", "WARN", "only to verified numbers"),
+    ],
+)
+def test_the_account_state_is_reported(
+    installed: Path, twilio: FakeTwilio, status: str, kind: str, level: str, said: str
+) -> None:
     twilio.account_status, twilio.account_type = status, kind
     result = doctor(installed, WHATSAPP)
     assert line(result, "whatsapp").startswith(level)
@@ -191,8 +207,10 @@ def test_the_account_state_is_reported(installed: Path, twilio: FakeTwilio, stat
 
 
 def test_an_api_key_sid_is_not_an_account_sid(installed: Path, twilio: FakeTwilio) -> None:
-    result = doctor(installed, {"FORMABOT_TWILIO_ACCOUNT_SID": "SK" + "0" * 32,
-                                "FORMABOT_TWILIO_AUTH_TOKEN": AUTH_TOKEN})
+    result = doctor(
+        installed,
+        {"FORMABOT_TWILIO_ACCOUNT_SID": "SK" + "0" * 32, "FORMABOT_TWILIO_AUTH_TOKEN": AUTH_TOKEN},
+    )
     assert result.exit_code == 1
     assert "not an API key SID" in line(result, "whatsapp")
     assert twilio.requests == []
@@ -238,8 +256,12 @@ def test_a_missing_config_file_is_a_failure(tmp_path: Path) -> None:
 
 
 def test_webhook_mode_needs_its_secret(tmp_path: Path, bot_api: FakeBotAPI) -> None:
-    config = write_config(tmp_path, telegram_url=bot_api.base_url, twilio_url="http://x",
-                          extra='mode = "webhook"\nwebhook_url = "https://bot.example.org/tg"')
+    config = write_config(
+        tmp_path,
+        telegram_url=bot_api.base_url,
+        twilio_url="http://x",
+        extra='mode = "webhook"\nwebhook_url = "https://bot.example.org/tg"',
+    )
     result = doctor(config, TELEGRAM)
     assert result.exit_code == 1
     assert "FORMABOT_TELEGRAM_WEBHOOK_SECRET" in result.output
@@ -253,17 +275,20 @@ def test_webhook_mode_needs_its_secret(tmp_path: Path, bot_api: FakeBotAPI) -> N
 ENABLED = WhatsAppSettings(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN, from_=SENDER)
 
 
-@pytest.mark.parametrize(("public_url", "level", "said"), [
-    ("https://bot.example.org", "OK", "https://bot.example.org/whatsapp/inbound"),
-    ("https://bot.example.org/", "OK", "https://bot.example.org/whatsapp/inbound"),
-    ("", "FAIL", "public_url is not set"),
-    ("http://bot.example.org", "FAIL", "not https"),
-    ("https://bot.example.org/whatsapp/inbound", "FAIL", "names a webhook"),
-    ("https://bot.example.org/whatsapp", "FAIL", "names a webhook"),
-    ("https://bot.example.org/?a=1", "FAIL", "query or fragment"),
-    ("https://localhost", "FAIL", "local address"),
-    ("https://example.org/formabot", "WARN", "strip /formabot"),
-])
+@pytest.mark.parametrize(
+    ("public_url", "level", "said"),
+    [
+        ("https://bot.example.org", "OK", "https://bot.example.org/whatsapp/inbound"),
+        ("https://bot.example.org/", "OK", "https://bot.example.org/whatsapp/inbound"),
+        ("", "FAIL", "public_url is not set"),
+        ("http://bot.example.org", "FAIL", "not https"),
+        ("https://bot.example.org/whatsapp/inbound", "FAIL", "names a webhook"),
+        ("https://bot.example.org/whatsapp", "FAIL", "names a webhook"),
+        ("https://bot.example.org/?a=1", "FAIL", "query or fragment"),
+        ("https://localhost", "FAIL", "local address"),
+        ("https://example.org/formabot", "WARN", "strip /formabot"),
+    ],
+)
 def test_whatsapp_public_url(public_url: str, level: str, said: str) -> None:
     (finding,) = check_whatsapp_url(replace(ENABLED, public_url=public_url))
     assert finding.level == level
@@ -277,13 +302,16 @@ def test_whatsapp_url_is_not_checked_without_whatsapp() -> None:
 WEBHOOK = TelegramSettings(token=TOKEN, mode="webhook", webhook_secret="s")
 
 
-@pytest.mark.parametrize(("url", "path", "level", "said"), [
-    ("https://bot.example.org/telegram", "", "OK", "served at /telegram"),
-    ("https://bot.example.org:8443/telegram", "", "OK", "served at /telegram"),
-    ("https://bot.example.org:8080/telegram", "", "FAIL", "port 8080"),
-    ("http://bot.example.org/telegram", "", "FAIL", "not https"),
-    ("https://bot.example.org/telegram", "/hook", "WARN", "pass /telegram to"),
-])
+@pytest.mark.parametrize(
+    ("url", "path", "level", "said"),
+    [
+        ("https://bot.example.org/telegram", "", "OK", "served at /telegram"),
+        ("https://bot.example.org:8443/telegram", "", "OK", "served at /telegram"),
+        ("https://bot.example.org:8080/telegram", "", "FAIL", "port 8080"),
+        ("http://bot.example.org/telegram", "", "FAIL", "not https"),
+        ("https://bot.example.org/telegram", "/hook", "WARN", "pass /telegram to"),
+    ],
+)
 def test_telegram_webhook_url(url: str, path: str, level: str, said: str) -> None:
     (finding,) = check_telegram_webhook(replace(WEBHOOK, webhook_url=url, webhook_path=path))
     assert finding.level == level
@@ -296,6 +324,7 @@ def test_long_polling_needs_no_public_url() -> None:
 
 
 # --- the database ---------------------------------------------------------------------------
+
 
 def test_a_missing_database_is_a_warning_and_is_not_created(tmp_path: Path) -> None:
     (finding,) = check_database(tmp_path / "formabot.db")
@@ -323,8 +352,9 @@ def test_pending_migrations_are_a_warning(tmp_path: Path) -> None:
 def test_a_database_from_a_newer_formabot_is_a_failure(tmp_path: Path) -> None:
     path = tmp_path / "newer.db"
     newer = open_database(path)
-    newer["_sqlite_migrations"].insert({"migration_set": "formabot", "name": "0099_future",
-                                        "applied_at": "2027-01-01"})
+    newer["_sqlite_migrations"].insert(
+        {"migration_set": "formabot", "name": "0099_future", "applied_at": "2027-01-01"}
+    )
     newer.close()
     (finding,) = check_database(path)
     assert finding.level == "FAIL" and "0099_future" in finding.summary
@@ -355,7 +385,7 @@ def test_a_broken_page_is_a_failure(tmp_path: Path) -> None:
     path = tmp_path / "damaged.db"
     _table_with_index(path)
     data = bytearray(path.read_bytes())
-    data[4096 * 3:4096 * 3 + 200] = b"\xff" * 200  # a page in the middle of the table
+    data[4096 * 3 : 4096 * 3 + 200] = b"\xff" * 200  # a page in the middle of the table
     path.write_bytes(bytes(data))
     (finding,) = check_database(path)
     assert finding.level == "FAIL"
@@ -371,6 +401,7 @@ def test_a_file_that_is_not_a_database_is_a_failure(tmp_path: Path) -> None:
 
 # --- time zones -----------------------------------------------------------------------------
 
+
 def test_the_tzdata_package_knows_moroccos_2026_rule() -> None:
     finding = check_morocco()
     assert finding.level == "OK" and "Africa/Casablanca" in finding.summary
@@ -385,12 +416,15 @@ def test_time_zone_data_without_the_rule_is_a_failure() -> None:
 
 
 def test_render_puts_fixes_under_problems_only() -> None:
-    lines = render([Finding("OK", "a", "fine", "never shown"),
-                    Finding("FAIL", "longer", "broken", "mend it")])
-    assert lines == ["OK    a       fine",
-                     "FAIL  longer  broken",
-                     "              fix: mend it",
-                     "1 OK, 1 FAIL"]
+    lines = render(
+        [Finding("OK", "a", "fine", "never shown"), Finding("FAIL", "longer", "broken", "mend it")]
+    )
+    assert lines == [
+        "OK    a       fine",
+        "FAIL  longer  broken",
+        "              fix: mend it",
+        "1 OK, 1 FAIL",
+    ]
 
 
 def all_migrations() -> list[str]:

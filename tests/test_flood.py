@@ -48,7 +48,8 @@ def notices(replies: list[list[Reply]], language: str = "fr") -> int:
 
 
 def test_300_messages_in_a_minute_get_one_notice_and_the_rest_is_not_handled(
-        context: Context, clock: Clock, caplog: pytest.LogCaptureFixture) -> None:
+    context: Context, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
     flooder, other = person(context, "9001"), person(context, "9002")
     before = fingerprint(context.db, ignore={"identities": ["last_inbound_at"]})
     answers = []
@@ -62,7 +63,7 @@ def test_300_messages_in_a_minute_get_one_notice_and_the_rest_is_not_handled(
     [notice] = [number for number, answer in enumerate(answers) if notices([answer])]
     # the burst and what refilled while it lasted (0.1 a message) are answered as usual …
     assert notice == BURST + 2 and all(answers[:notice])
-    assert [answer for answer in answers[notice + 1:] if answer] == []  # … then nothing
+    assert [answer for answer in answers[notice + 1 :] if answer] == []  # … then nothing
     # what was handled only showed menus: nothing at all was written for the flooder
     assert fingerprint(context.db, ignore={"identities": ["last_inbound_at"]}) == before
     [line] = [record.getMessage() for record in caplog.records]
@@ -75,8 +76,7 @@ def test_300_messages_in_a_minute_get_one_notice_and_the_rest_is_not_handled(
     assert answer.choices and notices([[answer]]) == 0
 
 
-def test_dropped_messages_change_nothing_in_the_database(context: Context,
-                                                         clock: Clock) -> None:
+def test_dropped_messages_change_nothing_in_the_database(context: Context, clock: Clock) -> None:
     flooder = person(context, "9001")
     for _ in range(BURST + 1):
         flooder.says("bonjour")
@@ -107,7 +107,8 @@ def test_after_a_pause_the_flooder_is_answered_again(context: Context, clock: Cl
 
 
 def test_who_keeps_going_stays_out_and_a_second_flood_soon_after_gets_no_second_notice(
-        context: Context, clock: Clock) -> None:
+    context: Context, clock: Clock
+) -> None:
     flooder = person(context, "9001")
     answers = []
     for _ in range(200):  # one every 1.5 s: faster than one per REFILL_SECONDS
@@ -128,8 +129,7 @@ def test_stop_is_honoured_during_a_flood(context: Context) -> None:
     for _ in range(BURST + 5):
         flooder.says("spam")
     assert flooder.says("STOP")  # opted out at once, and told so
-    contact = contacts.get(context.db, contacts.identity(context.db, "telegram",
-                                                         "9001").contact_id)
+    contact = contacts.get(context.db, contacts.identity(context.db, "telegram", "9001").contact_id)
     assert contact is not None and contact.opted_out_at is not None
     assert flooder.says("STOP") == []  # once is enough
 
@@ -139,8 +139,7 @@ def test_an_old_consent_no_is_honoured_during_a_flood(context: Context) -> None:
     for _ in range(BURST + 5):
         flooder.says("spam")
     assert flooder.presses_old(Action("consent", ("no",)))  # withdrawn at once, and told so
-    contact = contacts.get(context.db, contacts.identity(context.db, "telegram",
-                                                         "9001").contact_id)
+    contact = contacts.get(context.db, contacts.identity(context.db, "telegram", "9001").contact_id)
     assert contact is not None and not contact.may_be_notified
 
 

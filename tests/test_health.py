@@ -62,22 +62,47 @@ class Clock:
 def enrol(db: Database, count: int = 3) -> None:
     stamp = to_utc_text(NOW)
     for n in range(count):
-        contact_id = contacts.create(db, name=f"P{n}", language="fr", consent_at=stamp,
-                                     state={"welcomed": True, "topics_chosen": True})
+        contact_id = contacts.create(
+            db,
+            name=f"P{n}",
+            language="fr",
+            consent_at=stamp,
+            state={"welcomed": True, "topics_chosen": True},
+        )
         contacts.attach_identity(db, contact_id, channel="telegram", address=str(900 + n))
 
 
 def broadcast(db: Database, at: datetime, *, urgent: bool = False) -> None:
     """A broadcast to everyone, its rows due from `at`."""
-    broadcasts.publish(db, texts={"*": "Nouvelle session"}, audience=Audience(), due_at=at,
-                       created_by="cli:test", now=at, urgent=urgent)
+    broadcasts.publish(
+        db,
+        texts={"*": "Nouvelle session"},
+        audience=Audience(),
+        due_at=at,
+        created_by="cli:test",
+        now=at,
+        urgent=urgent,
+    )
 
 
-def health(db: Database, clock: Clock, *, metrics: Metrics | None = None,
-           quiet: QuietHours | None = None, outbox: RunningOutbox | None = None) -> Health:
+def health(
+    db: Database,
+    clock: Clock,
+    *,
+    metrics: Metrics | None = None,
+    quiet: QuietHours | None = None,
+    outbox: RunningOutbox | None = None,
+) -> Health:
     metrics = metrics or Metrics(clock=lambda: clock().timestamp())
-    return Health(borrowed(db), metrics, ["telegram"], outbox=outbox, quiet=quiet,
-                  thresholds=LIMITS, clock=clock)
+    return Health(
+        borrowed(db),
+        metrics,
+        ["telegram"],
+        outbox=outbox,
+        quiet=quiet,
+        thresholds=LIMITS,
+        clock=clock,
+    )
 
 
 def send_one(db: Database, metrics: Metrics, at: datetime, *, urgent_only: bool = False) -> None:
@@ -106,13 +131,15 @@ async def running(tmp_path: Path, db_path: Path, db: Database) -> AsyncIterator[
 
 async def get(app_health: Health, path: str = "/healthz") -> httpx.Response:
     served = web.create_app(health=app_health.report, metrics=app_health.metrics.scrape)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=served),
-                                 base_url="http://bot") as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=served), base_url="http://bot"
+    ) as client:
         return await client.get(path)
 
 
 async def test_healthz_is_200_with_the_details_when_all_is_well(
-        db_path: Path, running: RunningOutbox) -> None:
+    db_path: Path, running: RunningOutbox
+) -> None:
     """As the bot asks: in a worker thread, on a connection of its own."""
     metrics = Metrics()
     metrics.call_succeeded("telegram")
@@ -142,8 +169,7 @@ async def test_a_database_that_refuses_writes_is_503(db: Database) -> None:
 
 
 async def test_a_database_that_cannot_be_opened_is_503(tmp_path: Path) -> None:
-    gone = Health(opening(tmp_path / "no-such-directory" / "formabot.db"), Metrics(),
-                  ["telegram"])
+    gone = Health(opening(tmp_path / "no-such-directory" / "formabot.db"), Metrics(), ["telegram"])
     report = await gone.report()
     assert report.status_code == 503
     assert report.body["reasons"] == ["database not readable: unable to open database file"]
@@ -168,8 +194,7 @@ def test_the_write_probe_runs_at_most_every_30_seconds(db: Database) -> None:
     assert report.body["database"]["probed_at"] == to_utc_text(NOW)
     clock.current += timedelta(seconds=1)
     report = checked.check()
-    assert report.body["reasons"] == [
-        f"database not writable: {report.body['database']['error']}"]
+    assert report.body["reasons"] == [f"database not writable: {report.body['database']['error']}"]
     assert report.body["database"]["probed_at"] == to_utc_text(clock.current)
 
 
@@ -209,7 +234,8 @@ async def test_requests_within_5_seconds_share_one_report(db: Database) -> None:
 
 
 async def test_a_stopped_scheduler_and_dispatcher_are_503(
-        tmp_path: Path, db_path: Path, db: Database) -> None:
+    tmp_path: Path, db_path: Path, db: Database
+) -> None:
     outbox = RunningOutbox(config_for(tmp_path, db_path), db, [Platform("telegram")])
     await outbox.start()
     await outbox.stop()
@@ -218,8 +244,7 @@ async def test_a_stopped_scheduler_and_dispatcher_are_503(
     assert report.body["reasons"] == ["scheduler stopped", "telegram: dispatcher stopped"]
 
 
-async def test_rows_that_fell_due_while_the_bot_was_down_wait_from_its_start(
-        db: Database) -> None:
+async def test_rows_that_fell_due_while_the_bot_was_down_wait_from_its_start(db: Database) -> None:
     """Two hours down: right after the restart the bot is healthy, and the rows count as
     waiting from the start; a dispatcher that then handles none of them is reported."""
     enrol(db)
@@ -230,13 +255,17 @@ async def test_rows_that_fell_due_while_the_bot_was_down_wait_from_its_start(
     assert response.status_code == 200, response.json()
     telegram = response.json()["channels"]["telegram"]
     assert (telegram["due"], telegram["oldest_due_seconds"], telegram["overdue_seconds"]) == (
-        3, 7200.0, 0.0)
+        3,
+        7200.0,
+        0.0,
+    )
 
     clock.current += timedelta(minutes=11)
     report = checked.check()
     assert report.status_code == 503
     assert report.body["reasons"] == [
-        "telegram: notifications are due but none was handled for 660 s"]
+        "telegram: notifications are due but none was handled for 660 s"
+    ]
 
 
 def test_a_long_broadcast_going_out_steadily_is_healthy(db: Database) -> None:
@@ -253,7 +282,10 @@ def test_a_long_broadcast_going_out_steadily_is_healthy(db: Database) -> None:
         assert report.healthy, (minute, report.body)
     telegram = report.body["channels"]["telegram"]
     assert (telegram["due"], telegram["overdue_seconds"], telegram["drained_per_minute"]) == (
-        1, 39 * 60.0, 1.0)
+        1,
+        39 * 60.0,
+        1.0,
+    )
 
 
 def test_a_due_row_waiting_too_long_while_the_outbox_crawls_is_503(db: Database) -> None:
@@ -272,10 +304,12 @@ def test_a_due_row_waiting_too_long_while_the_outbox_crawls_is_503(db: Database)
         assert reports[minute].healthy == (minute <= 30), (minute, reports[minute].body)
     assert reports[31].body["reasons"] == [
         "telegram: a due notification has waited 1860 s (limit 1800 s) and none left the"
-        " outbox in the last minute"]
+        " outbox in the last minute"
+    ]
     assert reports[35].body["reasons"] == [
         "telegram: a due notification has waited 2100 s (limit 1800 s) and at 1.0 a minute"
-        " the 33 due need 1980 s more"]
+        " the 33 due need 1980 s more"
+    ]
 
 
 def test_quiet_hours_hold_non_urgent_rows_without_fault(db: Database) -> None:
@@ -294,7 +328,8 @@ def test_quiet_hours_hold_non_urgent_rows_without_fault(db: Database) -> None:
     clock.current += timedelta(minutes=11)
     report = checked.check()
     assert report.body["reasons"] == [
-        "telegram: notifications are due but none was handled for 660 s"]
+        "telegram: notifications are due but none was handled for 660 s"
+    ]
     assert report.body["channels"]["telegram"]["overdue_seconds"] == 660.0
     for _ in range(3):
         send_one(db, checked.metrics, clock.current, urgent_only=True)
@@ -311,12 +346,12 @@ def test_quiet_hours_hold_non_urgent_rows_without_fault(db: Database) -> None:
 def test_last_quiet_end() -> None:
     quiet = QuietHours(time(21, 0), time(8, 0), CASA)
     at = datetime.fromisoformat
-    assert last_quiet_end(quiet, at("2026-11-29T12:00:00+00:00")) == at(
-        "2026-11-29T08:00:00+00:00")
-    assert last_quiet_end(quiet, at("2026-11-29T07:00:00+00:00")) == at(
-        "2026-11-28T08:00:00+00:00")
-    assert last_quiet_end(QuietHours(time(8, 0), time(8, 0), CASA), at(
-        "2026-11-29T12:00:00+00:00")) is None
+    assert last_quiet_end(quiet, at("2026-11-29T12:00:00+00:00")) == at("2026-11-29T08:00:00+00:00")
+    assert last_quiet_end(quiet, at("2026-11-29T07:00:00+00:00")) == at("2026-11-28T08:00:00+00:00")
+    assert (
+        last_quiet_end(QuietHours(time(8, 0), time(8, 0), CASA), at("2026-11-29T12:00:00+00:00"))
+        is None
+    )
 
 
 def test_a_channel_whose_requests_keep_failing_while_work_waits_is_503(db: Database) -> None:
@@ -334,7 +369,8 @@ def test_a_channel_whose_requests_keep_failing_while_work_waits_is_503(db: Datab
     assert report.status_code == 503
     assert report.body["reasons"] == [
         f"telegram: no successful request since {to_utc_text(NOW)}; requests have failed"
-        " for 720 s while notifications wait"]
+        " for 720 s while notifications wait"
+    ]
     assert report.body["channels"]["telegram"]["seconds_since_success"] == 780.0
 
     metrics.sent("telegram", "sent", 0.05)  # back
@@ -358,10 +394,12 @@ def test_due_rows_that_no_dispatcher_handles_are_503(db: Database) -> None:
     report = checked.check()
     assert report.status_code == 503
     assert report.body["reasons"] == [
-        "telegram: notifications are due but none was handled for 660 s"]
+        "telegram: notifications are due but none was handled for 660 s"
+    ]
 
 
 # --- the running bot ------------------------------------------------------------------------
+
 
 @pytest.fixture
 def bot_api() -> Iterator[FakeBotAPI]:
@@ -370,11 +408,13 @@ def bot_api() -> Iterator[FakeBotAPI]:
 
 
 async def test_run_in_polling_mode_serves_healthz_and_metrics(
-        tmp_path: Path, bot_api: FakeBotAPI) -> None:
+    tmp_path: Path, bot_api: FakeBotAPI
+) -> None:
     """The web app listens even when nothing else needs it (no webhook, no WhatsApp)."""
     port = free_port()
-    config = load(write_config(tmp_path, bot_api, port=port),
-                  environ={"FORMABOT_TELEGRAM_TOKEN": TOKEN})
+    config = load(
+        write_config(tmp_path, bot_api, port=port), environ={"FORMABOT_TELEGRAM_TOKEN": TOKEN}
+    )
     stop = asyncio.Event()
     serving = asyncio.create_task(app.serve(config, stop))
     try:
@@ -405,6 +445,9 @@ def test_health_limits_come_from_the_config_file(tmp_path: Path) -> None:
     path.write_text('[health]\nmax_due_age = "2h"\nmax_silence = "5m"\n', encoding="utf-8")
     assert load(path, environ={}).health.max_silence == "5m"
     path.write_text('[health]\nmax_silence = "soon"\n', encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"\[health\] max_silence = 'soon': expected a"
-                                          r" duration such as \"10m\""):
+    with pytest.raises(
+        ConfigError,
+        match=r"\[health\] max_silence = 'soon': expected a"
+        r" duration such as \"10m\"",
+    ):
         load(path, environ={})

@@ -26,9 +26,13 @@ def _catalogue(language: str) -> Catalog:
 
 def _translated(language: str) -> list[tuple[Message, str]]:
     """Every (message, one of its translated forms) of a catalogue."""
-    return [(message, form) for message in _catalogue(language) if message.id
-            for form in (message.string if isinstance(message.string, tuple)
-                         else (message.string,)) if form]
+    return [
+        (message, form)
+        for message in _catalogue(language)
+        if message.id
+        for form in (message.string if isinstance(message.string, tuple) else (message.string,))
+        if form
+    ]
 
 
 def _source(message: Message) -> str:
@@ -52,8 +56,7 @@ def test_translations_keep_their_placeholders(language: str) -> None:
     """A plural form may leave out `{count}` ("وإعلان آخر" says one without the digit)."""
     broken = []
     for message, form in _translated(language):
-        expected, found = set(PLACEHOLDER.findall(_source(message))), set(
-            PLACEHOLDER.findall(form))
+        expected, found = set(PLACEHOLDER.findall(_source(message))), set(PLACEHOLDER.findall(form))
         if isinstance(message.id, tuple):
             expected.discard("count")
             found.discard("count")
@@ -65,10 +68,12 @@ def test_translations_keep_their_placeholders(language: str) -> None:
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_plural_messages_have_every_form_of_the_language(language: str) -> None:
     catalog = _catalogue(language)
-    incomplete = [message.id for message in catalog
-                  if isinstance(message.id, tuple)
-                  and (not isinstance(message.string, tuple)
-                       or len(message.string) != catalog.num_plurals)]
+    incomplete = [
+        message.id
+        for message in catalog
+        if isinstance(message.id, tuple)
+        and (not isinstance(message.string, tuple) or len(message.string) != catalog.num_plurals)
+    ]
     assert incomplete == []
 
 
@@ -78,33 +83,44 @@ def test_arabic_has_six_plural_forms() -> None:
     assert catalog.plural_expr.startswith(ARABIC_PLURAL)
 
 
-@pytest.mark.parametrize(("count", "expected"), [
-    (1, "…وإعلان آخر."), (2, "…وإعلانان آخران."), (3, "…و\u20683\u2069 إعلانات أخرى."),
-    (11, "…و\u206811\u2069 إعلانًا آخر."),
-])
+@pytest.mark.parametrize(
+    ("count", "expected"),
+    [
+        (1, "…وإعلان آخر."),
+        (2, "…وإعلانان آخران."),
+        (3, "…و\u20683\u2069 إعلانات أخرى."),
+        (11, "…و\u206811\u2069 إعلانًا آخر."),
+    ],
+)
 def test_arabic_counts_take_their_own_form(count: int, expected: str) -> None:
     assert tn("ar", "…and {count} more.", "…and {count} more.", count) == expected.replace(
-        "\u2068", "").replace("\u2069", "")
+        "\u2068", ""
+    ).replace("\u2069", "")
 
 
 def test_french_uses_one_apostrophe_and_french_quotes() -> None:
-    wrong = [form for _message, form in _translated("fr")
-             if "'" in form or "\"" in form or "“" in form or "”" in form]
+    wrong = [
+        form
+        for _message, form in _translated("fr")
+        if "'" in form or '"' in form or "“" in form or "”" in form
+    ]
     assert wrong == []
 
 
 def test_french_puts_a_no_break_space_before_double_punctuation() -> None:
     """« Menu : » with U+00A0 (or U+202F); a plain space or none is wrong; «{placeholder}:»
     and times such as 10:00 are not punctuation."""
-    wrong = [form for _message, form in _translated("fr")
-             if re.search(r"(?<![\u00a0\u202f])[:;!?](?=\s|$)", form.replace("«\u00a0", "«"))
-             or re.search(r"«(?!\u00a0)|(?<!\u00a0)»", form)]
+    wrong = [
+        form
+        for _message, form in _translated("fr")
+        if re.search(r"(?<![\u00a0\u202f])[:;!?](?=\s|$)", form.replace("«\u00a0", "«"))
+        or re.search(r"«(?!\u00a0)|(?<!\u00a0)»", form)
+    ]
     assert wrong == []
 
 
 def test_arabic_uses_arabic_punctuation_and_quotes() -> None:
-    wrong = [form for _message, form in _translated("ar")
-             if re.search(r"[,;?\"“”]", form)]
+    wrong = [form for _message, form in _translated("ar") if re.search(r"[,;?\"“”]", form)]
     assert wrong == []
 
 
@@ -119,8 +135,9 @@ def test_arabic_isolates_every_interpolated_text() -> None:
     assert FSI not in t("fr", "Welcome back, {name}.", name="Amina Alaoui")
 
 
-@pytest.mark.parametrize(("language", "expected"), [
-    ("fr", "arabe"), ("ar", "العربية"), ("en", "Arabic")])
+@pytest.mark.parametrize(
+    ("language", "expected"), [("fr", "arabe"), ("ar", "العربية"), ("en", "Arabic")]
+)
 def test_language_names_in_sentences_are_translated(language: str, expected: str) -> None:
     assert language_name("ar", language) == expected
 

@@ -17,10 +17,15 @@ from tests.conftest import Run
 
 DATA = Path(__file__).parent / "data"
 TABLES = (
-    "topics", "sessions", "session_topics", "companies", "contacts", "identities",
-    "subscriptions", "audit_log",
+    "topics",
+    "sessions",
+    "session_topics",
+    "companies",
+    "contacts",
+    "identities",
+    "subscriptions",
+    "audit_log",
 )
-
 
 
 def ok(result: Result) -> str:
@@ -47,18 +52,25 @@ GOOD_CSV_ROWS = [
 
 # --- catalogue ----------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("name", ["catalogue.toml", "catalogue.csv"])
 def test_catalogue_is_imported_from_toml_or_csv(run: Run, db: Database, name: str) -> None:
     assert ok(run("catalogue", "import", str(DATA / name))) == (
         "imported 2 topics (2 new, 0 updated) and 3 sessions (3 new, 0 updated)"
     )
     assert catalogue.topic(db, "soudage").names == {
-        "fr": "Soudage", "ar": "اللحام", "en": "Welding"}
+        "fr": "Soudage",
+        "ar": "اللحام",
+        "en": "Welding",
+    }
     cnc = catalogue.session(db, "cnc-2027-01")
     assert cnc.titles == {"fr": "Programmation CNC", "ar": "برمجة CNC"}
     assert cnc.topics == ("soudage", "usinage")
     assert (cnc.timezone, cnc.place, cnc.capacity, cnc.status) == (
-        "Africa/Casablanca", "Tanger", 8, "scheduled"
+        "Africa/Casablanca",
+        "Tanger",
+        8,
+        "scheduled",
     )
     assert catalogue.session(db, "mig-paris").status == "cancelled"
 
@@ -82,7 +94,10 @@ def test_toml_and_csv_forms_give_the_same_catalogue(run: Run, db: Database) -> N
 def test_wall_times_are_stored_in_utc(
     run: Run, db: Database, tmp_path: Path, timezone_line: str, starts: str, expected_utc: str
 ) -> None:
-    path = write(tmp_path, "one.toml", f"""
+    path = write(
+        tmp_path,
+        "one.toml",
+        f"""
 [[topics]]
 slug = "soudage"
 name = {{ fr = "Soudage" }}
@@ -95,7 +110,8 @@ starts = "{starts}"
 ends = "{starts[:10]}T17:00"
 {timezone_line}
 capacity = 5
-""")
+""",
+    )
     ok(run("catalogue", "import", str(path)))
     assert to_utc_text(catalogue.session(db, "s1").starts_at) == expected_utc
 
@@ -120,8 +136,9 @@ def test_reimport_updates_in_place_and_never_duplicates(
 def test_reimport_without_status_keeps_a_cancellation(run: Run, db: Database) -> None:
     ok(run("catalogue", "import", str(DATA / "catalogue.toml")))
     tig = catalogue.session(db, "tig-2026-12")
-    catalogue.upsert_session(db, **{**asdict(tig), "topics": list(tig.topics),
-                                    "status": "cancelled"})
+    catalogue.upsert_session(
+        db, **{**asdict(tig), "topics": list(tig.topics), "status": "cancelled"}
+    )
     db.conn.commit()
     ok(run("catalogue", "import", str(DATA / "catalogue.toml")))
     assert catalogue.session(db, "tig-2026-12").status == "cancelled"
@@ -153,22 +170,26 @@ capacity = 4
 @pytest.mark.parametrize(
     ("bad", "expected"),
     [
-        ('capacity = -1',
-         'catalogue.toml sessions[2] (line 19), field "capacity": -1 is not a number of seats'),
+        (
+            "capacity = -1",
+            'catalogue.toml sessions[2] (line 19), field "capacity": -1 is not a number of seats',
+        ),
         ('capacity = "douze"', 'field "capacity": "douze" is not a number of seats'),
-        ('starts = "2026-13-01T10:00"',
-         'field "starts": "2026-13-01T10:00" is not a date and time like 2026-12-10T10:00'),
+        (
+            'starts = "2026-13-01T10:00"',
+            'field "starts": "2026-13-01T10:00" is not a date and time like 2026-12-10T10:00',
+        ),
         ('ends = "2027-03-01T08:00"', 'field "ends": "2027-03-01T08:00" is not after starts'),
         ('starts = "2027-03-01T09:00+01:00"', 'field "starts": "2027-03-01T09:00+01:00" has a UTC'),
         ('timezone = "Casablanca"', 'field "timezone": "Casablanca" is not an IANA time zone'),
         ('topics = ["fraisage"]', 'field "topics": unknown topic "fraisage"'),
-        ('topics = []', 'field "topics": a session needs at least one topic'),
+        ("topics = []", 'field "topics": a session needs at least one topic'),
         ('id = "Tig_2027"', 'field "id": "Tig_2027" is not a session id'),
         ('id = "tig-2026-12"', 'field "id": "tig-2026-12" is already used at sessions[1] (line 6)'),
         ('title = { de = "Schweißen" }', 'field "title": unknown language "de"'),
         ('title = { ar = "اللحام" }', 'field "title": needs at least the French (fr) or English'),
         ('status = "postponed"', 'field "status": "postponed" is not one of scheduled, cancelled'),
-        ('capcity = 4', 'sessions[2] (line 20), field "capcity": unknown field'),
+        ("capcity = 4", 'sessions[2] (line 20), field "capcity": unknown field'),
     ],
 )
 def test_a_bad_toml_entry_imports_nothing_of_the_file(
@@ -199,10 +220,17 @@ def test_a_bad_csv_row_names_its_line_and_field_and_imports_nothing(
 ) -> None:
     ok(run("catalogue", "import", str(DATA / "catalogue.csv")))
     before = snapshot(db)
-    path = write(tmp_path, "catalogue.csv", "\n".join([
-        *GOOD_CSV_ROWS,
-        "session,bad-1,Mauvaise,,,soudage,2026-13-01T10:00,2026-12-11T17:00,,Rabat,20,",
-    ]) + "\n")
+    path = write(
+        tmp_path,
+        "catalogue.csv",
+        "\n".join(
+            [
+                *GOOD_CSV_ROWS,
+                "session,bad-1,Mauvaise,,,soudage,2026-13-01T10:00,2026-12-11T17:00,,Rabat,20,",
+            ]
+        )
+        + "\n",
+    )
     result = run("catalogue", "import", str(path))
     assert result.exit_code == 1
     assert (
@@ -216,15 +244,22 @@ def test_a_bad_csv_row_names_its_line_and_field_and_imports_nothing(
 def test_every_error_of_the_file_is_listed_in_file_order(
     run: Run, db: Database, tmp_path: Path
 ) -> None:
-    path = write(tmp_path, "catalogue.csv", "\n".join([
-        "kind,id,title_fr,title_en,topics,starts,ends,capacity",
-        "topic,Soudage,Soudage,,,,,",
-        "topic,soudage,Soudage,,,,,",
-        "session,s1,Un,,soudage,2026-12-10T10:00,2026-12-10T12:00,douze",
-        "lesson,s2,Deux,,soudage,2026-12-10T10:00,2026-12-10T12:00,1",
-        "session,s3,,,,2026-12-10T10:00,,1",
-        "topic,usinage,Usinage,,,2026-12-10T10:00,,",
-    ]) + "\n")
+    path = write(
+        tmp_path,
+        "catalogue.csv",
+        "\n".join(
+            [
+                "kind,id,title_fr,title_en,topics,starts,ends,capacity",
+                "topic,Soudage,Soudage,,,,,",
+                "topic,soudage,Soudage,,,,,",
+                "session,s1,Un,,soudage,2026-12-10T10:00,2026-12-10T12:00,douze",
+                "lesson,s2,Deux,,soudage,2026-12-10T10:00,2026-12-10T12:00,1",
+                "session,s3,,,,2026-12-10T10:00,,1",
+                "topic,usinage,Usinage,,,2026-12-10T10:00,,",
+            ]
+        )
+        + "\n",
+    )
     result = run("catalogue", "import", str(path))
     assert result.exit_code == 1
     errors = result.output.splitlines()[:-1]
@@ -237,10 +272,8 @@ def test_every_error_of_the_file_is_listed_in_file_order(
         " text",
         'catalogue.csv line 6, field "topics": a session needs at least one topic, so that'
         " subscribers hear of it",
-        'catalogue.csv line 6, field "ends": is required, as a date and time like'
-        " 2026-12-10T10:00",
-        'catalogue.csv line 7, field "starts": a topic row has no such value; leave the cell'
-        " empty",
+        'catalogue.csv line 6, field "ends": is required, as a date and time like 2026-12-10T10:00',
+        'catalogue.csv line 7, field "starts": a topic row has no such value; leave the cell empty',
     ]
     assert result.output.splitlines()[-1] == (
         "Error: 7 errors in catalogue.csv: nothing was imported"
@@ -260,26 +293,54 @@ def test_a_csv_saved_by_french_excel_is_read(run: Run, db: Database, tmp_path: P
 @pytest.mark.parametrize(
     ("command", "name", "content", "expected"),
     [
-        ("catalogue", "catalogue.xlsx", b"x", "catalogue.xlsx: expected a .toml or .csv file, found"
-         " .xlsx"),
+        (
+            "catalogue",
+            "catalogue.xlsx",
+            b"x",
+            "catalogue.xlsx: expected a .toml or .csv file, found .xlsx",
+        ),
         ("companies", "companies.toml", b"x", "companies.toml: expected a .csv file, found .toml"),
         ("catalogue", None, b"", "no such file"),
-        ("contacts", "contacts.csv", "name;company\né".encode("latin-1"),
-         "contacts.csv: not UTF-8 text"),
+        (
+            "contacts",
+            "contacts.csv",
+            "name;company\né".encode("latin-1"),
+            "contacts.csv: not UTF-8 text",
+        ),
         ("companies", "companies.csv", b"", "companies.csv: the file is empty"),
         ("companies", "companies.csv", b" \n\n", "companies.csv: the file is empty"),
-        ("companies", "companies.csv", b"member_id,name\n",
-         "companies.csv: no rows below the header, nothing to import"),
-        ("companies", "companies.csv", b"member_id,nom\nM1,X\n",
-         "companies.csv: missing column name; unknown column 'nom'; the header is:"
-         " member_id,name,city,sector"),
-        ("contacts", "contacts.csv", b"name,company,whatsapp\nA,M1,0612345678\n",
-         "contacts.csv: missing column consent_date"),
-        ("catalogue", "catalogue.csv", b"kind,id,starts\ntopic,x,\n",
-         "catalogue.csv: missing column title_fr or title_en"),
+        (
+            "companies",
+            "companies.csv",
+            b"member_id,name\n",
+            "companies.csv: no rows below the header, nothing to import",
+        ),
+        (
+            "companies",
+            "companies.csv",
+            b"member_id,nom\nM1,X\n",
+            "companies.csv: missing column name; unknown column 'nom'; the header is:"
+            " member_id,name,city,sector",
+        ),
+        (
+            "contacts",
+            "contacts.csv",
+            b"name,company,whatsapp\nA,M1,0612345678\n",
+            "contacts.csv: missing column consent_date",
+        ),
+        (
+            "catalogue",
+            "catalogue.csv",
+            b"kind,id,starts\ntopic,x,\n",
+            "catalogue.csv: missing column title_fr or title_en",
+        ),
         ("catalogue", "catalogue.toml", b"[[sessions]\n", "catalogue.toml: not valid TOML"),
-        ("catalogue", "catalogue.toml", b"# nothing yet\n",
-         "catalogue.toml: no [[topics]] or [[sessions]] entries"),
+        (
+            "catalogue",
+            "catalogue.toml",
+            b"# nothing yet\n",
+            "catalogue.toml: no [[topics]] or [[sessions]] entries",
+        ),
     ],
 )
 def test_an_unusable_file_gets_one_precise_message(
@@ -296,14 +357,17 @@ def test_an_unusable_file_gets_one_precise_message(
 
 # --- companies ----------------------------------------------------------------------------
 
+
 def test_companies_are_imported_then_updated_by_member_id(
     run: Run, db: Database, tmp_path: Path
 ) -> None:
     assert ok(run("companies", "import", str(DATA / "companies.csv"))) == (
         "imported 3 companies (3 new, 0 updated)"
     )
-    moved = (DATA / "companies.csv").read_text(encoding="utf-8").replace(
-        "Tanger,mechanics", "Tétouan,mechanics"
+    moved = (
+        (DATA / "companies.csv")
+        .read_text(encoding="utf-8")
+        .replace("Tanger,mechanics", "Tétouan,mechanics")
     )
     path = write(tmp_path, "companies.csv", moved)
     assert ok(run("companies", "import", str(path))) == "imported 3 companies (0 new, 3 updated)"
@@ -316,8 +380,10 @@ def test_companies_are_imported_then_updated_by_member_id(
     [
         (",Sans Numéro,Fès,mechanics", 'companies.csv line 5, field "member_id": is required'),
         ("M-0009,,Fès,mechanics", 'companies.csv line 5, field "name": is required'),
-        ("M-0001,Doublon,Fès,mechanics",
-         'companies.csv line 5, field "member_id": "M-0001" is already used at line 2'),
+        (
+            "M-0001,Doublon,Fès,mechanics",
+            'companies.csv line 5, field "member_id": "M-0001" is already used at line 2',
+        ),
         ("M 0009,Espace,Fès,mechanics", 'field "member_id": "M 0009" is not a member id'),
         ("M-0009,Trop,Fès,mechanics,extra", "companies.csv line 5: 5 cells for 4 columns"),
     ],
@@ -337,6 +403,7 @@ def test_a_bad_company_row_imports_nothing(
 
 
 # --- contacts -----------------------------------------------------------------------------
+
 
 @pytest.fixture
 def members(run: Run) -> None:
@@ -377,9 +444,13 @@ def test_contact_reimport_updates_by_number_and_keeps_choices(
     subscriptions.subscribe(db, nadia.id, "usinage")
     contacts.update(db, nadia.id, opted_out_at="2026-11-01T10:00:00Z")
     db.conn.commit()
-    renamed = (DATA / "contacts.csv").read_text(encoding="utf-8").replace(
-        "Nadia Bennani,M-0001,manager,fr,soudage;usinage,06 12 34 56 78",
-        "Nadia Bennani-Alami,M-0001,,,soudage,+212 612 345 678",
+    renamed = (
+        (DATA / "contacts.csv")
+        .read_text(encoding="utf-8")
+        .replace(
+            "Nadia Bennani,M-0001,manager,fr,soudage;usinage,06 12 34 56 78",
+            "Nadia Bennani-Alami,M-0001,,,soudage,+212 612 345 678",
+        )
     )
     path = write(tmp_path, "contacts.csv", renamed)
     assert ok(run("contacts", "import", str(path))) == (
@@ -405,25 +476,43 @@ def test_a_contact_who_wrote_first_on_whatsapp_is_not_duplicated(
 @pytest.mark.parametrize(
     ("bad_row", "expected"),
     [
-        ("Ali,M-0001,manager,fr,soudage,0611111111,",
-         'contacts.csv line 5, field "consent_date": no consent recorded: a contact can only be'
-         " imported with the date they agreed to receive messages"),
-        ("Ali,M-0001,manager,fr,soudage,0611111111,2099-01-01",
-         'field "consent_date": "2099-01-01" is in the future'),
-        ("Ali,M-0001,manager,fr,soudage,0611111111,15/01/2026",
-         'field "consent_date": "15/01/2026" is not a date like 2026-01-15'),
-        ("Ali,M-0404,manager,fr,soudage,0611111111,2026-01-15",
-         'field "company": "M-0404" is neither the member id nor the name of a known company'),
-        ("Ali,M-0001,director,fr,soudage,0611111111,2026-01-15",
-         'field "role": "director" is not one of manager, trainee'),
-        ("Ali,M-0001,manager,es,soudage,0611111111,2026-01-15",
-         'field "language": "es" is not one of fr, ar, en'),
-        ("Ali,M-0001,manager,fr,fraisage,0611111111,2026-01-15",
-         'field "topics": unknown topic "fraisage"'),
-        ("Ali,M-0001,manager,fr,soudage,0611,2026-01-15",
-         'field "whatsapp": "0611" is not a phone number (too short)'),
-        ("Ali,M-0001,manager,fr,soudage,+212612345678,2026-01-15",
-         'field "whatsapp": +212612345678 is already used at line 2'),
+        (
+            "Ali,M-0001,manager,fr,soudage,0611111111,",
+            'contacts.csv line 5, field "consent_date": no consent recorded: a contact can only be'
+            " imported with the date they agreed to receive messages",
+        ),
+        (
+            "Ali,M-0001,manager,fr,soudage,0611111111,2099-01-01",
+            'field "consent_date": "2099-01-01" is in the future',
+        ),
+        (
+            "Ali,M-0001,manager,fr,soudage,0611111111,15/01/2026",
+            'field "consent_date": "15/01/2026" is not a date like 2026-01-15',
+        ),
+        (
+            "Ali,M-0404,manager,fr,soudage,0611111111,2026-01-15",
+            'field "company": "M-0404" is neither the member id nor the name of a known company',
+        ),
+        (
+            "Ali,M-0001,director,fr,soudage,0611111111,2026-01-15",
+            'field "role": "director" is not one of manager, trainee',
+        ),
+        (
+            "Ali,M-0001,manager,es,soudage,0611111111,2026-01-15",
+            'field "language": "es" is not one of fr, ar, en',
+        ),
+        (
+            "Ali,M-0001,manager,fr,fraisage,0611111111,2026-01-15",
+            'field "topics": unknown topic "fraisage"',
+        ),
+        (
+            "Ali,M-0001,manager,fr,soudage,0611,2026-01-15",
+            'field "whatsapp": "0611" is not a phone number (too short)',
+        ),
+        (
+            "Ali,M-0001,manager,fr,soudage,+212612345678,2026-01-15",
+            'field "whatsapp": +212612345678 is already used at line 2',
+        ),
         (",M-0001,manager,fr,soudage,0611111111,2026-01-15", 'field "name": is required'),
     ],
 )
@@ -445,10 +534,17 @@ def test_an_ambiguous_company_name_asks_for_the_member_id(
 ) -> None:
     companies.upsert(db, member_id="M-0099", name="Atlas Métallurgie", city="Fès")
     db.conn.commit()
-    path = write(tmp_path, "contacts.csv", "\n".join([
-        "name,company,role,language,topics,whatsapp,consent_date",
-        "Ali,atlas métallurgie,manager,fr,,0611111111,2026-01-15",
-    ]) + "\n")
+    path = write(
+        tmp_path,
+        "contacts.csv",
+        "\n".join(
+            [
+                "name,company,role,language,topics,whatsapp,consent_date",
+                "Ali,atlas métallurgie,manager,fr,,0611111111,2026-01-15",
+            ]
+        )
+        + "\n",
+    )
     result = run("contacts", "import", str(path))
     assert result.exit_code == 1
     assert "is the name of 2 companies; use the member id (M-0001, M-0099)" in result.output
@@ -457,10 +553,17 @@ def test_an_ambiguous_company_name_asks_for_the_member_id(
 def test_contacts_region_option_reads_local_numbers_of_another_country(
     run: Run, db: Database, members: None, tmp_path: Path
 ) -> None:
-    path = write(tmp_path, "contacts.csv", "\n".join([
-        "name,company,whatsapp,consent_date",
-        "Claire,M-0001,06 12 34 56 78,2026-01-15",
-    ]) + "\n")
+    path = write(
+        tmp_path,
+        "contacts.csv",
+        "\n".join(
+            [
+                "name,company,whatsapp,consent_date",
+                "Claire,M-0001,06 12 34 56 78,2026-01-15",
+            ]
+        )
+        + "\n",
+    )
     ok(run("contacts", "import", "--region", "FR", str(path)))
     assert contacts.find_by_phone(db, "+33612345678").name == "Claire"
     result = run("contacts", "import", "--region", "XX", str(path))

@@ -18,14 +18,16 @@ def test_the_walk_covers_every_keyword_the_handlers_know() -> None:
 
 @pytest.mark.parametrize("command", WORDS)
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_every_keyword_works_on_the_console(programme: Database, language: str,
-                                            command: str) -> None:
+def test_every_keyword_works_on_the_console(
+    programme: Database, language: str, command: str
+) -> None:
     context = Context(db=programme, clock=lambda: NOW)
     contact_id = onboarded(programme, channel="console", address="amina", language=language)
 
     def say(text: str) -> str:
-        return "\n".join(reply.text for reply in handle(context, Inbound("console", "amina",
-                                                                          text=text)))
+        return "\n".join(
+            reply.text for reply in handle(context, Inbound("console", "amina", text=text))
+        )
 
     found: list[str] = []
     for word in WORDS[command]:

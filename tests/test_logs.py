@@ -27,19 +27,26 @@ from tests.whatsapp.phone import inbound_form, sign
 PHONE = "+212661234567"
 NAME = "Zineb Tazi"
 ZINEB = User(918273645, "Zineb")
-SECRETS = (PHONE, PHONE.lstrip("+"), "661234567", NAME, "Tazi", str(ZINEB.id), TOKEN,
-           AUTH_TOKEN)
-ENV = {"FORMABOT_TELEGRAM_TOKEN": TOKEN, "FORMABOT_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-       "FORMABOT_TWILIO_AUTH_TOKEN": AUTH_TOKEN}
+SECRETS = (PHONE, PHONE.lstrip("+"), "661234567", NAME, "Tazi", str(ZINEB.id), TOKEN, AUTH_TOKEN)
+ENV = {
+    "FORMABOT_TELEGRAM_TOKEN": TOKEN,
+    "FORMABOT_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+    "FORMABOT_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+}
 
 
 def enrol_zineb(database: Path) -> int:
     """Zineb, who consented, on Telegram and on WhatsApp."""
     db = open_database(database)
     try:
-        contact_id = contacts.create(db, name=NAME, phone=PHONE, language="fr",
-                                     consent_at=to_utc_text(now_utc()),
-                                     state={"welcomed": True, "topics_chosen": True})
+        contact_id = contacts.create(
+            db,
+            name=NAME,
+            phone=PHONE,
+            language="fr",
+            consent_at=to_utc_text(now_utc()),
+            state={"welcomed": True, "topics_chosen": True},
+        )
         contacts.attach_identity(db, contact_id, channel="telegram", address=str(ZINEB.id))
         contacts.attach_identity(db, contact_id, channel="whatsapp", address=PHONE)
         return contact_id
@@ -50,13 +57,18 @@ def enrol_zineb(database: Path) -> int:
 def whatsapp(url: str, text: str) -> None:
     """Zineb writes on WhatsApp: Twilio posts her message, signed, to the bot's web app."""
     form = inbound_form(PHONE, text, ProfileName=NAME)
-    answer = httpx.post(f"{url}/whatsapp/inbound", data=form, timeout=5,
-                        headers={"X-Twilio-Signature": sign("/whatsapp/inbound", form)})
+    answer = httpx.post(
+        f"{url}/whatsapp/inbound",
+        data=form,
+        timeout=5,
+        headers={"X-Twilio-Signature": sign("/whatsapp/inbound", form)},
+    )
     assert answer.status_code == 200
 
 
-def talk_broadcast_and_block(url: str, bot_api: FakeBotAPI, twilio: FakeTwilio,
-                             database: Path) -> None:
+def talk_broadcast_and_block(
+    url: str, bot_api: FakeBotAPI, twilio: FakeTwilio, database: Path
+) -> None:
     """Zineb talks on both channels and shares her number; a broadcast reaches her; then
     she blocks the bot on Telegram and WhatsApp refuses her number. Blocking: run it beside
     the bot (a subprocess, or a thread when the bot is on the test's event loop)."""
@@ -68,19 +80,32 @@ def talk_broadcast_and_block(url: str, bot_api: FakeBotAPI, twilio: FakeTwilio,
 
     db = open_database(database)
     try:
-        published = broadcasts.publish(db, texts={"*": "Nouvelle session de soudage"},
-                                       audience=Audience(), due_at=now_utc(),
-                                       created_by="cli:test", now=now_utc())
-        wait_for(lambda: deliveries.report(db, published.announcement_id).outstanding == 0
-                 and deliveries.report(db, published.announcement_id).total > 0)
+        published = broadcasts.publish(
+            db,
+            texts={"*": "Nouvelle session de soudage"},
+            audience=Audience(),
+            due_at=now_utc(),
+            created_by="cli:test",
+            now=now_utc(),
+        )
+        wait_for(
+            lambda: (
+                deliveries.report(db, published.announcement_id).outstanding == 0
+                and deliveries.report(db, published.announcement_id).total > 0
+            )
+        )
     finally:
         db.close()
 
     bot_api.block(ZINEB)
     before = len(bot_api.calls_to("sendMessage"))
     bot_api.text(ZINEB, "/menu")
-    wait_for(lambda: len(bot_api.calls_to("sendMessage")) > before
-             or not _identity_active(database, "telegram", str(ZINEB.id)))
+    wait_for(
+        lambda: (
+            len(bot_api.calls_to("sendMessage")) > before
+            or not _identity_active(database, "telegram", str(ZINEB.id))
+        )
+    )
     twilio.refuse_for(PHONE, 400, 63003, "not a WhatsApp number")
     whatsapp(url, "aide")
     wait_for(lambda: not _identity_active(database, "whatsapp", PHONE))
@@ -95,11 +120,12 @@ def _identity_active(database: Path, channel: str, address: str) -> bool:
         db.close()
 
 
-@pytest.mark.parametrize(("log", "args"), [("", ()), ('[log]\nformat = "json"', ("-v",))],
-                         ids=["text", "json-verbose"])
-def test_logs_name_contacts_by_id_only(tmp_path: Path, own_bot_api: FakeBotAPI,
-                                       own_twilio: FakeTwilio, log: str,
-                                       args: tuple[str, ...]) -> None:
+@pytest.mark.parametrize(
+    ("log", "args"), [("", ()), ('[log]\nformat = "json"', ("-v",))], ids=["text", "json-verbose"]
+)
+def test_logs_name_contacts_by_id_only(
+    tmp_path: Path, own_bot_api: FakeBotAPI, own_twilio: FakeTwilio, log: str, args: tuple[str, ...]
+) -> None:
     port = free_port()
     config = write_both_channels_config(tmp_path, own_bot_api, own_twilio, port, more=log)
     contact_id = enrol_zineb(tmp_path / "formabot.db")
@@ -127,6 +153,7 @@ def test_logs_name_contacts_by_id_only(tmp_path: Path, own_bot_api: FakeBotAPI,
 
 # --- the formatters ---------------------------------------------------------------------------
 
+
 def record(message: str, *args: object, **extra: object) -> logging.LogRecord:
     entry = logging.LogRecord("bot.test", logging.WARNING, __file__, 1, message, args, None)
     entry.__dict__.update(extra)
@@ -145,13 +172,17 @@ def test_json_lines_carry_extra_fields_and_the_traceback() -> None:
     try:
         raise ValueError("boom")
     except ValueError:
-        failed = record("handler failed for contact %s", 7, channel="whatsapp",
-                        exc_info=sys.exc_info())
+        failed = record(
+            "handler failed for contact %s", 7, channel="whatsapp", exc_info=sys.exc_info()
+        )
     line = logs.formatter("json").format(failed)
     assert "\n" not in line
     entry = json.loads(line)
     assert (entry["message"], entry["channel"], entry["level"]) == (
-        "handler failed for contact 7", "whatsapp", "WARNING")
+        "handler failed for contact 7",
+        "whatsapp",
+        "WARNING",
+    )
     assert "ValueError: boom" in entry["exception"]
     text = logs.formatter("text").format(failed)
     assert text.splitlines()[0].endswith("handler failed for contact 7")
@@ -159,17 +190,21 @@ def test_json_lines_carry_extra_fields_and_the_traceback() -> None:
 
 
 def test_an_unknown_format_is_refused() -> None:
-    with pytest.raises(ValueError, match="expected \"text\" or \"json\""):
+    with pytest.raises(ValueError, match='expected "text" or "json"'):
         logs.formatter("xml")
 
 
-@pytest.mark.parametrize(("text", "said"), [
-    ('[log]\nformat = "xml"\n',
-     "[log] format = 'xml': expected \"text\" (one readable line per event) or \"json\""),
-    ("[log]\nlevel = \"debug\"\n", "[log] level: unknown key; expected one of format"),
-])
-def test_a_bad_log_section_is_one_line_naming_the_key(tmp_path: Path, text: str,
-                                                      said: str) -> None:
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        (
+            '[log]\nformat = "xml"\n',
+            '[log] format = \'xml\': expected "text" (one readable line per event) or "json"',
+        ),
+        ('[log]\nlevel = "debug"\n', "[log] level: unknown key; expected one of format"),
+    ],
+)
+def test_a_bad_log_section_is_one_line_naming_the_key(tmp_path: Path, text: str, said: str) -> None:
     path = tmp_path / "config.toml"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ConfigError) as error:

@@ -54,16 +54,13 @@ async def test_the_dispatcher_counts_outcomes_latency_429s_and_retries(db: Datab
     enrol(db)
     broadcast(db, now_utc())
     metrics = Metrics(["telegram"])
-    platform = Platform("telegram", SendResult.transient("HTTP 502"),
-                        SendResult.rate_limited(0.01))
-    settings = DispatcherSettings(rate_per_second=1000, per_chat_per_second=0,
-                                  backoff_seconds=0.01)
+    platform = Platform("telegram", SendResult.transient("HTTP 502"), SendResult.rate_limited(0.01))
+    settings = DispatcherSettings(rate_per_second=1000, per_chat_per_second=0, backoff_seconds=0.01)
     await Dispatcher(db, platform, zone=CASA, settings=settings, metrics=metrics).drain()
     telegram = {"channel": "telegram"}
     assert sample(metrics, "formabot_send_outcomes_total", outcome="sent", **telegram) == 3
     assert sample(metrics, "formabot_send_outcomes_total", outcome="transient", **telegram) == 1
-    assert sample(metrics, "formabot_send_outcomes_total", outcome="retry_after",
-                  **telegram) == 1
+    assert sample(metrics, "formabot_send_outcomes_total", outcome="retry_after", **telegram) == 1
     assert sample(metrics, "formabot_rate_limited_total", **telegram) == 1
     assert sample(metrics, "formabot_send_retries_total", **telegram) == 2
     assert sample(metrics, "formabot_send_seconds_count", **telegram) == 5
@@ -96,8 +93,10 @@ def test_each_bot_counts_on_a_registry_of_its_own() -> None:
     one.received("telegram")
     assert sample(one, "formabot_inbound_messages_total", channel="telegram") == 1
     assert sample(other, "formabot_inbound_messages_total", channel="telegram") == 0
-    assert REGISTRY.get_sample_value("formabot_inbound_messages_total",
-                                     {"channel": "telegram"}) is None
+    assert (
+        REGISTRY.get_sample_value("formabot_inbound_messages_total", {"channel": "telegram"})
+        is None
+    )
 
 
 def test_errors_the_handlers_log_are_counted_by_channel() -> None:
@@ -114,11 +113,12 @@ def test_errors_the_handlers_log_are_counted_by_channel() -> None:
 
 # --- the running bot ------------------------------------------------------------------------
 
+
 async def test_a_running_bot_counts_messages_and_deliveries_on_both_channels(
-        tmp_path: Path, own_bot_api: FakeBotAPI, own_twilio: FakeTwilio) -> None:
+    tmp_path: Path, own_bot_api: FakeBotAPI, own_twilio: FakeTwilio
+) -> None:
     port = free_port()
-    config = load(write_both_channels_config(tmp_path, own_bot_api, own_twilio, port),
-                  environ=ENV)
+    config = load(write_both_channels_config(tmp_path, own_bot_api, own_twilio, port), environ=ENV)
     enrol_zineb(tmp_path / "formabot.db")
     stop = asyncio.Event()
     serving = asyncio.create_task(app.serve(config, stop))
@@ -132,8 +132,9 @@ async def test_a_running_bot_counts_messages_and_deliveries_on_both_channels(
                 except httpx.TransportError:
                     assert not serving.done(), serving
                     await asyncio.sleep(0.02)
-            await asyncio.to_thread(talk_broadcast_and_block, url, own_bot_api, own_twilio,
-                                    tmp_path / "formabot.db")
+            await asyncio.to_thread(
+                talk_broadcast_and_block, url, own_bot_api, own_twilio, tmp_path / "formabot.db"
+            )
             scraped = (await http.get("/metrics")).text
     finally:
         stop.set()
@@ -153,10 +154,16 @@ Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
 
 def samples(text: str) -> Samples:
-    return {(sample.name, tuple(sorted(sample.labels.items()))): sample.value
-            for family in text_string_to_metric_families(text) for sample in family.samples}
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
 
 
 def total(values: Samples, name: str, **labels: str) -> float:
-    return sum(value for (key, found), value in values.items()
-               if key == name and set(labels.items()) <= set(found))
+    return sum(
+        value
+        for (key, found), value in values.items()
+        if key == name and set(labels.items()) <= set(found)
+    )

@@ -41,14 +41,20 @@ def contact_of(person: Person) -> contacts.Contact:
 
 
 def test_my_sessions_say_which_were_cancelled_and_which_are_over(
-        context: Context, clock: Clock) -> None:
+    context: Context, clock: Clock
+) -> None:
     person = Person(context)
     person.onboard()
     for session_id in ("tig-2026-12", "mig-2027-01"):
         person.command("start", f"session_{session_id}")
         person.presses("Register")
-    add_session(context.db, "mig-2027-01", starts="2027-01-12T09:00", ends="2027-01-12T17:00",
-                status="cancelled")
+    add_session(
+        context.db,
+        "mig-2027-01",
+        starts="2027-01-12T09:00",
+        ends="2027-01-12T17:00",
+        status="cancelled",
+    )
     clock.now = NOW + timedelta(days=20)  # tig-2026-12 (10–11 December) is over
     person.command("my")
     assert "Session tig-2026-12 (en) — " in person.text
@@ -90,8 +96,11 @@ def test_every_session_can_be_seen_not_only_the_followed_topics(context: Context
     person.command("sessions")
     assert "Session mig-2027-01 (en)" not in person.labels
     person.presses("All upcoming sessions")
-    assert {"Session tig-2026-12 (en)", "Session mig-2027-01 (en)",
-            "Session maint-2027-02 (en)"} <= set(person.labels)
+    assert {
+        "Session tig-2026-12 (en)",
+        "Session mig-2027-01 (en)",
+        "Session maint-2027-02 (en)",
+    } <= set(person.labels)
 
 
 def at_the_name_question(context: Context) -> Person:
@@ -111,8 +120,9 @@ def test_a_name_that_is_not_one_gets_the_question_again(context: Context, typed:
     assert contact_of(person).name is None
 
 
-@pytest.mark.parametrize("name", ["Amina Alaoui", "أمينة العلوي", "Jean-Pierre O’Neil",
-                                  "M. Youssef Ben Ali"])
+@pytest.mark.parametrize(
+    "name", ["Amina Alaoui", "أمينة العلوي", "Jean-Pierre O’Neil", "M. Youssef Ben Ali"]
+)
 def test_names_in_any_script_with_their_joiners_are_taken(context: Context, name: str) -> None:
     person = at_the_name_question(context)
     person.says(name)
@@ -120,8 +130,7 @@ def test_names_in_any_script_with_their_joiners_are_taken(context: Context, name
     assert "Which member company do you work for?" in person.text
 
 
-def test_a_too_long_message_during_onboarding_asks_the_question_again(
-        context: Context) -> None:
+def test_a_too_long_message_during_onboarding_asks_the_question_again(context: Context) -> None:
     person = at_the_name_question(context)
     person.says("x" * 5000)
     assert "That message is too long for me." in person.text
@@ -131,7 +140,8 @@ def test_a_too_long_message_during_onboarding_asks_the_question_again(
 
 
 def test_cancel_during_onboarding_keeps_the_question_and_after_it_shows_the_menu(
-        context: Context) -> None:
+    context: Context,
+) -> None:
     person = at_the_name_question(context)
     person.says("ANNULER")
     assert "What is your full name?" in person.text
@@ -151,7 +161,8 @@ def test_cancel_during_onboarding_keeps_the_question_and_after_it_shows_the_menu
 
 
 def test_a_company_not_listed_is_kept_as_typed_for_coordinators_to_match(
-        context: Context, run) -> None:
+    context: Context, run
+) -> None:
     person = at_the_name_question(context)
     person.says("Amina Alaoui")
     person.says("Forges du Sud")

@@ -25,8 +25,8 @@ RECENT = NOW - timedelta(days=10)
 
 def announcement(db: Database, status: str) -> int:
     announcement_id = announcements.create(
-        db, texts={"fr": "Bonjour"}, audience=Audience(), due_at=OLD, created_by="cli:test",
-        now=OLD)
+        db, texts={"fr": "Bonjour"}, audience=Audience(), due_at=OLD, created_by="cli:test", now=OLD
+    )
     if status != "scheduled":
         announcements.set_status(db, announcement_id, status, now=OLD)
     return announcement_id
@@ -74,7 +74,8 @@ def test_only_final_rows_of_finished_announcements_older_than_the_cut_go(
     assert pruned == prune_store.Pruned(deliveries=len(outbox["going"]), inbound_messages=1)
     assert {status for _, status in outbox["going"]} == set(prune_store.FINAL_STATUSES)
     assert [row[0] for row in db.execute("SELECT message_sid FROM inbound_messages")] == [
-        "SMrecent"]
+        "SMrecent"
+    ]
     assert db.execute("SELECT count(*) FROM announcements").fetchone()[0] == 3
 
 
@@ -97,8 +98,9 @@ def test_count_says_what_prune_would_delete_and_deletes_nothing(
 
 
 def prune(config_file: Path, *args: str, input: str | None = None) -> Result:
-    return CliRunner().invoke(cli, ["--config", str(config_file), "db", "prune", *args],
-                              input=input)
+    return CliRunner().invoke(
+        cli, ["--config", str(config_file), "db", "prune", *args], input=input
+    )
 
 
 def test_prune_with_yes_deletes_and_audits(
@@ -106,8 +108,9 @@ def test_prune_with_yes_deletes_and_audits(
 ) -> None:
     result = prune(config_file, "--older-than", "180d", "--yes")
     assert result.exit_code == 0, result.output
-    assert result.output == (f"deleted {len(outbox['going'])} delivery row(s) and 1 WhatsApp"
-                             " message id(s)\n")
+    assert result.output == (
+        f"deleted {len(outbox['going'])} delivery row(s) and 1 WhatsApp message id(s)\n"
+    )
     assert remaining(db) == outbox["staying"]
     (entry,) = audit.entries(db, action="db.prune")
     assert entry.actor.startswith("cli:")
@@ -116,18 +119,21 @@ def test_prune_with_yes_deletes_and_audits(
     assert entry.details["inbound_messages"] == 1
 
 
-def test_dry_run_only_counts(config_file: Path, db: Database,
-                             outbox: dict[str, set[tuple[int, str]]]) -> None:
+def test_dry_run_only_counts(
+    config_file: Path, db: Database, outbox: dict[str, set[tuple[int, str]]]
+) -> None:
     result = prune(config_file, "--older-than", "4320h", "--dry-run")
     assert result.exit_code == 0, result.output
-    assert result.output.startswith(f"would delete {len(outbox['going'])} delivery row(s)"
-                                    " in a final state last changed before ")
+    assert result.output.startswith(
+        f"would delete {len(outbox['going'])} delivery row(s) in a final state last changed before "
+    )
     assert remaining(db) == outbox["going"] | outbox["staying"]
     assert audit.entries(db, action="db.prune") == []
 
 
-def test_prune_asks_first(config_file: Path, db: Database,
-                          outbox: dict[str, set[tuple[int, str]]]) -> None:
+def test_prune_asks_first(
+    config_file: Path, db: Database, outbox: dict[str, set[tuple[int, str]]]
+) -> None:
     refused = prune(config_file, "--older-than", "180d", input="n\n")
     assert refused.exit_code == 1
     assert f"Delete {len(outbox['going'])} delivery row(s)" in refused.output
@@ -145,8 +151,7 @@ def test_message_ids_are_kept_three_days_whatever_the_age_asked(
     inbound_messages.first_time(db, "SMweek", now=NOW - timedelta(days=7))
     result = prune(config_file, "--older-than", "1h", "--yes")
     assert result.exit_code == 0, result.output
-    assert [row[0] for row in db.execute("SELECT message_sid FROM inbound_messages")] == [
-        "SMhour"]
+    assert [row[0] for row in db.execute("SELECT message_sid FROM inbound_messages")] == ["SMhour"]
 
 
 def test_nothing_to_delete_says_so(config_file: Path, db: Database) -> None:
@@ -169,12 +174,14 @@ def test_the_age_is_required(config_file: Path) -> None:
 
 # --- backups into a directory, as the nightly timer makes them --------------------------------
 
+
 def backup(config_file: Path, *args: str) -> Result:
     return CliRunner().invoke(cli, ["--config", str(config_file), "db", "backup", *args])
 
 
-def test_backup_into_a_directory_keeps_the_newest(config_file: Path, db: Database,
-                                                  tmp_path: Path) -> None:
+def test_backup_into_a_directory_keeps_the_newest(
+    config_file: Path, db: Database, tmp_path: Path
+) -> None:
     directory = tmp_path / "backups"
     directory.mkdir()
     for stamp in ("20250101-020000", "20250102-020000", "20250103-020000"):

@@ -58,8 +58,10 @@ _LATIN = re.compile(r"[A-Za-z]+")
 
 def pseudo(text: str) -> str:
     """`text` with every letter outside its `{placeholders}` replaced by a look-alike."""
-    return "".join(part if _PLACEHOLDER.fullmatch(part) else part.translate(_LOOKALIKES)
-                   for part in _PLACEHOLDER.split(text))
+    return "".join(
+        part if _PLACEHOLDER.fullmatch(part) else part.translate(_LOOKALIKES)
+        for part in _PLACEHOLDER.split(text)
+    )
 
 
 @pytest.fixture
@@ -69,8 +71,10 @@ def pseudo_arabic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[N
     for language in LANGUAGES:
         (locales / language / "LC_MESSAGES").mkdir(parents=True)
         if language != "ar":
-            shutil.copy(i18n.catalogue_path(language),
-                        locales / language / "LC_MESSAGES" / f"{i18n.DOMAIN}.po")
+            shutil.copy(
+                i18n.catalogue_path(language),
+                locales / language / "LC_MESSAGES" / f"{i18n.DOMAIN}.po",
+            )
     with i18n.catalogue_path("en").open("rb") as handle:
         english = read_po(handle, locale="en")
     fake = Catalog(locale="ar", domain=i18n.DOMAIN)
@@ -137,16 +141,24 @@ def arabic_programme(db: Database) -> Database:
     """A programme whose every datum is in Arabic script."""
     catalogue.upsert_topic(db, "soudage", {"ar": "اللحام", "fr": "اللحام"})
     catalogue.upsert_topic(db, "maintenance", {"ar": "الصيانة", "fr": "الصيانة"})
-    for number, (session_id, title, capacity) in enumerate([
-        ("tig", "اللحام بالأرغون، المستوى الأول", 1),
-        ("mig", "اللحام نصف الآلي", 12),
-        ("maint", "الصيانة الوقائية", 12),
-    ]):
+    for number, (session_id, title, capacity) in enumerate(
+        [
+            ("tig", "اللحام بالأرغون، المستوى الأول", 1),
+            ("mig", "اللحام نصف الآلي", 12),
+            ("maint", "الصيانة الوقائية", 12),
+        ]
+    ):
         catalogue.upsert_session(
-            db, id=session_id, titles={"ar": title, "fr": title}, topics=["soudage"]
-            if session_id != "maint" else ["maintenance"],
-            starts_at=_day(9 + number * 7, 9), ends_at=_day(9 + number * 7 + number % 2, 17),
-            timezone="Africa/Casablanca", place="الدار البيضاء", capacity=capacity)
+            db,
+            id=session_id,
+            titles={"ar": title, "fr": title},
+            topics=["soudage"] if session_id != "maint" else ["maintenance"],
+            starts_at=_day(9 + number * 7, 9),
+            ends_at=_day(9 + number * 7 + number % 2, 17),
+            timezone="Africa/Casablanca",
+            place="الدار البيضاء",
+            capacity=capacity,
+        )
     companies.upsert(db, member_id="M001", name="مسبك الأطلس", city="الدار البيضاء")
     companies.upsert(db, member_id="M002", name="ميكانيك الأطلس", city="طنجة")
     return db
@@ -171,12 +183,12 @@ class Visitor:
                 if label_part in choice.label or label_part == choice.action.encode():
                     self.send(f"press {choice.action.encode()}", action=choice.action)
                     return
-        shown = [(reply.text[:80], [c.action.encode() for c in reply.choices])
-                 for reply in self.replies]
+        shown = [
+            (reply.text[:80], [c.action.encode() for c in reply.choices]) for reply in self.replies
+        ]
         raise AssertionError(f"no button {label_part!r} in {shown}")
 
-    def explore(self, budget: int = 150, skip: frozenset[str] = frozenset(),
-                only: str = "") -> int:
+    def explore(self, budget: int = 150, skip: frozenset[str] = frozenset(), only: str = "") -> int:
         """Press every button reachable from what is shown now, each once; `skip` holds
         action names not to press (erasing the profile, choosing another language)."""
         seen: set[str] = set()
@@ -216,7 +228,8 @@ def _onboard(visitor: Visitor) -> None:
 @pytest.mark.usefixtures("pseudo_arabic")
 @pytest.mark.parametrize("channel", ["telegram", "whatsapp"])
 def test_every_reply_a_person_can_reach_went_through_the_catalogue(
-        arabic_programme: Database, channel: str) -> None:
+    arabic_programme: Database, channel: str
+) -> None:
     audit = Audit()
     context = Context(db=arabic_programme, clock=lambda: NOW, flood=FloodGate(burst=10**9))
     address = "+212612345678" if channel == "whatsapp" else "5001"
@@ -226,14 +239,23 @@ def test_every_reply_a_person_can_reach_went_through_the_catalogue(
     for command, _description in public_commands("ar"):
         person.send(f"/{command}", command=command)
         person.explore(budget=40, skip=NOT_NOW)
-    for what in ({"command": "zzz"}, {"command": "link", "argument": "000000"},
-                 {"command": "start", "argument": "session_tig"},
-                 {"command": "start", "argument": "topic_maintenance"},
-                 {"text": "مرحبا"}, {"text": "ا" * 5000}, {"phone": "12"},
-                 {"phone": "+212612345679"}, {"action": Action("s", ("gone",))},
-                 {"action": Action("reg", ("tig",))}, {"action": Action("reg", ("tig",))},
-                 {"action": Action("att_yes", ("mig",))}, {"action": Action("att_no", ("mig",))},
-                 {"action": Action("nothing")}, {"command": "announce"}):
+    for what in (
+        {"command": "zzz"},
+        {"command": "link", "argument": "000000"},
+        {"command": "start", "argument": "session_tig"},
+        {"command": "start", "argument": "topic_maintenance"},
+        {"text": "مرحبا"},
+        {"text": "ا" * 5000},
+        {"phone": "12"},
+        {"phone": "+212612345679"},
+        {"action": Action("s", ("gone",))},
+        {"action": Action("reg", ("tig",))},
+        {"action": Action("reg", ("tig",))},
+        {"action": Action("att_yes", ("mig",))},
+        {"action": Action("att_no", ("mig",))},
+        {"action": Action("nothing")},
+        {"command": "announce"},
+    ):
         person.send(f"{what}", **what)
     person.send("stop", command="stop")
     person.send("start again", command="start")
@@ -298,21 +320,31 @@ def test_every_coordinator_reply_went_through_the_catalogue(arabic_programme: Da
 
 @pytest.mark.usefixtures("pseudo_arabic")
 @pytest.mark.parametrize("kind", announcements.KINDS)
-def test_every_notification_kind_went_through_the_catalogue(arabic_programme: Database,
-                                                           kind: str) -> None:
+def test_every_notification_kind_went_through_the_catalogue(
+    arabic_programme: Database, kind: str
+) -> None:
     audit = Audit()
     session = catalogue.session(arabic_programme, "tig")
     for session_id in ("tig", None):
         announcement_id = announcements.create(
-            arabic_programme, texts={"*": "دورة جديدة"}, audience=Audience(),
-            due_at=NOW, created_by="تجربة", now=NOW, kind=kind, session_id=session_id)
+            arabic_programme,
+            texts={"*": "دورة جديدة"},
+            audience=Audience(),
+            due_at=NOW,
+            created_by="تجربة",
+            now=NOW,
+            kind=kind,
+            session_id=session_id,
+        )
         announcement = announcements.get(arabic_programme, announcement_id)
         assert announcement is not None
         reply = render(announcement, session if session_id else None, "ar", CASABLANCA)
         audit.see(f"{kind} notification", [reply])
         for total in (0, 1, 2, 3, 11, 100):
-            report = Report(announcement_id, {"sent": total, "failed": 1, "skipped": 2,
-                                              "delivered": 1, "read": 1, "unknown": 1})
+            report = Report(
+                announcement_id,
+                {"sent": total, "failed": 1, "skipped": 2, "delivered": 1, "read": 1, "unknown": 1},
+            )
             audit.text(f"{kind} final report", final_report(announcement, report, "ar"))
     assert audit.found == {}, "\n".join(audit.found.values())
 

@@ -13,19 +13,31 @@ from storage import whatsapp_status
 NBSP = "\u00a0"
 
 
-@pytest.mark.parametrize(("stored", "french"), [
-    ("opted out", "notifications arrêtées par la personne"),
-    ("cancelled", "annulée"),
-    ("blocked: Forbidden: bot was blocked by the user; sent on whatsapp instead",
-     f"bloqué{NBSP}: Forbidden: bot was blocked by the user{NBSP}; envoyé sur WhatsApp à la"
-     " place"),
-    ("502 Bad Gateway (gave up after 5 attempts)", "502 Bad Gateway (abandon après 5 tentatives)"),
-    ("outside the 24-hour window and no WhatsApp template for reminder in ar",
-     f"hors de la fenêtre de 24{NBSP}heures et aucun modèle WhatsApp pour «{NBSP}reminder{NBSP}»"
-     " en arabe"),
-    ("only 1 of 3 parts sent; then blocked by the user (63014)",
-     f"parties envoyées{NBSP}: 1 sur 3{NBSP}; puis bloqué par la personne (63014)"),
-])
+@pytest.mark.parametrize(
+    ("stored", "french"),
+    [
+        ("opted out", "notifications arrêtées par la personne"),
+        ("cancelled", "annulée"),
+        (
+            "blocked: Forbidden: bot was blocked by the user; sent on whatsapp instead",
+            f"bloqué{NBSP}: Forbidden: bot was blocked by the user{NBSP}; envoyé sur WhatsApp à la"
+            " place",
+        ),
+        (
+            "502 Bad Gateway (gave up after 5 attempts)",
+            "502 Bad Gateway (abandon après 5 tentatives)",
+        ),
+        (
+            "outside the 24-hour window and no WhatsApp template for reminder in ar",
+            f"hors de la fenêtre de 24{NBSP}heures et aucun modèle WhatsApp pour"
+            f" «{NBSP}reminder{NBSP}» en arabe",
+        ),
+        (
+            "only 1 of 3 parts sent; then blocked by the user (63014)",
+            f"parties envoyées{NBSP}: 1 sur 3{NBSP}; puis bloqué par la personne (63014)",
+        ),
+    ],
+)
 def test_a_stored_reason_reads_in_french(stored: str, french: str) -> None:
     assert reason_text("fr", stored) == french
 

@@ -22,21 +22,20 @@ from tests.people import Person
 from tests.running import RunningBot, wait_for
 from tests.telegram.support import free_port
 
-VARIABLES = ("FORMABOT_TELEGRAM_TOKEN", "FORMABOT_TWILIO_ACCOUNT_SID",
-             "FORMABOT_TWILIO_AUTH_TOKEN")
+VARIABLES = ("FORMABOT_TELEGRAM_TOKEN", "FORMABOT_TWILIO_ACCOUNT_SID", "FORMABOT_TWILIO_AUTH_TOKEN")
 
 
 def write_config(directory: Path, port: int, database: Path | str = "formabot.db") -> Path:
     path = directory / "config.toml"
-    path.write_text(f'[bot]\ndatabase = "{database}"\n\n[web]\nport = {port}\n',
-                    encoding="utf-8")
+    path.write_text(f'[bot]\ndatabase = "{database}"\n\n[web]\nport = {port}\n', encoding="utf-8")
     return path
 
 
 def formabot(config: Path, *args: str, stdin: str = "") -> Result:
     """The CLI as an operator types it beside the running bot, with no credentials."""
     unset: dict[str, str | None] = dict.fromkeys(
-        name for name in os.environ if name.startswith("FORMABOT_"))
+        name for name in os.environ if name.startswith("FORMABOT_")
+    )
     return CliRunner().invoke(cli, ["--config", str(config), *args], input=stdin, env=unset)
 
 
@@ -63,15 +62,18 @@ def test_run_with_no_credentials_serves_and_says_how_to_add_a_platform(tmp_path:
 
 
 def test_a_shell_person_receives_what_the_cli_queued_while_run_serves_the_console(
-    tmp_path: Path, programme: Database, db_path: Path,
+    tmp_path: Path,
+    programme: Database,
+    db_path: Path,
 ) -> None:
     port = free_port()
     config = write_config(tmp_path, port, db_path)
     Person(Context(db=programme), "amina").onboard()
     running = RunningBot(config, {}, port)
     try:
-        queued = formabot(config, "announce", "--everyone", "--text",
-                          "Journée portes ouvertes", "--yes")
+        queued = formabot(
+            config, "announce", "--everyone", "--text", "Journée portes ouvertes", "--yes"
+        )
         assert queued.exit_code == 0, queued.output
         announcement_id = int(queued.output.split()[-1])
 

@@ -15,7 +15,6 @@ from tests.conftest import Run
 DATA = Path(__file__).parent / "data"
 
 
-
 @pytest.fixture
 def imported(run: Run, db: Database) -> Database:
     """The fixture catalogue, with two of the twelve TIG seats taken and one person waiting."""
@@ -42,10 +41,15 @@ def test_list_shows_local_start_title_seats_and_status(run: Run, imported: Datab
 def test_list_upcoming_leaves_out_what_has_started(run: Run, imported: Database) -> None:
     with imported.atomic():
         catalogue.upsert_session(
-            imported, id="old-2020", titles={"fr": "Ancienne"}, topics=["soudage"],
+            imported,
+            id="old-2020",
+            titles={"fr": "Ancienne"},
+            topics=["soudage"],
             starts_at=datetime(2020, 1, 1, 9, tzinfo=UTC),
-            ends_at=datetime(2020, 1, 1, 17, tzinfo=UTC), timezone="Africa/Casablanca",
-            place="Fès", capacity=5,
+            ends_at=datetime(2020, 1, 1, 17, tzinfo=UTC),
+            timezone="Africa/Casablanca",
+            place="Fès",
+            capacity=5,
         )
     assert "old-2020" in run("sessions", "list").output
     result = run("sessions", "list", "--upcoming")
@@ -78,30 +82,36 @@ def test_show_gives_the_session_in_full(run: Run, imported: Database) -> None:
 @pytest.mark.parametrize(
     ("session_id", "expected"),
     [
-        ("tig-2026-12", {
-            "id": "tig-2026-12",
-            "titles": {"fr": "Soudage TIG – niveau 1", "en": "TIG welding – level 1"},
-            "topics": ["soudage"],
-            "starts": "2026-12-10T10:00:00Z",
-            "ends": "2026-12-11T17:00:00Z",
-            "timezone": "Africa/Casablanca",
-            "place": "Casablanca",
-            "capacity": 12,
-            "seats_taken": 2,
-            "status": "scheduled",
-        }),
-        ("mig-paris", {
-            "id": "mig-paris",
-            "titles": {"en": "MIG welding masterclass"},
-            "topics": ["soudage"],
-            "starts": "2027-02-03T13:00:00Z",
-            "ends": "2027-02-03T17:00:00Z",
-            "timezone": "Europe/Paris",
-            "place": "Paris",
-            "capacity": 0,
-            "seats_taken": 0,
-            "status": "cancelled",
-        }),
+        (
+            "tig-2026-12",
+            {
+                "id": "tig-2026-12",
+                "titles": {"fr": "Soudage TIG – niveau 1", "en": "TIG welding – level 1"},
+                "topics": ["soudage"],
+                "starts": "2026-12-10T10:00:00Z",
+                "ends": "2026-12-11T17:00:00Z",
+                "timezone": "Africa/Casablanca",
+                "place": "Casablanca",
+                "capacity": 12,
+                "seats_taken": 2,
+                "status": "scheduled",
+            },
+        ),
+        (
+            "mig-paris",
+            {
+                "id": "mig-paris",
+                "titles": {"en": "MIG welding masterclass"},
+                "topics": ["soudage"],
+                "starts": "2027-02-03T13:00:00Z",
+                "ends": "2027-02-03T17:00:00Z",
+                "timezone": "Europe/Paris",
+                "place": "Paris",
+                "capacity": 0,
+                "seats_taken": 0,
+                "status": "cancelled",
+            },
+        ),
     ],
 )
 def test_show_json_gives_utc_times(

@@ -45,8 +45,9 @@ def test_connection_settings(db: Database) -> None:
     assert db.execute("PRAGMA busy_timeout").fetchone()[0] == 5000
 
 
-def test_online_backup_is_a_consistent_copy_while_writes_continue(db: Database,
-                                                                   tmp_path: Path) -> None:
+def test_online_backup_is_a_consistent_copy_while_writes_continue(
+    db: Database, tmp_path: Path
+) -> None:
     contacts.create(db, name="Before")
     writer = open_database(db.conn.execute("PRAGMA database_list").fetchone()[2])
     writer.conn.execute("BEGIN")

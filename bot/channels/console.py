@@ -30,8 +30,9 @@ SETTINGS = DispatcherSettings(rate_per_second=1000.0, per_chat_per_second=0.0, c
 
 
 class ConsoleChannel:
-    def __init__(self, context: Context, *, name: str, attachments_dir: Path,
-                 write: Callable[[str], None]) -> None:
+    def __init__(
+        self, context: Context, *, name: str, attachments_dir: Path, write: Callable[[str], None]
+    ) -> None:
         self.context = context
         self.name = name
         self.attachments_dir = attachments_dir
@@ -41,16 +42,20 @@ class ConsoleChannel:
         self.shown_count = 0  # notifications shown so far
         self.at_prompt = False  # "> " is on the screen, waiting for the person
 
-    def greet(self, *, notifications: bool, program: str = "formabot shell",
-              leaving: str = "/quit leaves") -> None:
+    def greet(
+        self, *, notifications: bool, program: str = "formabot shell", leaving: str = "/quit leaves"
+    ) -> None:
         """The operator's first line. Nothing is sent on the person's behalf: like a phone,
         the person speaks first (a `/start` sent for them would re-subscribe someone who had
         sent STOP, and drop a coordinator's draft)."""
-        self.write(f"{program}: you are \"{self.name}\". Write /start (or anything) to"
-                   f" begin; {leaving}.")
+        self.write(
+            f'{program}: you are "{self.name}". Write /start (or anything) to begin; {leaving}.'
+        )
         if not notifications:
-            self.write("Notifications are sent by `formabot run` (this configuration serves a"
-                       " platform): the console receives none.")
+            self.write(
+                "Notifications are sent by `formabot run` (this configuration serves a"
+                " platform): the console receives none."
+            )
         self.write("")
 
     def inbound(self, line: str) -> Inbound:

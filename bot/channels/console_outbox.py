@@ -39,19 +39,28 @@ ROUNDS = 10  # a release can queue a report or a promotion, which is sent in the
 
 
 class ConsoleOutbox:
-    def __init__(self, config: Config, db: Database, channel: ConsoleChannel, *,
-                 dispatch: bool = True) -> None:
+    def __init__(
+        self, config: Config, db: Database, channel: ConsoleChannel, *, dispatch: bool = True
+    ) -> None:
         self.config = config
         self.dispatch = dispatch
         self.db = db
         self.channel = channel
         self.place = zone(config.bot.timezone)
         self.renderer = Renderer(db, self.place, ttl=0.0)
-        self.scheduler = OutboxScheduler(db, str(config.bot.database),
-                                         settings=schedule_settings(config))
-        self.dispatcher = Dispatcher(db, ConsoleSender(), zone=self.place, settings=SETTINGS,
-                                     quiet=None, channels=notification_channels(config),
-                                     render=self.renderer, on_finished=self._finished)
+        self.scheduler = OutboxScheduler(
+            db, str(config.bot.database), settings=schedule_settings(config)
+        )
+        self.dispatcher = Dispatcher(
+            db,
+            ConsoleSender(),
+            zone=self.place,
+            settings=SETTINGS,
+            quiet=None,
+            channels=notification_channels(config),
+            render=self.renderer,
+            on_finished=self._finished,
+        )
         self._pumping = asyncio.Lock()  # after an input, and while the person is idle
 
     def start(self) -> None:
@@ -73,9 +82,11 @@ class ConsoleOutbox:
             rendered = self.renderer(delivery)
             if rendered is not None:
                 self.channel.notify(rendered)
-            deliveries.record_status(self.db, delivery.provider_message_id or "", "delivered",
-                                     now=now_utc())
+            deliveries.record_status(
+                self.db, delivery.provider_message_id or "", "delivered", now=now_utc()
+            )
 
     def _finished(self, announcement_id: int) -> None:
-        report_to_coordinator(self.db, announcement_id,
-                              default_language=self.config.bot.default_language)
+        report_to_coordinator(
+            self.db, announcement_id, default_language=self.config.bot.default_language
+        )

@@ -23,11 +23,21 @@ from storage.deliveries import STATUSES, Report
 FINISHED = ("sent", "cancelled", "missed")
 
 
-def wait_for(db: Database, announcement_id: int, *, local: Callable[[datetime], str],
-             poll_seconds: float = 0.25, console: Console | None = None) -> Report:
+def wait_for(
+    db: Database,
+    announcement_id: int,
+    *,
+    local: Callable[[datetime], str],
+    poll_seconds: float = 0.25,
+    console: Console | None = None,
+) -> Report:
     """Poll until the announcement is sent, cancelled or missed; its report then."""
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn())
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, console=console or Console(stderr=True), transient=False) as bar:
         task = bar.add_task("", total=None)
         while True:
@@ -39,8 +49,12 @@ def wait_for(db: Database, announcement_id: int, *, local: Callable[[datetime], 
                 description = f"due {local(announcement.due_at)}"
             else:
                 description = announcement.status
-            bar.update(task, description=description, total=report.total or None,
-                       completed=report.total - report.outstanding)
+            bar.update(
+                task,
+                description=description,
+                total=report.total or None,
+                completed=report.total - report.outstanding,
+            )
             if announcement.status in FINISHED:
                 return report
             time.sleep(poll_seconds)

@@ -49,6 +49,7 @@ def _reported() -> Iterator[None]:
 
 # --- imports ------------------------------------------------------------------------------
 
+
 @click.group("catalogue")
 def catalog_group() -> None:
     """The training catalogue: topics and sessions."""
@@ -95,7 +96,10 @@ def _region(_context: click.Context, _parameter: click.Parameter, value: str) ->
 @contacts_group.command("import")
 @FILE
 @click.option(
-    "--region", default=DEFAULT_REGION, show_default=True, callback=_region,
+    "--region",
+    default=DEFAULT_REGION,
+    show_default=True,
+    callback=_region,
     help="Country of numbers written without an international prefix (06…, 07…).",
 )
 @click.pass_obj
@@ -119,8 +123,12 @@ def contacts_unmatched(state: Any) -> None:
         click.echo("every contact's company is a member company")
         return
     for row in rows:
-        click.echo(one_line(f"{row.contact_id}  {row.created_at}  {row.name or '-'}"
-                            f"  typed: {row.typed}  {row.phone or ''}").rstrip())
+        click.echo(
+            one_line(
+                f"{row.contact_id}  {row.created_at}  {row.name or '-'}"
+                f"  typed: {row.typed}  {row.phone or ''}"
+            ).rstrip()
+        )
     click.echo("match one with: formabot contacts match CONTACT_ID MEMBER_ID")
 
 
@@ -133,8 +141,10 @@ def contacts_match(state: Any, contact_id: int, member_id: str) -> None:
     db = state.db
     company = companies.by_member_id(db, member_id)
     if company is None:
-        raise click.ClickException(f"no member company {one_line(member_id)!r}; import it"
-                                   " first with: formabot companies import FILE")
+        raise click.ClickException(
+            f"no member company {one_line(member_id)!r}; import it"
+            " first with: formabot companies import FILE"
+        )
     typed = contacts.match_company(db, contact_id, company.id, actor="cli")
     if typed is None:
         raise click.ClickException(f"no contact {contact_id}; see: formabot contacts unmatched")
@@ -142,6 +152,7 @@ def contacts_match(state: Any, contact_id: int, member_id: str) -> None:
 
 
 # --- sessions -----------------------------------------------------------------------------
+
 
 @click.group("sessions")
 def sessions_group() -> None:
@@ -177,8 +188,7 @@ def sessions_list(state: Any, upcoming: bool) -> None:
     rows = [
         (
             session.id,
-            _local(session)
-            + ("" if session.timezone == bot_zone else f" {session.timezone}"),
+            _local(session) + ("" if session.timezone == bot_zone else f" {session.timezone}"),
             _clip(_title(session, language), TITLE_WIDTH),
             f"{registrations.seats_taken(db, session.id)}/{session.capacity}",
             session.status,
@@ -191,8 +201,9 @@ def sessions_list(state: Any, upcoming: bool) -> None:
     header = ("ID", f"STARTS ({bot_zone})", "TITLE", "SEATS", "STATUS")
     widths = [max(len(row[column]) for row in [header, *rows]) for column in range(5)]
     for row in [header, *rows]:
-        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
-                   .rstrip())
+        click.echo(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        )
 
 
 @sessions_group.command("show")
@@ -216,8 +227,7 @@ def sessions_show(state: Any, session_id: str, as_json: bool) -> None:
         "titles": "; ".join(f"{lang}: {text}" for lang, text in session.titles.items()),
         "topics": " ".join(session.topics),
         "starts": f"{_local(session)} {session.timezone} ({to_utc_text(session.starts_at)})",
-        "ends": f"{_local(session, 'ends_at')} {session.timezone}"
-                f" ({to_utc_text(session.ends_at)})",
+        "ends": f"{_local(session, 'ends_at')} {session.timezone} ({to_utc_text(session.ends_at)})",
         "place": session.place,
         "seats": f"{taken} taken of {session.capacity}",
         "status": session.status,

@@ -54,23 +54,51 @@ def _local(state, moment: datetime) -> str:
 @click.option("--text-ar", help="The message in Arabic.")
 @click.option("--text-en", help="The message in English.")
 @click.option("--session", "session_id", help="Session the announcement is about (adds its card).")
-@click.option("--at", "at", help="Local date and time, e.g. \"2026-12-09 09:00\" or"
-              " \"09/12/2026 9h\" (day first; default now).")
+@click.option(
+    "--at",
+    "at",
+    help='Local date and time, e.g. "2026-12-09 09:00" or'
+    ' "09/12/2026 9h" (day first; default now).',
+)
 @click.option("--urgent", is_flag=True, help="Send even during quiet hours.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-@click.option("--wait", is_flag=True,
-              help="Show progress until the running bot has sent it, then the final report.")
+@click.option(
+    "--wait",
+    is_flag=True,
+    help="Show progress until the running bot has sent it, then the final report.",
+)
 @click.pass_obj
-def announce(state, topics, roles, cities, companies, registrants, everyone, text, text_ar,
-             text_en, session_id, at, urgent, yes, wait) -> None:
+def announce(
+    state,
+    topics,
+    roles,
+    cities,
+    companies,
+    registrants,
+    everyone,
+    text,
+    text_ar,
+    text_en,
+    session_id,
+    at,
+    urgent,
+    yes,
+    wait,
+) -> None:
     """Send an announcement now or at a set time, after a preview; prints its id last
     (with --wait, its final report after the id)."""
     db = state.db
-    audience = Audience(topics=tuple(topics), roles=tuple(roles), cities=tuple(cities),
-                        companies=tuple(companies), registrants=registrants)
+    audience = Audience(
+        topics=tuple(topics),
+        roles=tuple(roles),
+        cities=tuple(cities),
+        companies=tuple(companies),
+        registrants=registrants,
+    )
     if audience.is_everyone and not everyone:
-        raise click.UsageError("choose an audience (--topic, --role, --city, --company,"
-                               " --registrants) or --everyone")
+        raise click.UsageError(
+            "choose an audience (--topic, --role, --city, --company, --registrants) or --everyone"
+        )
     for slug in topics:
         if catalogue.topic(db, slug) is None:
             raise click.ClickException(f"unknown topic {slug!r}")
@@ -85,33 +113,49 @@ def announce(state, topics, roles, cities, companies, registrants, everyone, tex
         except ValueError as error:
             raise click.BadParameter(
                 f"{at!r}: expected a local date and time, day first, such as"
-                " \"2026-12-09 09:00\", \"09/12/2026 09:00\" or \"9/12/26 9h\"",
-                param_hint="--at") from error
+                ' "2026-12-09 09:00", "09/12/2026 09:00" or "9/12/26 9h"',
+                param_hint="--at",
+            ) from error
         if due_at <= now:
             raise click.BadParameter("this time has passed", param_hint="--at")
     channels = notification_channels(state.config)
     counts = preview(db, audience, channels=channels)
     total = sum(counts.values())
     click.echo(f"Audience: {audience.describe()}")
-    click.echo(f"Recipients: {total} (" + ", ".join(
-        f"{channel} {number}" for channel, number in counts.items()) + ")")
+    click.echo(
+        f"Recipients: {total} ("
+        + ", ".join(f"{channel} {number}" for channel, number in counts.items())
+        + ")"
+    )
     click.echo(f"When: {'now' if not at else _local(state, due_at) + ' local'}")
     quiet = QuietHours.parse(state.config.bot.quiet_hours, zone(state.config.bot.timezone))
     held = None if urgent or quiet is None else quiet.ends_at(due_at)
     if held is not None and quiet is not None:
-        click.echo(f"Within quiet hours ({quiet.describe()} local): it goes out at"
-                   f" {_local(state, held)} local; --urgent sends it at its time.")
+        click.echo(
+            f"Within quiet hours ({quiet.describe()} local): it goes out at"
+            f" {_local(state, held)} local; --urgent sends it at its time."
+        )
     click.echo(f"Text: {text}")
     if total == 0:
         raise click.ClickException("no contact matches this audience; nothing was created")
     if not yes and not click.confirm("Send it?", default=False):
         raise click.ClickException("cancelled; nothing was created")
-    texts = {"*": text, **{language: value for language, value in
-                           (("ar", text_ar), ("en", text_en)) if value}}
+    texts = {
+        "*": text,
+        **{language: value for language, value in (("ar", text_ar), ("en", text_en)) if value},
+    }
     published = broadcasts.publish(
-        db, texts=texts, audience=audience, due_at=due_at, created_by=_actor(), now=now,
-        session_id=session_id, urgent=urgent, channels=channels,
-        default_language=state.config.bot.default_language)
+        db,
+        texts=texts,
+        audience=audience,
+        due_at=due_at,
+        created_by=_actor(),
+        now=now,
+        session_id=session_id,
+        urgent=urgent,
+        channels=channels,
+        default_language=state.config.bot.default_language,
+    )
     if published.release is not None and published.release.outcome == "releasing":
         click.echo("The running bot is queueing its deliveries and sends them.")
     elif published.release is not None:
@@ -120,8 +164,9 @@ def announce(state, topics, roles, cities, companies, registrants, everyone, tex
         click.echo("Scheduled; the running bot sends it at that time.")
     click.echo(published.announcement_id)
     if wait:
-        report = announce_wait.wait_for(db, published.announcement_id,
-                                        local=lambda moment: _local(state, moment))
+        report = announce_wait.wait_for(
+            db, published.announcement_id, local=lambda moment: _local(state, moment)
+        )
         announce_wait.echo_report(db, published.announcement_id, report)
 
 
@@ -138,8 +183,10 @@ def list_announcements(state, everything: bool) -> None:
     db = state.db
     kinds = announcements.KINDS if everything else ("announcement",)
     for row in announcements.listing(db, kinds=kinds):
-        click.echo(f"{row.id:>5}  {row.status:<9}  {_local(state, row.due_at)}  {row.kind:<15}"
-                   f"  {row.audience.describe()}  {row.note}".rstrip())
+        click.echo(
+            f"{row.id:>5}  {row.status:<9}  {_local(state, row.due_at)}  {row.kind:<15}"
+            f"  {row.audience.describe()}  {row.note}".rstrip()
+        )
 
 
 @announcements_group.command("cancel")
@@ -165,13 +212,23 @@ def report(state, announcement_id: int, as_json: bool) -> None:
         raise click.ClickException(f"no announcement {announcement_id}")
     result = broadcasts.report(db, announcement_id, actor=_actor())
     if as_json:
-        click.echo(json.dumps({
-            "id": announcement_id, "status": announcement.status, "note": announcement.note,
-            "total": result.total, "counts": result.counts, "reasons": result.reasons,
-        }, ensure_ascii=False))
+        click.echo(
+            json.dumps(
+                {
+                    "id": announcement_id,
+                    "status": announcement.status,
+                    "note": announcement.note,
+                    "total": result.total,
+                    "counts": result.counts,
+                    "reasons": result.reasons,
+                },
+                ensure_ascii=False,
+            )
+        )
         return
-    click.echo(f"Announcement {announcement_id}: {announcement.status} {announcement.note}"
-               .rstrip())
+    click.echo(
+        f"Announcement {announcement_id}: {announcement.status} {announcement.note}".rstrip()
+    )
     for status in deliveries.STATUSES:
         if result.counts.get(status):
             click.echo(f"  {status}: {result.counts[status]}")
@@ -181,16 +238,25 @@ def report(state, announcement_id: int, as_json: bool) -> None:
 
 @click.command("roster")
 @click.argument("session_id")
-@click.option("--csv", "as_csv", is_flag=True,
-              help="The CSV file coordinators get in chat, on standard output.")
-@click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False),
-              help="Write that CSV file to this new file (created 0600).")
-@click.option("--language", type=click.Choice(LANGUAGES),
-              help="Language of the CSV's headers and statuses (default: [bot]"
-                   " default_language).")
+@click.option(
+    "--csv",
+    "as_csv",
+    is_flag=True,
+    help="The CSV file coordinators get in chat, on standard output.",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write that CSV file to this new file (created 0600).",
+)
+@click.option(
+    "--language",
+    type=click.Choice(LANGUAGES),
+    help="Language of the CSV's headers and statuses (default: [bot] default_language).",
+)
 @click.pass_obj
-def roster(state, session_id: str, as_csv: bool, output: Path | None,
-           language: str | None) -> None:
+def roster(state, session_id: str, as_csv: bool, output: Path | None, language: str | None) -> None:
     """Who registered for SESSION, with confirmations.
 
     With --csv or --output: the file a coordinator gets with /roster in chat (semicolons,
@@ -204,8 +270,9 @@ def roster(state, session_id: str, as_csv: bool, output: Path | None,
     rows = rosters.export(db, session_id, actor=_actor())
     if as_csv or output is not None:
         config = state.config.bot
-        document = roster_document(session_id, rows, language or config.default_language,
-                                   zone(config.timezone))
+        document = roster_document(
+            session_id, rows, language or config.default_language, zone(config.timezone)
+        )
         if output is None:
             click.echo(document.content, nl=False)
             return
@@ -224,16 +291,19 @@ def coordinators_group() -> None:
     """Who may act as a coordinator from Telegram, WhatsApp or the shell."""
 
 
-def _identity(telegram: str | None, whatsapp: str | None,
-              console: str | None = None) -> tuple[str, str]:
+def _identity(
+    telegram: str | None, whatsapp: str | None, console: str | None = None
+) -> tuple[str, str]:
     if sum(1 for given in (telegram, whatsapp, console) if given) != 1:
-        raise click.UsageError("give exactly one of --telegram USER_ID, --whatsapp NUMBER or"
-                               " --console NAME")
+        raise click.UsageError(
+            "give exactly one of --telegram USER_ID, --whatsapp NUMBER or --console NAME"
+        )
     if console:
         name = console.strip()
         if not name:
-            raise click.BadParameter("the name given to `formabot shell --as`",
-                                     param_hint="--console")
+            raise click.BadParameter(
+                "the name given to `formabot shell --as`", param_hint="--console"
+            )
         return "console", name
     if telegram:
         if not telegram.isdigit():
@@ -256,8 +326,9 @@ def add_coordinator(state, telegram, whatsapp, console, name: str) -> None:
     channel, address = _identity(telegram, whatsapp, console)
     db = state.db
     coordinators.add(db, channel=channel, address=address, name=name)
-    audit.record(db, actor=_actor(), action="coordinator.add", subject=f"{channel}:{address}",
-                 name=name)
+    audit.record(
+        db, actor=_actor(), action="coordinator.add", subject=f"{channel}:{address}", name=name
+    )
     click.echo(f"coordinator added: {channel} {address}")
 
 
@@ -286,5 +357,3 @@ def list_coordinators(state) -> None:
 
 
 commands = [announce, announcements_group, report, roster, coordinators_group]
-
-

@@ -47,8 +47,12 @@ def migrate(state) -> None:
 
 @db_group.command("backup")
 @click.argument("target", type=click.Path(path_type=Path))
-@click.option("--keep", type=click.IntRange(min=1), metavar="N",
-              help="With a directory TARGET: keep only the N newest backups in it.")
+@click.option(
+    "--keep",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="With a directory TARGET: keep only the N newest backups in it.",
+)
 @click.pass_obj
 def backup(state, target: Path, keep: int | None) -> None:
     """Write a consistent copy of the database to TARGET, safe while the bot runs.
@@ -73,8 +77,9 @@ def backup(state, target: Path, keep: int | None) -> None:
     except FileExistsError as error:
         raise click.ClickException(f"{target} exists; choose a new file name") from error
     except OSError as error:
-        raise click.ClickException(f"cannot write the backup to {target}: {error.strerror}"
-                                   ) from error
+        raise click.ClickException(
+            f"cannot write the backup to {target}: {error.strerror}"
+        ) from error
     except sqlite3.Error as error:
         raise click.ClickException(f"cannot write the backup to {target}: {error}") from error
     click.echo(f"backup written to {target}")
@@ -93,13 +98,20 @@ def _old_backups(directory: Path, keep: int) -> list[Path]:
 def _age(_context: click.Context, _parameter: click.Parameter, value: str) -> timedelta:
     if not _AGE.match(value.strip()):
         raise click.BadParameter(
-            f"{value!r}: expected a number of days or hours, e.g. \"180d\" or \"36h\"")
+            f'{value!r}: expected a number of days or hours, e.g. "180d" or "36h"'
+        )
     return parse_duration(value)
 
 
 @db_group.command("prune")
-@click.option("--older-than", "age", required=True, callback=_age, metavar="AGE",
-              help="Age of the rows to delete: days or hours, e.g. 180d or 36h.")
+@click.option(
+    "--older-than",
+    "age",
+    required=True,
+    callback=_age,
+    metavar="AGE",
+    help="Age of the rows to delete: days or hours, e.g. 180d or 36h.",
+)
 @click.option("--dry-run", is_flag=True, help="Print how many rows would go; delete nothing.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @click.pass_obj
@@ -115,8 +127,10 @@ def prune(state, age: timedelta, dry_run: bool, yes: bool) -> None:
     inbound_before = min(before, now - INBOUND_KEPT_AT_LEAST)
     database = state.db
     counted = prune_store.count(database, before=before, inbound_before=inbound_before)
-    what = (f"{counted.deliveries} delivery row(s) in a final state last changed before"
-            f" {to_utc_text(before)} and {counted.inbound_messages} WhatsApp message id(s)")
+    what = (
+        f"{counted.deliveries} delivery row(s) in a final state last changed before"
+        f" {to_utc_text(before)} and {counted.inbound_messages} WhatsApp message id(s)"
+    )
     if dry_run:
         click.echo(f"would delete {what}")
     elif counted.total == 0:
@@ -126,14 +140,23 @@ def prune(state, age: timedelta, dry_run: bool, yes: bool) -> None:
             click.confirm(f"Delete {what}?", abort=True)
         pruned = prune_store.prune(database, before=before, inbound_before=inbound_before)
         _record(database, age, before, pruned)
-        click.echo(f"deleted {pruned.deliveries} delivery row(s) and"
-                   f" {pruned.inbound_messages} WhatsApp message id(s)")
+        click.echo(
+            f"deleted {pruned.deliveries} delivery row(s) and"
+            f" {pruned.inbound_messages} WhatsApp message id(s)"
+        )
 
 
 def _record(database, age: timedelta, before: datetime, pruned: prune_store.Pruned) -> None:
-    audit.record(database, actor=f"cli:{getpass.getuser()}", action="db.prune",
-                 subject="deliveries", older_than=_text(age), before=to_utc_text(before),
-                 deliveries=pruned.deliveries, inbound_messages=pruned.inbound_messages)
+    audit.record(
+        database,
+        actor=f"cli:{getpass.getuser()}",
+        action="db.prune",
+        subject="deliveries",
+        older_than=_text(age),
+        before=to_utc_text(before),
+        deliveries=pruned.deliveries,
+        inbound_messages=pruned.inbound_messages,
+    )
 
 
 def _text(age: timedelta) -> str:

@@ -18,7 +18,8 @@ from storage import catalogue
 @click.command("link")
 @click.argument("session_id")
 @click.option(
-    "--png", type=click.Path(path_type=Path, dir_okay=False),
+    "--png",
+    type=click.Path(path_type=Path, dir_okay=False),
     help="Write the QR code to this PNG file instead of drawing it in the terminal.",
 )
 @click.option(
@@ -52,6 +53,7 @@ def _username(config: Config) -> str:
             f"set {TELEGRAM_TOKEN_ENV} so the bot's username can be asked from Telegram,"
             " or give it with --username"
         )
-    with operator_errors(config.telegram,
-                         unreachable_hint="; give the bot's username with --username"):
+    with operator_errors(
+        config.telegram, unreachable_hint="; give the bot's username with --username"
+    ):
         return asyncio.run(fetch_username(config.telegram))

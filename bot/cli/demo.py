@@ -17,12 +17,14 @@ def demo(state) -> None:
     `formabot shell --as NAME`."""
     config = state.config
     try:
-        loaded = demo_data.load(state.db, timezone=config.bot.timezone,
-                                actor=f"cli:{getpass.getuser()}")
+        loaded = demo_data.load(
+            state.db, timezone=config.bot.timezone, actor=f"cli:{getpass.getuser()}"
+        )
     except demo_data.NotEmpty as error:
         raise click.ClickException(
             f"{config.bot.database}: {error}; load the demo into a new database (another"
-            " [bot] database in a config file of its own)") from error
+            " [bot] database in a config file of its own)"
+        ) from error
     click.echo(str(loaded))
     click.echo("The first session, tig-casablanca, is full: a newcomer joins its waiting list.")
 

@@ -12,9 +12,14 @@ from bot.ops.doctor import diagnose, render
 
 
 @click.command()
-@click.option("--timeout", type=click.FloatRange(min=0.5, max=120), default=10.0,
-              show_default=True, metavar="SECONDS",
-              help="How long to wait for Telegram and Twilio.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.5, max=120),
+    default=10.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long to wait for Telegram and Twilio.",
+)
 @click.pass_obj
 def doctor(state, timeout: float) -> None:
     """Check the configuration, the Telegram and Twilio credentials, the public URLs, the

@@ -52,8 +52,12 @@ def _translated(catalog: Catalog, msgid: MsgId) -> bool:
     if entry is None or entry.fuzzy or not entry.string:
         return False
     if isinstance(msgid, tuple):
-        return (isinstance(entry.id, tuple) and isinstance(entry.string, tuple)
-                and len(entry.string) == catalog.num_plurals and all(entry.string))
+        return (
+            isinstance(entry.id, tuple)
+            and isinstance(entry.string, tuple)
+            and len(entry.string) == catalog.num_plurals
+            and all(entry.string)
+        )
     return isinstance(entry.string, str)
 
 
@@ -96,11 +100,18 @@ def update() -> None:
     messages = extracted_messages(root)
     for language in LANGUAGES:
         old = _read(language)
-        new = Catalog(locale=language, domain=DOMAIN, project="formabot",
-                      header_comment=f"# formabot messages: {language}")
+        new = Catalog(
+            locale=language,
+            domain=DOMAIN,
+            project="formabot",
+            header_comment=f"# formabot messages: {language}",
+        )
         for msgid, locations in messages.items():
-            new.add(msgid, _kept(old, msgid, language, new.num_plurals),
-                    locations=sorted(set(locations)))
+            new.add(
+                msgid,
+                _kept(old, msgid, language, new.num_plurals),
+                locations=sorted(set(locations)),
+            )
         path = catalogue_path(language)
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("wb") as handle:

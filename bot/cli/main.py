@@ -25,7 +25,9 @@ from bot.cli.state import State
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
-    "--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
     help="Configuration file (default ./config.toml, else built-in defaults).",
 )
 @click.pass_context
@@ -35,9 +37,17 @@ def cli(context: click.Context, config_path: Path | None) -> None:
     context.call_on_close(context.obj.close)
 
 
-for group in (run.commands, shell.commands, database.commands, catalogue.commands,
-              i18n.commands, coordination.commands, reminders.commands, demo.commands,
-              doctor.commands):
+for group in (
+    run.commands,
+    shell.commands,
+    database.commands,
+    catalogue.commands,
+    i18n.commands,
+    coordination.commands,
+    reminders.commands,
+    demo.commands,
+    doctor.commands,
+):
     for command in group:
         cli.add_command(command)
 

@@ -76,12 +76,18 @@ async def _talk_once_ready(config: Config, ready: asyncio.Event, stop: asyncio.E
     await ready.wait()
     context = build_context(config)
     try:
-        channel = ConsoleChannel(context, name=CONSOLE_PERSON,
-                                 attachments_dir=default_attachments(), write=click.echo)
-        channel.greet(notifications=True, program="formabot run",
-                      leaving="/quit or Ctrl-C stops formabot run")
-        await converse(channel, ConsoleOutbox(config, context.db, channel, dispatch=False),
-                       TerminalLines(sys.stdin.fileno()), interactive=True)
+        channel = ConsoleChannel(
+            context, name=CONSOLE_PERSON, attachments_dir=default_attachments(), write=click.echo
+        )
+        channel.greet(
+            notifications=True, program="formabot run", leaving="/quit or Ctrl-C stops formabot run"
+        )
+        await converse(
+            channel,
+            ConsoleOutbox(config, context.db, channel, dispatch=False),
+            TerminalLines(sys.stdin.fileno()),
+            interactive=True,
+        )
     finally:
         context.db.close()
         stop.set()

@@ -20,10 +20,18 @@ IDLE_PUMP_SECONDS = 1.0
 
 
 @click.command()
-@click.option("--as", "name", default="console", show_default=True,
-              help="Who you are in the conversation; each name is a separate person.")
-@click.option("--attachments", type=click.Path(path_type=Path, file_okay=False),
-              help="Where calendar files are written (default: a temporary folder).")
+@click.option(
+    "--as",
+    "name",
+    default="console",
+    show_default=True,
+    help="Who you are in the conversation; each name is a separate person.",
+)
+@click.option(
+    "--attachments",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Where calendar files are written (default: a temporary folder).",
+)
 @click.pass_obj
 def shell(state, name: str, attachments: Path | None) -> None:
     """Talk to the bot in the terminal: type a number, a /command or text; /quit leaves.
@@ -34,14 +42,16 @@ def shell(state, name: str, attachments: Path | None) -> None:
     """
     config = state.config
     context = build_context(config)
-    channel = ConsoleChannel(context, name=name.strip() or "console",
-                             attachments_dir=attachments or default_attachments(),
-                             write=click.echo)
+    channel = ConsoleChannel(
+        context,
+        name=name.strip() or "console",
+        attachments_dir=attachments or default_attachments(),
+        write=click.echo,
+    )
     outbox = None if config.served_channels else ConsoleOutbox(config, context.db, channel)
     try:
         channel.greet(notifications=outbox is not None)
-        asyncio.run(converse(channel, outbox, _lines_of(sys.stdin),
-                             interactive=sys.stdin.isatty()))
+        asyncio.run(converse(channel, outbox, _lines_of(sys.stdin), interactive=sys.stdin.isatty()))
     finally:
         context.db.close()
 
@@ -88,8 +98,13 @@ class TerminalLines:
             loop.remove_reader(self.fd)
 
 
-async def converse(channel: ConsoleChannel, outbox: ConsoleOutbox | None,
-                   read_line: Callable[[], Awaitable[str]], *, interactive: bool) -> None:
+async def converse(
+    channel: ConsoleChannel,
+    outbox: ConsoleOutbox | None,
+    read_line: Callable[[], Awaitable[str]],
+    *,
+    interactive: bool,
+) -> None:
     """Each line is handled, then the outbox runs, so what it caused is shown before the
     next prompt; at a terminal the outbox also runs while the person thinks."""
 
@@ -101,8 +116,11 @@ async def converse(channel: ConsoleChannel, outbox: ConsoleOutbox | None,
     if outbox is not None:
         outbox.start()
         await outbox.pump()
-    idle = (asyncio.create_task(_pump_while_idle(outbox, prompt))
-            if outbox is not None and interactive else None)
+    idle = (
+        asyncio.create_task(_pump_while_idle(outbox, prompt))
+        if outbox is not None and interactive
+        else None
+    )
     try:
         while True:
             prompt()

@@ -38,8 +38,7 @@ class State:
             try:
                 self._db = open_database(path)
             except sqlite3.Error as error:
-                raise click.ClickException(
-                    f"{path}: cannot open the database ({error})") from error
+                raise click.ClickException(f"{path}: cannot open the database ({error})") from error
         return self._db
 
     def close(self) -> None:

@@ -105,9 +105,15 @@ class Pace:
 
 class Health:
     def __init__(
-        self, connect: Connect, metrics: Metrics, channels: Sequence[str], *,
-        outbox: Outbox | None = None, quiet: QuietHours | None = None,
-        thresholds: Thresholds | None = None, clock: Callable[[], datetime] = now_utc,
+        self,
+        connect: Connect,
+        metrics: Metrics,
+        channels: Sequence[str],
+        *,
+        outbox: Outbox | None = None,
+        quiet: QuietHours | None = None,
+        thresholds: Thresholds | None = None,
+        clock: Callable[[], datetime] = now_utc,
         disk: Path | None = None,
     ) -> None:
         self.connect = connect
@@ -119,8 +125,9 @@ class Health:
         self.thresholds = thresholds or Thresholds()
         self.clock = clock
         self.started_at = clock()  # the composition root builds it once the outbox runs
-        self.paces = {channel: Pace(self.started_at, drained(metrics, channel))
-                      for channel in self.channels}
+        self.paces = {
+            channel: Pace(self.started_at, drained(metrics, channel)) for channel in self.channels
+        }
         self._probed: tuple[datetime, str | None] | None = None  # when, and the error if any
         self._last: Report | None = None
         self._making: asyncio.Task[Report] | None = None
@@ -147,16 +154,19 @@ class Health:
         """What the running outbox says of itself (read on its event loop)."""
         if self.outbox is None:
             return OutboxState(None, {})
-        return OutboxState(self.outbox.scheduler_running(),
-                           dict(self.outbox.dispatchers_running()))
+        return OutboxState(self.outbox.scheduler_running(), dict(self.outbox.dispatchers_running()))
 
     def check(self, state: OutboxState | None = None) -> Report:
         state = state or self.outbox_state()
         now = self.clock()
         reasons: list[str] = []
         database, backlogs = self._ask_database(now, reasons)
-        body: dict[str, Any] = {"status": "ok", "reasons": reasons, "checked_at": to_utc_text(now),
-                                "database": database}
+        body: dict[str, Any] = {
+            "status": "ok",
+            "reasons": reasons,
+            "checked_at": to_utc_text(now),
+            "database": database,
+        }
         if self.disk is not None:
             body["disk"] = disk_space(self.disk, reasons)
         if state.scheduler is False:
@@ -165,8 +175,9 @@ class Health:
         channels: dict[str, Any] = {}
         total_pending, oldest = 0, 0.0
         for channel, backlog in backlogs.items():
-            channels[channel] = self._channel(channel, backlog, state.dispatchers.get(channel),
-                                              now, reasons)
+            channels[channel] = self._channel(
+                channel, backlog, state.dispatchers.get(channel), now, reasons
+            )
             if backlog is not None:
                 total_pending += backlog.pending
                 oldest = max(oldest, channels[channel]["oldest_due_seconds"])
@@ -178,16 +189,20 @@ class Health:
 
     # --- the parts ----------------------------------------------------------------------------
 
-    def _ask_database(self, now: datetime, reasons: list[str]
-                      ) -> tuple[dict[str, Any], dict[str, Backlog | None]]:
+    def _ask_database(
+        self, now: datetime, reasons: list[str]
+    ) -> tuple[dict[str, Any], dict[str, Backlog | None]]:
         """Whether it takes a write (probed at most every `PROBE_EVERY`), and each channel's
         backlog (None when unreadable)."""
         backlogs: dict[str, Backlog | None] = dict.fromkeys(self.channels)
         try:
             with self.connect() as db:
                 probed = self._probed
-                if (probed is None or probed[1] is not None
-                        or not _within(now - probed[0], PROBE_EVERY)):
+                if (
+                    probed is None
+                    or probed[1] is not None
+                    or not _within(now - probed[0], PROBE_EVERY)
+                ):
                     probed = self._probed = (now, _probe(db))
                 probed_at, error = probed
                 if error is None:  # between probes, still: is the lock to be had?
@@ -195,8 +210,7 @@ class Health:
                     if held is not None and held.startswith(BUSY):
                         probed_at, error = now, held
                 if error is not None:
-                    found = {"writable": False, "error": error,
-                             "probed_at": to_utc_text(probed_at)}
+                    found = {"writable": False, "error": error, "probed_at": to_utc_text(probed_at)}
                     if error.startswith(BUSY):
                         reasons.append(error)
                         found["busy"] = True
@@ -210,8 +224,14 @@ class Health:
             return {"writable": False, "error": str(error)}, backlogs
         return {"writable": True, "probed_at": to_utc_text(probed_at)}, backlogs
 
-    def _channel(self, channel: str, backlog: Backlog | None, dispatcher: bool | None,
-                 now: datetime, reasons: list[str]) -> dict[str, Any]:
+    def _channel(
+        self,
+        channel: str,
+        backlog: Backlog | None,
+        dispatcher: bool | None,
+        now: datetime,
+        reasons: list[str],
+    ) -> dict[str, Any]:
         limits = self.thresholds
         last = self.metrics.last_success(channel)
         pace = self.paces[channel].per_minute(now, drained(self.metrics, channel))
@@ -226,26 +246,35 @@ class Health:
         if backlog is None:
             return state
         waiting = self._waiting_since(backlog, now)
-        state.update(pending=backlog.pending, due=backlog.due,
-                     oldest_due_seconds=_seconds(now, backlog.oldest_due) or 0.0,
-                     overdue_seconds=_seconds(now, waiting) or 0.0)
+        state.update(
+            pending=backlog.pending,
+            due=backlog.due,
+            oldest_due_seconds=_seconds(now, backlog.oldest_due) or 0.0,
+            overdue_seconds=_seconds(now, waiting) or 0.0,
+        )
         if waiting is None:
             return state
         failing = self.metrics.failing_since(channel)
         if failing is not None and now - failing > limits.max_silence:
             since = f"since {to_utc_text(last)}" if last else "since the start"
-            reasons.append(f"{channel}: no successful request {since}; requests have failed"
-                           f" for {_whole(now - failing)} s while notifications wait")
+            reasons.append(
+                f"{channel}: no successful request {since}; requests have failed"
+                f" for {_whole(now - failing)} s while notifications wait"
+            )
         handled = self.metrics.last_handled(channel) or self.started_at
         if now - max(handled, waiting) > limits.max_silence:
-            reasons.append(f"{channel}: notifications are due but none was handled for"
-                           f" {_whole(now - max(handled, waiting))} s")
+            reasons.append(
+                f"{channel}: notifications are due but none was handled for"
+                f" {_whole(now - max(handled, waiting))} s"
+            )
         if now - waiting > limits.max_due_age:
             slow = self._too_slow(backlog, pace, now)
             if slow is not None:
-                reasons.append(f"{channel}: a due notification has waited"
-                               f" {_whole(now - waiting)} s (limit"
-                               f" {_whole(limits.max_due_age)} s) and {slow}")
+                reasons.append(
+                    f"{channel}: a due notification has waited"
+                    f" {_whole(now - waiting)} s (limit"
+                    f" {_whole(limits.max_due_age)} s) and {slow}"
+                )
         return state
 
     def _too_slow(self, backlog: Backlog, pace: float, now: datetime) -> str | None:
@@ -280,10 +309,14 @@ class Health:
 
 def drained(metrics: Metrics, channel: str) -> float:
     """Rows of `channel` that have left the outbox since the process started."""
-    return sum(sample.value for family in metrics.send_outcomes.collect()
-               for sample in family.samples
-               if sample.name.endswith("_total") and sample.labels["channel"] == channel
-               and sample.labels["outcome"] in DRAINED)
+    return sum(
+        sample.value
+        for family in metrics.send_outcomes.collect()
+        for sample in family.samples
+        if sample.name.endswith("_total")
+        and sample.labels["channel"] == channel
+        and sample.labels["outcome"] in DRAINED
+    )
 
 
 BUSY = "database busy"
@@ -308,8 +341,10 @@ def _waited(db: Database, attempt: Callable[[Database], None]) -> str | None:
         attempt(db)
     except sqlite3.Error as error:
         if unavailable(error) == "busy":
-            return (f"{BUSY}: another connection has held the write lock for more than"
-                    f" {PROBE_WAIT_MS / 1000:g} s ({error}); people's messages wait for it")
+            return (
+                f"{BUSY}: another connection has held the write lock for more than"
+                f" {PROBE_WAIT_MS / 1000:g} s ({error}); people's messages wait for it"
+            )
         return str(error)
     finally:
         db.execute(f"PRAGMA busy_timeout = {waited}")
@@ -327,8 +362,10 @@ def disk_space(directory: Path, reasons: list[str]) -> dict[str, Any]:
         reasons.append(f"disk of the database unreadable: {directory}: {error.strerror}")
         return {"path": str(directory), "mount_point": str(mount), "error": error.strerror}
     if free < DISK_MIN_FREE:
-        reasons.append(f"disk full: {free} bytes free on {mount} (the disk of the database,"
-                       f" {directory}); at least {DISK_MIN_FREE} needed")
+        reasons.append(
+            f"disk full: {free} bytes free on {mount} (the disk of the database,"
+            f" {directory}); at least {DISK_MIN_FREE} needed"
+        )
     return {"path": str(directory), "mount_point": str(mount), "free_bytes": free}
 
 

@@ -22,7 +22,11 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # What every LogRecord has; anything else on a record came from `extra=`.
 # uvicorn adds `color_message`, the message with terminal colours: not for a log shipper.
 _STANDARD = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {
-    "message", "asctime", "taskName", "color_message"}
+    "message",
+    "asctime",
+    "taskName",
+    "color_message",
+}
 # Libraries that log request URLs (which carry the bot token) or whole payloads (which carry
 # names and numbers) below WARNING.
 QUIET_LOGGERS = ("httpx", "httpcore", "aiohttp", "twilio", "uvicorn.access")
@@ -68,7 +72,7 @@ def formatter(kind: str) -> logging.Formatter:
         return JsonFormatter()
     if kind == "text":
         return TextFormatter()
-    raise ValueError(f"unknown log format {kind!r}: expected \"text\" or \"json\"")
+    raise ValueError(f'unknown log format {kind!r}: expected "text" or "json"')
 
 
 def configure(kind: str = "text", *, verbose: bool = False) -> None:

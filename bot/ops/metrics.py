@@ -37,34 +37,58 @@ class Metrics:
     """The counters of one running bot, and when each channel last had a request succeed
     (kept apart too, for `/healthz`)."""
 
-    def __init__(self, channels: Sequence[str] = (), *,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, channels: Sequence[str] = (), *, clock: Callable[[], float] = time.time
+    ) -> None:
         self.clock = clock
         self.registry = CollectorRegistry()
         registry = self.registry
         self.send_seconds = Histogram(
-            "formabot_send_seconds", "Time to send one delivery, the platform's answer"
-            " included, by channel.", ["channel"], buckets=LATENCY_BUCKETS, registry=registry)
+            "formabot_send_seconds",
+            "Time to send one delivery, the platform's answer included, by channel.",
+            ["channel"],
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
         self.send_outcomes = Counter(
-            "formabot_send_outcomes", "Delivery attempts by channel and outcome (sent,"
-            " retry_after, transient, blocked, skipped, failed).", ["channel", "outcome"],
-            registry=registry)
+            "formabot_send_outcomes",
+            "Delivery attempts by channel and outcome (sent,"
+            " retry_after, transient, blocked, skipped, failed).",
+            ["channel", "outcome"],
+            registry=registry,
+        )
         self.rate_limited = Counter(
-            "formabot_rate_limited", "429 answers (Telegram RetryAfter, Twilio 429/63018)"
-            " received by the outbox, by channel.", ["channel"], registry=registry)
+            "formabot_rate_limited",
+            "429 answers (Telegram RetryAfter, Twilio 429/63018)"
+            " received by the outbox, by channel.",
+            ["channel"],
+            registry=registry,
+        )
         self.retries = Counter(
-            "formabot_send_retries", "Deliveries put back to be tried again (429, 5xx,"
-            " timeout), by channel.", ["channel"], registry=registry)
+            "formabot_send_retries",
+            "Deliveries put back to be tried again (429, 5xx, timeout), by channel.",
+            ["channel"],
+            registry=registry,
+        )
         self.inbound = Counter(
-            "formabot_inbound_messages", "Messages and button presses received from people,"
-            " by channel.", ["channel"], registry=registry)
+            "formabot_inbound_messages",
+            "Messages and button presses received from people, by channel.",
+            ["channel"],
+            registry=registry,
+        )
         self.handler_errors = Counter(
-            "formabot_handler_errors", "Inbound messages whose handling raised an error"
-            " (the person got an apology or nothing), by channel.", ["channel"],
-            registry=registry)
+            "formabot_handler_errors",
+            "Inbound messages whose handling raised an error"
+            " (the person got an apology or nothing), by channel.",
+            ["channel"],
+            registry=registry,
+        )
         self.last_success_gauge = Gauge(
-            "formabot_last_success_timestamp_seconds", "When a request to the channel's"
-            " platform last succeeded (Unix time).", ["channel"], registry=registry)
+            "formabot_last_success_timestamp_seconds",
+            "When a request to the channel's platform last succeeded (Unix time).",
+            ["channel"],
+            registry=registry,
+        )
         self._last_success: dict[str, float] = {}
         self._failing_since: dict[str, float] = {}
         self._last_handled: dict[str, float] = {}
@@ -140,8 +164,9 @@ class Metrics:
 
     # --- exposition ---------------------------------------------------------------------------
 
-    def watch_outbox(self, connect: Connect, channels: Sequence[str],
-                     now: Callable[[], datetime]) -> None:
+    def watch_outbox(
+        self, connect: Connect, channels: Sequence[str], now: Callable[[], datetime]
+    ) -> None:
         """Also expose what the database knows about deliveries, read at each scrape."""
         self.registry.register(OutboxCollector(connect, channels, now))
 
@@ -180,8 +205,9 @@ class _ErrorCounter(logging.Handler):
 class OutboxCollector(Collector):
     """Deliveries by channel and status, and each channel's backlog, from the database."""
 
-    def __init__(self, connect: Connect, channels: Sequence[str],
-                 now: Callable[[], datetime]) -> None:
+    def __init__(
+        self, connect: Connect, channels: Sequence[str], now: Callable[[], datetime]
+    ) -> None:
         self.connect = connect
         self.channels = tuple(channels)
         self.now = now
@@ -195,8 +221,9 @@ class OutboxCollector(Collector):
             with self.connect() as db:
                 counts = monitoring.counts_by_status(db)
                 now = self.now()
-                backlogs = {channel: monitoring.backlog(db, channel, now=now)
-                            for channel in self.channels}
+                backlogs = {
+                    channel: monitoring.backlog(db, channel, now=now) for channel in self.channels
+                }
         except sqlite3.Error as error:
             log.warning("metrics: the database could not be read: %s", error)
             return iter(())
@@ -212,13 +239,22 @@ class OutboxCollector(Collector):
     @staticmethod
     def _families() -> tuple[GaugeMetricFamily, ...]:
         return (
-            GaugeMetricFamily("formabot_deliveries", "Delivery rows by channel and status.",
-                              labels=["channel", "status"]),
-            GaugeMetricFamily("formabot_outbox_pending", "Pending delivery rows, by channel.",
-                              labels=["channel"]),
-            GaugeMetricFamily("formabot_outbox_due", "Pending delivery rows whose time has"
-                              " come, by channel.", labels=["channel"]),
-            GaugeMetricFamily("formabot_outbox_oldest_due_seconds", "How long the oldest due"
-                              " pending row has waited, by channel (0 when none).",
-                              labels=["channel"]),
+            GaugeMetricFamily(
+                "formabot_deliveries",
+                "Delivery rows by channel and status.",
+                labels=["channel", "status"],
+            ),
+            GaugeMetricFamily(
+                "formabot_outbox_pending", "Pending delivery rows, by channel.", labels=["channel"]
+            ),
+            GaugeMetricFamily(
+                "formabot_outbox_due",
+                "Pending delivery rows whose time has come, by channel.",
+                labels=["channel"],
+            ),
+            GaugeMetricFamily(
+                "formabot_outbox_oldest_due_seconds",
+                "How long the oldest due pending row has waited, by channel (0 when none).",
+                labels=["channel"],
+            ),
         )

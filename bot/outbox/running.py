@@ -48,12 +48,17 @@ def dispatcher_settings(config: Config, channel: str) -> DispatcherSettings:
     console's are its own: no platform limits it)."""
     if channel == console.CHANNEL:
         return console.SETTINGS
-    rate = (config.telegram.rate_limit_per_second if channel == "telegram"
-            else config.whatsapp.rate_limit_per_second)
+    rate = (
+        config.telegram.rate_limit_per_second
+        if channel == "telegram"
+        else config.whatsapp.rate_limit_per_second
+    )
     per_chat = config.telegram.per_chat_per_second if channel == "telegram" else 0.0
     return DispatcherSettings(
-        rate_per_second=rate, per_chat_per_second=per_chat,
-        concurrency=config.dispatcher.concurrency, max_attempts=config.dispatcher.max_attempts,
+        rate_per_second=rate,
+        per_chat_per_second=per_chat,
+        concurrency=config.dispatcher.concurrency,
+        max_attempts=config.dispatcher.max_attempts,
         backoff_seconds=config.dispatcher.backoff_seconds,
         mark_ahead_seconds=MARK_AHEAD_SECONDS,
     )
@@ -69,8 +74,9 @@ def schedule_settings(config: Config) -> ScheduleSettings:
     )
 
 
-def report_to_coordinator(db: Database, announcement_id: int, *,
-                          default_language: str = "fr") -> int | None:
+def report_to_coordinator(
+    db: Database, announcement_id: int, *, default_language: str = "fr"
+) -> int | None:
     """Queue the final report of a broadcast for the coordinator who started it from a chat
     (`created_by` "telegram:<id>", "whatsapp:<number>" or "console:<name>"); the report's
     id, or None when there is no one to tell (a CLI broadcast, a reminder, an identity
@@ -85,18 +91,26 @@ def report_to_coordinator(db: Database, announcement_id: int, *,
     contact = contacts.get(db, identity.contact_id) if identity and identity.active else None
     if contact is None:
         return None
-    text = final_report(announcement, deliveries.report(db, announcement_id),
-                        contact.language or default_language)
-    return notify_report(db, about=announcement_id, contact_id=contact.id, channel=channel,
-                         text=text, now=now_utc()).announcement_id
+    text = final_report(
+        announcement, deliveries.report(db, announcement_id), contact.language or default_language
+    )
+    return notify_report(
+        db, about=announcement_id, contact_id=contact.id, channel=channel, text=text, now=now_utc()
+    ).announcement_id
 
 
 class RunningOutbox:
     """`start` once on the bot's loop, `stop` once; the senders are opened and closed by the
     caller (they belong to their channel)."""
 
-    def __init__(self, config: Config, db: Database, senders: Sequence[Sender], *,
-                 metrics: Metrics | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        db: Database,
+        senders: Sequence[Sender],
+        *,
+        metrics: Metrics | None = None,
+    ) -> None:
         self.config = config
         self.db = db
         self._writes: dict[str, ThreadedWrites] = {}
@@ -104,20 +118,30 @@ class RunningOutbox:
         quiet = QuietHours.parse(config.bot.quiet_hours, place)
         self.dispatchers = {
             sender.channel: Dispatcher(
-                db, sender, zone=place, settings=dispatcher_settings(config, sender.channel),
+                db,
+                sender,
+                zone=place,
+                settings=dispatcher_settings(config, sender.channel),
                 quiet=None if sender.channel == console.CHANNEL else quiet,
                 channels=notification_channels(config),
-                on_finished=self._finished, metrics=metrics,
+                on_finished=self._finished,
+                metrics=metrics,
                 # its commits off the loop: a lock held by the CLI never stalls the loop
-                writes=self._writes.setdefault(sender.channel, ThreadedWrites(
-                    config.bot.database, name=f"formabot-outbox-{sender.channel}")))
+                writes=self._writes.setdefault(
+                    sender.channel,
+                    ThreadedWrites(config.bot.database, name=f"formabot-outbox-{sender.channel}"),
+                ),
+            )
             for sender in senders
         }
         # The scheduler's periodic resync runs in a worker thread: its own connection.
         self._scheduler_db = open_database(config.bot.database)
-        self.scheduler = OutboxScheduler(self._scheduler_db, str(config.bot.database),
-                                         settings=schedule_settings(config),
-                                         on_release=self._released)
+        self.scheduler = OutboxScheduler(
+            self._scheduler_db,
+            str(config.bot.database),
+            settings=schedule_settings(config),
+            on_release=self._released,
+        )
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -126,15 +150,24 @@ class RunningOutbox:
         self._loop = asyncio.get_running_loop()
         interrupted = recover(self.db, now=now_utc())
         if interrupted:
-            log.warning("%s deliveries were interrupted by the last stop and are reported"
-                        " unknown (never resent): announcements %s",
-                        sum(interrupted.values()), ", ".join(map(str, sorted(interrupted))))
+            log.warning(
+                "%s deliveries were interrupted by the last stop and are reported"
+                " unknown (never resent): announcements %s",
+                sum(interrupted.values()),
+                ", ".join(map(str, sorted(interrupted))),
+            )
         rebuilt = self.scheduler.start()
-        log.info("outbox started: %s jobs scheduled, %s fell due while stopped (released"
-                 " in the background); channels: %s", len(rebuilt.scheduled), len(rebuilt.due),
-                 ", ".join(self.dispatchers))
-        self._tasks = [asyncio.create_task(dispatcher.run(self._stop), name=f"outbox-{channel}")
-                       for channel, dispatcher in self.dispatchers.items()]
+        log.info(
+            "outbox started: %s jobs scheduled, %s fell due while stopped (released"
+            " in the background); channels: %s",
+            len(rebuilt.scheduled),
+            len(rebuilt.due),
+            ", ".join(self.dispatchers),
+        )
+        self._tasks = [
+            asyncio.create_task(dispatcher.run(self._stop), name=f"outbox-{channel}")
+            for channel, dispatcher in self.dispatchers.items()
+        ]
 
     async def stop(self) -> None:
         """No new job fires; each dispatcher lets its requests in flight finish."""
@@ -142,8 +175,7 @@ class RunningOutbox:
         self._stop.set()
         results = await asyncio.gather(*self._tasks, return_exceptions=True)
         for result in results:
-            if isinstance(result, BaseException) and not isinstance(result,
-                                                                    asyncio.CancelledError):
+            if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
                 log.error("outbox dispatcher failed", exc_info=result)
         for writes in self._writes.values():
             writes.close()
@@ -156,8 +188,10 @@ class RunningOutbox:
     def dispatchers_running(self) -> dict[str, bool]:
         """Channel → whether its dispatcher's task is still running (for `/healthz`)."""
         tasks = {task.get_name(): task for task in self._tasks}
-        return {channel: (task := tasks.get(f"outbox-{channel}")) is not None
-                and not task.done() for channel in self.dispatchers}
+        return {
+            channel: (task := tasks.get(f"outbox-{channel}")) is not None and not task.done()
+            for channel in self.dispatchers
+        }
 
     def wake(self) -> None:
         for dispatcher in self.dispatchers.values():
@@ -169,9 +203,13 @@ class RunningOutbox:
             self._loop.call_soon_threadsafe(self.wake)
 
     def _finished(self, announcement_id: int) -> None:
-        report = report_to_coordinator(self.db, announcement_id,
-                                       default_language=self.config.bot.default_language)
-        log.info("announcement %s has gone out%s", announcement_id,
-                 f"; final report {report} queued for its coordinator" if report else "")
+        report = report_to_coordinator(
+            self.db, announcement_id, default_language=self.config.bot.default_language
+        )
+        log.info(
+            "announcement %s has gone out%s",
+            announcement_id,
+            f"; final report {report} queued for its coordinator" if report else "",
+        )
         if report is not None:
             self.wake()

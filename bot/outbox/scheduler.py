@@ -47,8 +47,13 @@ DUE_JOB = "outbox-due"
 @dataclass(frozen=True)
 class ScheduleSettings:
     misfire_grace: timedelta = timedelta(hours=6)
-    reminder_offsets: dict[str, timedelta] = field(default_factory=lambda: {
-        "7d": timedelta(days=7), "1d": timedelta(days=1), "2h": timedelta(hours=2)})
+    reminder_offsets: dict[str, timedelta] = field(
+        default_factory=lambda: {
+            "7d": timedelta(days=7),
+            "1d": timedelta(days=1),
+            "2h": timedelta(hours=2),
+        }
+    )
     confirm_at: str = "1d"
     channels: tuple[str, ...] = DEFAULT_CHANNELS
     default_language: str = "fr"
@@ -56,28 +61,45 @@ class ScheduleSettings:
     due_seconds: float = 1.0
 
 
-async def fire(database: str, announcement_id: int, grace_seconds: float,
-               channels: list[str], default_language: str) -> None:
+async def fire(
+    database: str,
+    announcement_id: int,
+    grace_seconds: float,
+    channels: list[str],
+    default_language: str,
+) -> None:
     """A job falls due: the row's deliveries are written (idempotently) for the dispatcher.
 
     In a worker thread, on a connection of its own: writing a large audience takes a while,
     and the conversation on the bot's loop must go on meanwhile."""
-    outcome = await asyncio.to_thread(_release, database, announcement_id, grace_seconds,
-                                      tuple(channels), default_language)
+    outcome = await asyncio.to_thread(
+        _release, database, announcement_id, grace_seconds, tuple(channels), default_language
+    )
     if outcome.outcome == "missed":
         log.warning("announcement %s %s", announcement_id, outcome.note)
     else:
-        log.info("announcement %s due: %s (%s rows)", announcement_id, outcome.outcome,
-                 outcome.rows)
+        log.info(
+            "announcement %s due: %s (%s rows)", announcement_id, outcome.outcome, outcome.rows
+        )
 
 
-def _release(database: str, announcement_id: int, grace_seconds: float,
-             channels: tuple[str, ...], default_language: str) -> Release:
+def _release(
+    database: str,
+    announcement_id: int,
+    grace_seconds: float,
+    channels: tuple[str, ...],
+    default_language: str,
+) -> Release:
     db = open_database(database)
     try:
-        return release(db, announcement_id, now=now_utc(),
-                       grace=timedelta(seconds=grace_seconds), channels=channels,
-                       default_language=default_language)
+        return release(
+            db,
+            announcement_id,
+            now=now_utc(),
+            grace=timedelta(seconds=grace_seconds),
+            channels=channels,
+            default_language=default_language,
+        )
     finally:
         db.close()
 
@@ -107,8 +129,13 @@ class OutboxScheduler:
     """Owns the APScheduler instance; `start` rebuilds once, `rebuild` may run again (resync)."""
 
     def __init__(
-        self, db: Database, database_path: str, *, settings: ScheduleSettings | None = None,
-        clock: Clock | None = None, scheduler: AsyncIOScheduler | None = None,
+        self,
+        db: Database,
+        database_path: str,
+        *,
+        settings: ScheduleSettings | None = None,
+        clock: Clock | None = None,
+        scheduler: AsyncIOScheduler | None = None,
         on_release: Callable[[], None] | None = None,
     ) -> None:
         self.db = db
@@ -127,10 +154,22 @@ class OutboxScheduler:
         if self._started:
             return RebuildReport()
         self._started = True
-        self.scheduler.add_job(self.resync, "interval", seconds=self.settings.resync_seconds,
-                               id=RESYNC_JOB, replace_existing=True, coalesce=True)
-        self.scheduler.add_job(self.release_due, "interval", seconds=self.settings.due_seconds,
-                               id=DUE_JOB, replace_existing=True, coalesce=True)
+        self.scheduler.add_job(
+            self.resync,
+            "interval",
+            seconds=self.settings.resync_seconds,
+            id=RESYNC_JOB,
+            replace_existing=True,
+            coalesce=True,
+        )
+        self.scheduler.add_job(
+            self.release_due,
+            "interval",
+            seconds=self.settings.due_seconds,
+            id=DUE_JOB,
+            replace_existing=True,
+            coalesce=True,
+        )
         self.scheduler.add_listener(self._job_submitted, EVENT_JOB_SUBMITTED)
         self.scheduler.add_listener(self._job_ran, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
         self.scheduler.start()
@@ -149,10 +188,12 @@ class OutboxScheduler:
         runs, here otherwise (a tool, a test)."""
         now = self.clock.now()
         settings = self.settings
-        reminders.sync_all(self.db, offsets=settings.reminder_offsets,
-                           confirm_at=settings.confirm_at, now=now)
-        report = RebuildReport(settled=deliveries.settle_unserved(
-            self.db, served=settings.channels, now=now))
+        reminders.sync_all(
+            self.db, offsets=settings.reminder_offsets, confirm_at=settings.confirm_at, now=now
+        )
+        report = RebuildReport(
+            settled=deliveries.settle_unserved(self.db, served=settings.channels, now=now)
+        )
         wanted: set[str] = set()
         for row in announcements.scheduled(self.db):
             if row.due_at <= now:
@@ -161,9 +202,16 @@ class OutboxScheduler:
                     if self._release_soon(row):
                         report.due.append(row.job_id)
                     continue
-                report.released.append(release(
-                    self.db, row.id, now=now, grace=settings.misfire_grace,
-                    channels=settings.channels, default_language=settings.default_language))
+                report.released.append(
+                    release(
+                        self.db,
+                        row.id,
+                        now=now,
+                        grace=settings.misfire_grace,
+                        channels=settings.channels,
+                        default_language=settings.default_language,
+                    )
+                )
                 continue
             wanted.add(row.job_id)
             if not self.scheduler.running and self.scheduler.get_job(row.job_id):
@@ -198,10 +246,20 @@ class OutboxScheduler:
         """The job that releases `row` at `at` (None: now), by its deterministic id."""
         settings = self.settings
         self.scheduler.add_job(
-            fire, "date", run_date=at, id=row.job_id, replace_existing=True,
-            misfire_grace_time=None, coalesce=True,
-            args=[self.database_path, row.id, settings.misfire_grace.total_seconds(),
-                  list(settings.channels), settings.default_language],
+            fire,
+            "date",
+            run_date=at,
+            id=row.job_id,
+            replace_existing=True,
+            misfire_grace_time=None,
+            coalesce=True,
+            args=[
+                self.database_path,
+                row.id,
+                settings.misfire_grace.total_seconds(),
+                list(settings.channels),
+                settings.default_language,
+            ],
         )
 
     def _job_submitted(self, event: JobEvent) -> None:

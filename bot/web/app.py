@@ -18,15 +18,19 @@ from bot.ops.health import Report
 from bot.web.edge import BODY_SECONDS
 
 
-def create_app(*, routes: Sequence[BaseRoute] = (),
-               health: Callable[[], Awaitable[Report]] | None = None,
-               metrics: Callable[[], Awaitable[bytes]] | None = None,
-               read_timeout: float = BODY_SECONDS) -> Starlette:
+def create_app(
+    *,
+    routes: Sequence[BaseRoute] = (),
+    health: Callable[[], Awaitable[Report]] | None = None,
+    metrics: Callable[[], Awaitable[bytes]] | None = None,
+    read_timeout: float = BODY_SECONDS,
+) -> Starlette:
     """The app: `/healthz` (the `health` report, else a bare "ok"), `/metrics` when given,
     and the channels' `routes`. A body must arrive within
     `read_timeout` seconds (`[web] read_timeout`)."""
     served: list[BaseRoute] = [
-        Route("/healthz", _healthz(health) if health else _alive, methods=["GET"])]
+        Route("/healthz", _healthz(health) if health else _alive, methods=["GET"])
+    ]
     if metrics is not None:
         served.append(Route("/metrics", _metrics(metrics), methods=["GET"]))
     served.extend(routes)
@@ -39,19 +43,18 @@ async def _alive(_: Request) -> Response:
     return PlainTextResponse("ok")
 
 
-def _healthz(health: Callable[[], Awaitable[Report]]
-             ) -> Callable[[Request], Awaitable[Response]]:
+def _healthz(health: Callable[[], Awaitable[Report]]) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(_: Request) -> Response:
         """200 and the details when healthy; 503 with the reasons when not."""
         report = await health()
-        return JSONResponse(report.body, status_code=report.status_code,
-                            headers={"Cache-Control": "no-store"})
+        return JSONResponse(
+            report.body, status_code=report.status_code, headers={"Cache-Control": "no-store"}
+        )
 
     return endpoint
 
 
-def _metrics(scrape: Callable[[], Awaitable[bytes]]
-             ) -> Callable[[Request], Awaitable[Response]]:
+def _metrics(scrape: Callable[[], Awaitable[bytes]]) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(_: Request) -> Response:
         """Prometheus text format."""
         return Response(await scrape(), media_type=CONTENT_TYPE_LATEST)

@@ -27,10 +27,12 @@ class BodyRefused(Exception):
         self.reason = reason
 
     def response(self) -> Response:
-        text = {413: "payload too large", 408: "request timeout"}.get(self.status_code,
-                                                                      "bad request")
-        return PlainTextResponse(text, status_code=self.status_code,
-                                 headers={"Connection": "close"})
+        text = {413: "payload too large", 408: "request timeout"}.get(
+            self.status_code, "bad request"
+        )
+        return PlainTextResponse(
+            text, status_code=self.status_code, headers={"Connection": "close"}
+        )
 
 
 async def read_body(request: Request, *, limit: int, seconds: float | None = None) -> bytes:
@@ -40,8 +42,12 @@ async def read_body(request: Request, *, limit: int, seconds: float | None = Non
     if seconds is None:
         seconds = float(getattr(request.app.state, "read_timeout", BODY_SECONDS))
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isascii() and declared.isdigit() and (
-            len(declared) > 18 or int(declared) > limit):
+    if (
+        declared is not None
+        and declared.isascii()
+        and declared.isdigit()
+        and (len(declared) > 18 or int(declared) > limit)
+    ):
         raise BodyRefused(413, f"declared {declared[:20]} bytes, more than {limit}")
     chunks: list[bytes] = []
     size = 0
@@ -53,8 +59,9 @@ async def read_body(request: Request, *, limit: int, seconds: float | None = Non
                     raise BodyRefused(413, f"more than {limit} bytes")
                 chunks.append(chunk)
     except TimeoutError:
-        raise BodyRefused(408, f"body not received within {seconds:g} s ({size} bytes"
-                               " read)") from None
+        raise BodyRefused(
+            408, f"body not received within {seconds:g} s ({size} bytes read)"
+        ) from None
     except ClientDisconnect:
         raise BodyRefused(400, f"client disconnected after {size} bytes") from None
     return b"".join(chunks)

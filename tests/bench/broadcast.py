@@ -82,10 +82,11 @@ from storage import deliveries, open_database  # noqa: E402
 from storage.zones import now_utc, to_utc_text  # noqa: E402
 
 FORMABOT = Path(sys.executable).with_name("formabot")
-CHANNELS = {"telegram": "tests.bench.channel_telegram",
-            "whatsapp": "tests.bench.channel_whatsapp"}
-TEXT = ("Nouvelle session : soudage TIG <niveau 1> & 2, du 9 au 11 décembre à Casablanca."
-        " Inscriptions ouvertes dans le menu « Sessions ».")
+CHANNELS = {"telegram": "tests.bench.channel_telegram", "whatsapp": "tests.bench.channel_whatsapp"}
+TEXT = (
+    "Nouvelle session : soudage TIG <niveau 1> & 2, du 9 au 11 décembre à Casablanca."
+    " Inscriptions ouvertes dans le menu « Sessions »."
+)
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 REPLY_SHARE = 0.02  # of the rate, at most, for the chatting person's replies (by default)
 
@@ -98,36 +99,75 @@ def options(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="tests/bench/broadcast.py",
         description="Broadcast one announcement through a real `formabot run` to N recipients"
-                    " on a fake platform enforcing a rate and adding latency, while a person"
-                    " chats with the bot; print one JSON line of figures.",
+        " on a fake platform enforcing a rate and adding latency, while a person"
+        " chats with the bot; print one JSON line of figures.",
         epilog="Stops by itself: after the broadcast, or after 120 s + 3 x N / rate at most."
-               " Progress goes to standard error, the JSON line alone to standard output.")
-    parser.add_argument("--recipients", type=int, default=1000, metavar="N",
-                        help="recipients of the announcement (default 1000)")
-    parser.add_argument("--rate", type=float, default=30.0, metavar="R",
-                        help="messages a second: the fake's limit (429 above it) and the"
-                             " bot's rate_limit_per_second (default 30)")
-    parser.add_argument("--latency-ms", type=float, default=50.0, metavar="L",
-                        help="added by the fake to each answer to a message sent"
-                             " (default 50)")
-    parser.add_argument("--channel", choices=sorted(CHANNELS), default="telegram",
-                        help="the platform faked (default telegram)")
-    parser.add_argument("--concurrency", type=int, default=0, metavar="C",
-                        help="[dispatcher] concurrency; default max(16, 2 x R x L): twice the"
-                             " requests in flight that the latency needs")
-    parser.add_argument("--chat-interval-ms", type=float, default=None, metavar="MS",
-                        help="the person writes to the bot this often during the broadcast"
-                             " (default: every 100 ms, or slower so that the replies take"
-                             " at most 2%% of the rate, e.g. every 1.7 s at 30/s; 0: nobody"
-                             " chats)")
-    parser.add_argument("--tolerance-ms", type=float, default=20.0, metavar="MS",
-                        help="jitter the fake's rate policing tolerates (default 20, as in"
-                             " the tests' fake)")
-    parser.add_argument("--police-replies", action="store_true",
-                        help="count the bot's replies to the person against the rate too"
-                             " (default: only the announcement's messages are policed)")
-    parser.add_argument("--keep", action="store_true",
-                        help="keep the temporary directory (database, config, bot log)")
+        " Progress goes to standard error, the JSON line alone to standard output.",
+    )
+    parser.add_argument(
+        "--recipients",
+        type=int,
+        default=1000,
+        metavar="N",
+        help="recipients of the announcement (default 1000)",
+    )
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=30.0,
+        metavar="R",
+        help="messages a second: the fake's limit (429 above it) and the"
+        " bot's rate_limit_per_second (default 30)",
+    )
+    parser.add_argument(
+        "--latency-ms",
+        type=float,
+        default=50.0,
+        metavar="L",
+        help="added by the fake to each answer to a message sent (default 50)",
+    )
+    parser.add_argument(
+        "--channel",
+        choices=sorted(CHANNELS),
+        default="telegram",
+        help="the platform faked (default telegram)",
+    )
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=0,
+        metavar="C",
+        help="[dispatcher] concurrency; default max(16, 2 x R x L): twice the"
+        " requests in flight that the latency needs",
+    )
+    parser.add_argument(
+        "--chat-interval-ms",
+        type=float,
+        default=None,
+        metavar="MS",
+        help="the person writes to the bot this often during the broadcast"
+        " (default: every 100 ms, or slower so that the replies take"
+        " at most 2%% of the rate, e.g. every 1.7 s at 30/s; 0: nobody"
+        " chats)",
+    )
+    parser.add_argument(
+        "--tolerance-ms",
+        type=float,
+        default=20.0,
+        metavar="MS",
+        help="jitter the fake's rate policing tolerates (default 20, as in the tests' fake)",
+    )
+    parser.add_argument(
+        "--police-replies",
+        action="store_true",
+        help="count the bot's replies to the person against the rate too"
+        " (default: only the announcement's messages are policed)",
+    )
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the temporary directory (database, config, bot log)",
+    )
     args = parser.parse_args(argv)
     if args.recipients < 1 or args.rate <= 0 or args.latency_ms < 0:
         parser.error("--recipients must be at least 1, --rate positive, --latency-ms >= 0")
@@ -139,6 +179,7 @@ def options(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 # --- the database -------------------------------------------------------------------------
+
 
 def seed(path: Path, channel: ModuleType, recipients: int) -> None:
     """N consenting trainees with one identity each, and the person who chats (a manager:
@@ -154,37 +195,50 @@ def seed(path: Path, channel: ModuleType, recipients: int) -> None:
                 "INSERT INTO contacts (id, name, role, company_other, language, consent_at,"
                 " state, created_at, updated_at)"
                 " VALUES (1, 'Chatty', 'manager', 'ACME', 'fr', ?, ?, ?, ?)",
-                [stamp, state, stamp, stamp])
-            db.execute("INSERT INTO identities (contact_id, channel, address, last_inbound_at,"
-                       " created_at) VALUES (1, ?, ?, ?, ?)",
-                       [channel.NAME, channel.PERSON_ADDRESS, stamp, stamp])
-            db.execute("INSERT INTO coordinators (channel, address, name, added_at)"
-                       " VALUES (?, ?, 'Chatty', ?)", [channel.NAME, channel.PERSON_ADDRESS, stamp])
+                [stamp, state, stamp, stamp],
+            )
+            db.execute(
+                "INSERT INTO identities (contact_id, channel, address, last_inbound_at,"
+                " created_at) VALUES (1, ?, ?, ?, ?)",
+                [channel.NAME, channel.PERSON_ADDRESS, stamp, stamp],
+            )
+            db.execute(
+                "INSERT INTO coordinators (channel, address, name, added_at)"
+                " VALUES (?, ?, 'Chatty', ?)",
+                [channel.NAME, channel.PERSON_ADDRESS, stamp],
+            )
             db.conn.executemany(
                 "INSERT INTO contacts (id, name, role, language, consent_at, state, created_at,"
                 " updated_at) VALUES (?, ?, 'trainee', 'fr', ?, ?, ?, ?)",
-                ((n + 2, f"R{n}", stamp, state, stamp, stamp) for n in range(recipients)))
+                ((n + 2, f"R{n}", stamp, state, stamp, stamp) for n in range(recipients)),
+            )
             db.conn.executemany(
                 "INSERT INTO identities (contact_id, channel, address, last_inbound_at,"
                 " created_at) VALUES (?, ?, ?, ?, ?)",
-                ((n + 2, channel.NAME, channel.address(n), stamp, stamp)
-                 for n in range(recipients)))
+                (
+                    (n + 2, channel.NAME, channel.address(n), stamp, stamp)
+                    for n in range(recipients)
+                ),
+            )
     finally:
         db.close()
 
 
-def write_config(directory: Path, channel: ModuleType, urls: dict[str, str],
-                 args: argparse.Namespace) -> Path:
+def write_config(
+    directory: Path, channel: ModuleType, urls: dict[str, str], args: argparse.Namespace
+) -> Path:
     path = directory / "config.toml"
     path.write_text(
         '[bot]\ndatabase = "formabot.db"\nquiet_hours = ""\n\n'
         + channel.config_section(urls, args.rate)
         + f"\n[dispatcher]\nconcurrency = {args.concurrency}\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     return path
 
 
 # --- the processes ------------------------------------------------------------------------
+
 
 class FakePlatform:
     """The channel's fake in a process of its own, driven through a pipe."""
@@ -193,11 +247,18 @@ class FakePlatform:
         context = multiprocessing.get_context("spawn")
         self._connection, child = context.Pipe()
         self.process = context.Process(
-            target=channel.serve, name=f"fake-{channel.NAME}", daemon=True,
-            args=(child,), kwargs={
-                "recipients": args.recipients, "rate": args.rate,
-                "latency": args.latency_ms / 1000, "tolerance": args.tolerance_ms / 1000,
-                "police_replies": args.police_replies})
+            target=channel.serve,
+            name=f"fake-{channel.NAME}",
+            daemon=True,
+            args=(child,),
+            kwargs={
+                "recipients": args.recipients,
+                "rate": args.rate,
+                "latency": args.latency_ms / 1000,
+                "tolerance": args.tolerance_ms / 1000,
+                "police_replies": args.police_replies,
+            },
+        )
         self.process.start()
         child.close()
         if not self._connection.poll(30):
@@ -226,8 +287,12 @@ class FakePlatform:
         self._connection.close()
 
 
-def answer(connection: Connection, api: Any, urls: dict[str, str],
-           queries: tuple[str, ...] = ("progress", "summary")) -> None:
+def answer(
+    connection: Connection,
+    api: Any,
+    urls: dict[str, str],
+    queries: tuple[str, ...] = ("progress", "summary"),
+) -> None:
     """The fake's side of `FakePlatform`, in the fake's process: `urls` first, then the
     commands on `connection` until "stop" (or until the benchmark goes away): "chat" with
     `api.chat`, `queries` answered with the method of that name; `api` closed after."""
@@ -272,8 +337,9 @@ class Measured:
             self._chatting = None
         if interval > 0:
             self._chatting = threading.Event()
-            threading.Thread(target=self._write, args=(interval, self._chatting),
-                             daemon=True).start()
+            threading.Thread(
+                target=self._write, args=(interval, self._chatting), daemon=True
+            ).start()
 
     def _write(self, interval: float, stop: threading.Event) -> None:
         raise NotImplementedError
@@ -288,8 +354,12 @@ class Measured:
 
     def progress(self) -> dict[str, Any]:
         with self._lock:
-            return {"delivered": len(self.delivered_at), "provoked_429": self.provoked_429(),
-                    "pings": len(self.pings), "replies": len(self.replies)}
+            return {
+                "delivered": len(self.delivered_at),
+                "provoked_429": self.provoked_429(),
+                "pings": len(self.pings),
+                "replies": len(self.replies),
+            }
 
     def summary(self) -> dict[str, Any]:
         """Everything measured, in the fake's clock (time.monotonic of this process)."""
@@ -313,13 +383,18 @@ class Bot:
     """`formabot --config … run`, its standard streams to a log file."""
 
     def __init__(self, config: Path, env: dict[str, str], log_path: Path) -> None:
-        environ = {key: value for key, value in os.environ.items()
-                   if not key.startswith("FORMABOT_")}
+        environ = {
+            key: value for key, value in os.environ.items() if not key.startswith("FORMABOT_")
+        }
         self.log_path = log_path
         self._log = log_path.open("wb")
         self.process = subprocess.Popen(
-            [str(FORMABOT), "--config", str(config), "run"], env={**environ, **env},
-            stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT)
+            [str(FORMABOT), "--config", str(config), "run"],
+            env={**environ, **env},
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
 
     def text(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
@@ -362,15 +437,30 @@ def publish(config: Path, env: dict[str, str]) -> int:
     """`formabot announce` as a coordinator types it; the announcement's id."""
     environ = {key: value for key, value in os.environ.items() if not key.startswith("FORMABOT_")}
     result = subprocess.run(
-        [str(FORMABOT), "--config", str(config), "announce", "--role", "trainee",
-         "--text", TEXT, "--yes"],
-        env={**environ, **env}, capture_output=True, text=True, timeout=600, check=False)
+        [
+            str(FORMABOT),
+            "--config",
+            str(config),
+            "announce",
+            "--role",
+            "trainee",
+            "--text",
+            TEXT,
+            "--yes",
+        ],
+        env={**environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     if result.returncode != 0:
         raise RuntimeError(f"formabot announce failed:\n{result.stdout}{result.stderr}")
     return int(result.stdout.strip().splitlines()[-1])
 
 
 # --- the figures --------------------------------------------------------------------------
+
 
 def percentile(values: list[float], share: float) -> float | None:
     """Nearest rank; None when there is nothing, or when the rank falls on a reply that
@@ -412,20 +502,28 @@ def windows(times: list[float], seconds: float = 10.0) -> list[float]:
     return [round(count / seconds, 1) for count in counts]
 
 
-def figures(args: argparse.Namespace, summary: dict[str, Any], *, cpu_s: float,
-            rss_mb: float, statuses: dict[str, int], bot_errors: int,
-            timed_out: bool) -> dict[str, Any]:
+def figures(
+    args: argparse.Namespace,
+    summary: dict[str, Any],
+    *,
+    cpu_s: float,
+    rss_mb: float,
+    statuses: dict[str, int],
+    bot_errors: int,
+    timed_out: bool,
+) -> dict[str, Any]:
     times = sorted(array("d", summary["delivered_at"]))
     delivered = len(times)
     span = times[-1] - times[0] if delivered > 1 else 0.0
     rate = (delivered - 1) / span if span > 0 else 0.0
     # The person starts writing as the announcement is published: the pings up to the last
     # delivery count, the rows being written included; one never answered is infinitely late.
-    during = [number for number, at in summary["pings"].items()
-              if times and at <= times[-1]]
+    during = [number for number, at in summary["pings"].items() if times and at <= times[-1]]
     replies = summary["replies"]
-    latencies = [(replies[number] - summary["pings"][number]) * 1000 if number in replies
-                 else math.inf for number in during]
+    latencies = [
+        (replies[number] - summary["pings"][number]) * 1000 if number in replies else math.inf
+        for number in during
+    ]
     answered = [value for value in latencies if not math.isinf(value)]
     p50, p99 = percentile(latencies, 0.50), percentile(latencies, 0.99)
     return {
@@ -459,6 +557,7 @@ def figures(args: argparse.Namespace, summary: dict[str, Any], *, cpu_s: float,
 
 # --- the run ------------------------------------------------------------------------------
 
+
 def run(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
     channel = importlib.import_module(CHANNELS[args.channel])
     budget = 120 + 3 * args.recipients / args.rate
@@ -472,8 +571,10 @@ def run(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
         bot = Bot(config, channel.environment(), directory / "bot.log")
         stack.callback(bot.stop)
         bot.wait_started(channel.READY)
-        log(f"{args.channel}: rate {args.rate:g}/s, latency {args.latency_ms:g} ms,"
-            f" concurrency {args.concurrency}; bot pid {bot.process.pid}")
+        log(
+            f"{args.channel}: rate {args.rate:g}/s, latency {args.latency_ms:g} ms,"
+            f" concurrency {args.concurrency}; bot pid {bot.process.pid}"
+        )
 
         fake.ask("chat", args.chat_interval_ms / 1000, answer=False)
         cpu_before = bot.cpu_seconds()
@@ -498,8 +599,10 @@ def run(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
                 break
             if time.monotonic() - shown >= 2:
                 shown = time.monotonic()
-                log(f"{progress['delivered']}/{args.recipients} delivered,"
-                    f" {progress['provoked_429']} x 429, {progress['replies']} replies")
+                log(
+                    f"{progress['delivered']}/{args.recipients} delivered,"
+                    f" {progress['provoked_429']} x 429, {progress['replies']} replies"
+                )
             time.sleep(0.1)
         cpu_s = bot.cpu_seconds() - cpu_before
         rss_mb = bot.peak_rss_mb()
@@ -517,15 +620,28 @@ def run(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
         text = bot.text()
         bot_errors = text.count("Traceback")
         if code != 0 or bot_errors:
-            log(f"formabot run ended with {code}, {bot_errors} tracebacks; the last lines of"
-                f" its log:\n{text[-3000:]}")
-    return figures(args, summary, cpu_s=cpu_s, rss_mb=rss_mb, statuses=statuses,
-                   bot_errors=bot_errors, timed_out=timed_out)
+            log(
+                f"formabot run ended with {code}, {bot_errors} tracebacks; the last lines of"
+                f" its log:\n{text[-3000:]}"
+            )
+    return figures(
+        args,
+        summary,
+        cpu_s=cpu_s,
+        rss_mb=rss_mb,
+        statuses=statuses,
+        bot_errors=bot_errors,
+        timed_out=timed_out,
+    )
 
 
-def run_printed(run: Callable[[argparse.Namespace, Path], dict[str, Any]],
-                args: argparse.Namespace, *, prefix: str,
-                failed: str = "failed") -> dict[str, Any] | None:
+def run_printed(
+    run: Callable[[argparse.Namespace, Path], dict[str, Any]],
+    args: argparse.Namespace,
+    *,
+    prefix: str,
+    failed: str = "failed",
+) -> dict[str, Any] | None:
     """`run` in a temporary directory (removed after unless `--keep`), its figures printed
     as the JSON line; None, logged as `failed`, when it could not run."""
     directory = Path(tempfile.mkdtemp(prefix=prefix))

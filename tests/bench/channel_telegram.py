@@ -44,10 +44,12 @@ def address(number: int) -> str:
 def config_section(urls: dict[str, str], rate: float) -> str:
     """The config file's channel section: the fake as the platform, the outbox's rate; and
     the web app (`/healthz`, `/metrics`, always served) on a free port, not 8080."""
-    return (f'[telegram]\nbase_url = "{urls["base_url"]}"\n'
-            f'base_file_url = "{urls["base_file_url"]}"\n'
-            f"rate_limit_per_second = {rate:g}\n\n"
-            f'[web]\nhost = "127.0.0.1"\nport = {free_port()}\n')
+    return (
+        f'[telegram]\nbase_url = "{urls["base_url"]}"\n'
+        f'base_file_url = "{urls["base_file_url"]}"\n'
+        f"rate_limit_per_second = {rate:g}\n\n"
+        f'[web]\nhost = "127.0.0.1"\nport = {free_port()}\n'
+    )
 
 
 def free_port() -> int:
@@ -139,11 +141,21 @@ class BenchBotAPI(Measured, FakeBotAPI):
         return len(self.conditions.throttled)
 
 
-def serve(connection: Connection, *, recipients: int, rate: float, latency: float,
-          tolerance: float, police_replies: bool) -> None:
+def serve(
+    connection: Connection,
+    *,
+    recipients: int,
+    rate: float,
+    latency: float,
+    tolerance: float,
+    police_replies: bool,
+) -> None:
     """The fake's process: answers the benchmark's commands on `connection` until "stop"
     (or until the benchmark goes away). Times in seconds."""
-    api = BenchBotAPI(recipients, Faults(latency=latency, rate=rate, jitter=tolerance),
-                      police_replies=police_replies)
+    api = BenchBotAPI(
+        recipients,
+        Faults(latency=latency, rate=rate, jitter=tolerance),
+        police_replies=police_replies,
+    )
     api.start()
     answer(connection, api, {"base_url": api.base_url, "base_file_url": api.base_file_url})

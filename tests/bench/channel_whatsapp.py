@@ -57,9 +57,11 @@ def address(number: int) -> str:
 def config_section(urls: dict[str, str], rate: float) -> str:
     """The config file's channel sections: the fake as Twilio, the outbox's rate, and the
     web app (its webhooks) on the port the fake's person writes to."""
-    return (f'[whatsapp]\napi_base_url = "{urls["api_base_url"]}"\nfrom = "{SENDER}"\n'
-            f'public_url = "{PUBLIC_URL}"\nrate_limit_per_second = {rate:g}\n\n'
-            f'[web]\nhost = "127.0.0.1"\nport = {urls["web_port"]}\n')
+    return (
+        f'[whatsapp]\napi_base_url = "{urls["api_base_url"]}"\nfrom = "{SENDER}"\n'
+        f'public_url = "{PUBLIC_URL}"\nrate_limit_per_second = {rate:g}\n\n'
+        f'[web]\nhost = "127.0.0.1"\nport = {urls["web_port"]}\n'
+    )
 
 
 def environment() -> dict[str, str]:
@@ -99,8 +101,15 @@ class _RatePolice:
 
 
 class BenchTwilio(Measured, FakeTwilio):
-    def __init__(self, recipients: int, *, rate: float, latency: float, tolerance: float,
-                 police_replies: bool = False) -> None:
+    def __init__(
+        self,
+        recipients: int,
+        *,
+        rate: float,
+        latency: float,
+        tolerance: float,
+        police_replies: bool = False,
+    ) -> None:
         self.recipients = recipients
         self.latency = latency
         self.police = _RatePolice(rate, tolerance)
@@ -128,7 +137,8 @@ class BenchTwilio(Measured, FakeTwilio):
                 if match and int(match[1]) not in self.replies:
                     self.replies[int(match[1])] = recorded.at
             elif (found := _RECIPIENT.fullmatch(to)) and (
-                    0 <= (number := int(found[1]) - FIRST_NUMBER) < self.recipients):
+                0 <= (number := int(found[1]) - FIRST_NUMBER) < self.recipients
+            ):
                 self.received[number] += 1
                 self.delivered_at.append(recorded.at)
             else:
@@ -152,14 +162,22 @@ class BenchTwilio(Measured, FakeTwilio):
             while not stop.is_set():
                 number += 1
                 sender = self._sender(number)
-                form = {"MessageSid": f"SM{next(sids):032x}", "AccountSid": ACCOUNT_SID,
-                        "From": f"whatsapp:{sender}", "To": SENDER,
-                        "Body": f"/ping{number}", "NumMedia": "0", "ProfileName": "Chatty",
-                        "WaId": sender.lstrip("+")}
+                form = {
+                    "MessageSid": f"SM{next(sids):032x}",
+                    "AccountSid": ACCOUNT_SID,
+                    "From": f"whatsapp:{sender}",
+                    "To": SENDER,
+                    "Body": f"/ping{number}",
+                    "NumMedia": "0",
+                    "ProfileName": "Chatty",
+                    "WaId": sender.lstrip("+"),
+                }
                 headers = {
                     "Content-Type": "application/x-www-form-urlencoded",
                     "X-Twilio-Signature": validator.compute_signature(
-                        PUBLIC_URL + INBOUND_PATH, form)}
+                        PUBLIC_URL + INBOUND_PATH, form
+                    ),
+                }
                 with self._lock:
                     self.pings[number] = time.monotonic()
                 try:
@@ -190,12 +208,20 @@ class BenchTwilio(Measured, FakeTwilio):
         return self.police.pauses
 
 
-def serve(connection: Connection, *, recipients: int, rate: float, latency: float,
-          tolerance: float, police_replies: bool) -> None:
+def serve(
+    connection: Connection,
+    *,
+    recipients: int,
+    rate: float,
+    latency: float,
+    tolerance: float,
+    police_replies: bool,
+) -> None:
     """The fake's process: answers the benchmark's commands on `connection` until "stop"
     (or until the benchmark goes away). Times in seconds."""
-    api = BenchTwilio(recipients, rate=rate, latency=latency, tolerance=tolerance,
-                      police_replies=police_replies)
+    api = BenchTwilio(
+        recipients, rate=rate, latency=latency, tolerance=tolerance, police_replies=police_replies
+    )
     api.start()
     api.web_port = free_port()
     answer(connection, api, {"api_base_url": api.base_url, "web_port": str(api.web_port)})

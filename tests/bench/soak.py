@@ -103,12 +103,20 @@ STALL = 120.0  # seconds without a message received nor a row done: the soak giv
 TIMINGS = (
     ("--latency-ms", 50.0, "L", "added to each answer (default 50)"),
     ("--errors-5xx", 0.10, "S", "share of the announcement's requests answered 502 (default 0.10)"),
-    ("--timeouts", 0.05, "S",
-     "share held past the bot's request timeout, then dropped (default 0.05)"),
+    (
+        "--timeouts",
+        0.05,
+        "S",
+        "share held past the bot's request timeout, then dropped (default 0.05)",
+    ),
     ("--burst-every", 10.0, "SEC", "a 429 burst about this often (default 10; 0: none)"),
     ("--retry-after", 1.0, "SEC", "the pause a 429 asks for (default 1)"),
-    ("--lost-answers", 0.0, "S",
-     "share of messages recorded, then answered too late (default 0; see above)"),
+    (
+        "--lost-answers",
+        0.0,
+        "S",
+        "share of messages recorded, then answered too late (default 0; see above)",
+    ),
     ("--request-timeout", 2.0, "SEC", "[dispatcher] request_timeout (default 2)"),
     ("--backoff", 0.5, "SEC", "[dispatcher] backoff_seconds (default 0.5)"),
 )
@@ -118,32 +126,67 @@ def options(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="tests/bench/soak.py",
         description="Broadcast through a real `formabot run` on a faulty fake platform,"
-                    " killing the bot (SIGKILL) and starting it again at random moments while"
-                    " people chat; check every recipient; print one JSON line.",
+        " killing the bot (SIGKILL) and starting it again at random moments while"
+        " people chat; check every recipient; print one JSON line.",
         epilog="Exit status: 0; 1 when a recipient is lost or duplicated or the broadcast did"
-               " not finish in time; 2 when the soak could not run.")
+        " not finish in time; 2 when the soak could not run.",
+    )
     add = parser.add_argument
     add("--recipients", type=int, default=10_000, metavar="N", help="default 10000")
-    add("--chatters", type=int, default=50, metavar="P",
-        help="people chatting with the bot meanwhile (default 50; 0: nobody)")
-    add("--rate", type=float, default=1000.0, metavar="R",
+    add(
+        "--chatters",
+        type=int,
+        default=50,
+        metavar="P",
+        help="people chatting with the bot meanwhile (default 50; 0: nobody)",
+    )
+    add(
+        "--rate",
+        type=float,
+        default=1000.0,
+        metavar="R",
         help="messages a second: the fake's limit and the bot's rate_limit_per_second"
-             " (default 1000)")
+        " (default 1000)",
+    )
     add("--kills", type=int, default=3, metavar="K", help="SIGKILLs and restarts (default 3)")
-    add("--seed", type=int, default=None,
-        help="draws the kills' moments and the fake's faults (default: a random one, printed)")
+    add(
+        "--seed",
+        type=int,
+        default=None,
+        help="draws the kills' moments and the fake's faults (default: a random one, printed)",
+    )
     add("--channel", choices=sorted(CHANNELS), default="telegram", help="default telegram")
     for flag, default, metavar, text in TIMINGS:
         add(flag, type=float, default=default, metavar=metavar, help=text)
-    add("--max-attempts", type=int, default=5, metavar="A",
-        help="[dispatcher] max_attempts (default 5)")
-    add("--concurrency", type=int, default=0, metavar="C",
+    add(
+        "--max-attempts",
+        type=int,
+        default=5,
+        metavar="A",
+        help="[dispatcher] max_attempts (default 5)",
+    )
+    add(
+        "--concurrency",
+        type=int,
+        default=0,
+        metavar="C",
         help="[dispatcher] concurrency; default: twice what the latency needs, plus the"
-             " requests held by timeouts")
-    add("--chat-interval", type=float, default=5.0, metavar="SEC",
-        help="each chatter writes this often (default 5: 10 messages a second from 50)")
-    add("--tolerance-ms", type=float, default=20.0, metavar="MS",
-        help="jitter the fake's rate policing tolerates (default 20)")
+        " requests held by timeouts",
+    )
+    add(
+        "--chat-interval",
+        type=float,
+        default=5.0,
+        metavar="SEC",
+        help="each chatter writes this often (default 5: 10 messages a second from 50)",
+    )
+    add(
+        "--tolerance-ms",
+        type=float,
+        default=20.0,
+        metavar="MS",
+        help="jitter the fake's rate policing tolerates (default 20)",
+    )
     add("--keep", action="store_true", help="keep the temporary directory (database, logs)")
     args = parser.parse_args(argv)
     if args.recipients < 1 or args.rate <= 0 or args.kills < 0 or args.chatters < 0:
@@ -160,6 +203,7 @@ def options(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 # --- setting up ---------------------------------------------------------------------------
+
 
 def seed_database(path: Path, args: argparse.Namespace) -> None:
     """The benchmark's recipients and first chatter, then the other chatters (managers,
@@ -179,13 +223,16 @@ def seed_database(path: Path, args: argparse.Namespace) -> None:
                 "INSERT INTO contacts (id, name, role, company_other, language, consent_at,"
                 " state, created_at, updated_at) VALUES (?, ?, 'manager', 'ACME', 'fr', ?, ?,"
                 " ?, ?)",
-                ((first + n, f"Chatty{n + 1}", stamp, state, stamp, stamp)
-                 for n in range(len(extra))))
+                (
+                    (first + n, f"Chatty{n + 1}", stamp, state, stamp, stamp)
+                    for n in range(len(extra))
+                ),
+            )
             db.conn.executemany(
                 "INSERT INTO identities (contact_id, channel, address, last_inbound_at,"
                 " created_at) VALUES (?, ?, ?, ?, ?)",
-                ((first + n, bench.NAME, address, stamp, stamp)
-                 for n, address in enumerate(extra)))
+                ((first + n, bench.NAME, address, stamp, stamp) for n, address in enumerate(extra)),
+            )
     finally:
         db.close()
 
@@ -196,21 +243,32 @@ def write_config(directory: Path, urls: dict[str, str], args: argparse.Namespace
         section += f'\n[web]\nhost = "127.0.0.1"\nport = {free_port()}\n'
     path = directory / "config.toml"
     path.write_text(
-        '[bot]\ndatabase = "formabot.db"\nquiet_hours = ""\n\n' + section
+        '[bot]\ndatabase = "formabot.db"\nquiet_hours = ""\n\n'
+        + section
         + f"\n[dispatcher]\nconcurrency = {args.concurrency}\n"
-          f"max_attempts = {args.max_attempts}\nbackoff_seconds = {args.backoff:g}\n"
-          f"request_timeout = {args.request_timeout:g}\n",
-        encoding="utf-8")
+        f"max_attempts = {args.max_attempts}\nbackoff_seconds = {args.backoff:g}\n"
+        f"request_timeout = {args.request_timeout:g}\n",
+        encoding="utf-8",
+    )
     return path
 
 
 def start_fake(args: argparse.Namespace) -> FakePlatform:
     """The benchmark's `FakePlatform`, serving the soak's fake instead of the plain one."""
-    faults = {"error_5xx": args.errors_5xx, "hang": args.timeouts,
-              "hang_seconds": args.request_timeout + 1, "burst_every": args.burst_every,
-              "retry_after": args.retry_after, "seed": args.seed}
-    serve = partial(CHANNELS[args.channel].serve, chatters=max(args.chatters, 1),
-                    faults=faults, lost_answers=args.lost_answers)
+    faults = {
+        "error_5xx": args.errors_5xx,
+        "hang": args.timeouts,
+        "hang_seconds": args.request_timeout + 1,
+        "burst_every": args.burst_every,
+        "retry_after": args.retry_after,
+        "seed": args.seed,
+    }
+    serve = partial(
+        CHANNELS[args.channel].serve,
+        chatters=max(args.chatters, 1),
+        faults=faults,
+        lost_answers=args.lost_answers,
+    )
     platform = SimpleNamespace(NAME=args.channel, serve=serve)
     return FakePlatform(platform, args)  # type: ignore[arg-type]
 
@@ -227,9 +285,11 @@ class Kills:
     @classmethod
     def draw(cls, rng: random.Random, kills: int, recipients: int) -> Kills:
         shares = sorted(rng.uniform(0.05, 0.9) for _ in range(kills))
-        return cls([max(1, int(share * recipients)) for share in shares],
-                   [rng.uniform(0, 0.5) for _ in range(kills)],
-                   [rng.uniform(0, 1.0) for _ in range(kills)])
+        return cls(
+            [max(1, int(share * recipients)) for share in shares],
+            [rng.uniform(0, 0.5) for _ in range(kills)],
+            [rng.uniform(0, 1.0) for _ in range(kills)],
+        )
 
     def due(self, delivered: int) -> bool:
         done = len(self.log)
@@ -238,6 +298,7 @@ class Kills:
 
 # --- the run ------------------------------------------------------------------------------
 
+
 def count_unknown(db: Any, announcement_id: int) -> int:
     return deliveries.report(db, announcement_id).counts.get("unknown", 0)
 
@@ -245,9 +306,11 @@ def count_unknown(db: Any, announcement_id: int) -> int:
 def run(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
     channel = CHANNELS[args.channel].BENCH
     kills = Kills.draw(random.Random(args.seed), args.kills, args.recipients)
-    log(f"seed {args.seed}: kills when {kills.thresholds} messages have arrived, then"
+    log(
+        f"seed {args.seed}: kills when {kills.thresholds} messages have arrived, then"
         f" {[round(d, 2) for d in kills.delays]} s later; down for"
-        f" {[round(d, 2) for d in kills.downtimes]} s")
+        f" {[round(d, 2) for d in kills.downtimes]} s"
+    )
     budget = 300 + 60 * args.recipients / args.rate + 30 * args.kills
     with ExitStack() as stack:
         seed_database(directory / "formabot.db", args)
@@ -257,8 +320,10 @@ def run(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
         bots = [Bot(config, channel.environment(), directory / "bot-0.log")]
         stack.callback(lambda: bots[-1].stop())
         bots[-1].wait_started(channel.READY)
-        log(f"{args.channel}: rate {args.rate:g}/s, concurrency {args.concurrency},"
-            f" {args.chatters} chatters; bot pid {bots[-1].process.pid}")
+        log(
+            f"{args.channel}: rate {args.rate:g}/s, concurrency {args.concurrency},"
+            f" {args.chatters} chatters; bot pid {bots[-1].process.pid}"
+        )
         if args.chatters:
             fake.ask("chat", args.chat_interval / args.chatters, answer=False)
         publishing = time.monotonic()
@@ -274,7 +339,8 @@ def run(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
             if kills.due(delivered):
                 kill_and_restart(fake, bots, kills, config, directory, channel, since=publishing)
                 kills.log[-1]["unknown"] = count_unknown(db, announcement_id) - sum(
-                    entry.get("unknown", 0) for entry in kills.log[:-1])
+                    entry.get("unknown", 0) for entry in kills.log[:-1]
+                )
                 continue
             report = deliveries.report(db, announcement_id)
             if report.outstanding == 0 and report.total:
@@ -287,8 +353,10 @@ def run(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
                 moved, last = time.monotonic(), (delivered, report.outstanding)
             if time.monotonic() > min(deadline, moved + STALL):
                 timed_out = True
-                log(f"timed out: {report.outstanding} rows outstanding, no progress for"
-                    f" {time.monotonic() - moved:.0f} s")
+                log(
+                    f"timed out: {report.outstanding} rows outstanding, no progress for"
+                    f" {time.monotonic() - moved:.0f} s"
+                )
                 break
             if time.monotonic() - shown >= 2:
                 shown = time.monotonic()
@@ -298,14 +366,25 @@ def run(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
         fake.ask("chat", 0, answer=False)
         settle(fake)
         summary = fake.ask("summary")
-        rows = db.execute("SELECT address, status, reason FROM deliveries"
-                          " WHERE announcement_id = ?", [announcement_id]).fetchall()
+        rows = db.execute(
+            "SELECT address, status, reason FROM deliveries WHERE announcement_id = ?",
+            [announcement_id],
+        ).fetchall()
         code = bots[-1].stop()
         bot_errors = sum(bot.text().count("Traceback") for bot in bots)
         if code != 0 or bot_errors:
             log(f"formabot run ended with {code}; {bot_errors} tracebacks in its logs")
-    return figures(args, summary, rows, kills=kills, duration=duration, bot_errors=bot_errors,
-                   exit_code=code, timed_out=timed_out, load_avg=os.getloadavg()[0])
+    return figures(
+        args,
+        summary,
+        rows,
+        kills=kills,
+        duration=duration,
+        bot_errors=bot_errors,
+        exit_code=code,
+        timed_out=timed_out,
+        load_avg=os.getloadavg()[0],
+    )
 
 
 def settle(fake: FakePlatform, *, quiet: float = 3.0, most: float = 30.0) -> None:
@@ -322,8 +401,16 @@ def settle(fake: FakePlatform, *, quiet: float = 3.0, most: float = 30.0) -> Non
         time.sleep(0.1)
 
 
-def kill_and_restart(fake: FakePlatform, bots: list[Bot], kills: Kills, config: Path,
-                     directory: Path, channel: Any, *, since: float) -> None:
+def kill_and_restart(
+    fake: FakePlatform,
+    bots: list[Bot],
+    kills: Kills,
+    config: Path,
+    directory: Path,
+    channel: Any,
+    *,
+    since: float,
+) -> None:
     """SIGKILL the running bot, then a new one in `bots` (last: the one to stop at the end)."""
     bot, number = bots[-1], len(kills.log)
     time.sleep(kills.delays[number])
@@ -331,8 +418,13 @@ def kill_and_restart(fake: FakePlatform, bots: list[Bot], kills: Kills, config: 
     bot.process.wait()
     at = time.monotonic() - since
     bot.stop()  # closes its log
-    kills.log.append({"after_s": round(at, 2), "received": fake.ask("progress")["delivered"],
-                      "pings_dropped": fake.ask("killed")})
+    kills.log.append(
+        {
+            "after_s": round(at, 2),
+            "received": fake.ask("progress")["delivered"],
+            "pings_dropped": fake.ask("killed"),
+        }
+    )
     time.sleep(kills.downtimes[number])
     bots.append(Bot(config, channel.environment(), directory / f"bot-{number + 1}.log"))
     bots[-1].wait_started(channel.READY)
@@ -341,9 +433,19 @@ def kill_and_restart(fake: FakePlatform, bots: list[Bot], kills: Kills, config: 
 
 # --- the figures --------------------------------------------------------------------------
 
-def figures(args: argparse.Namespace, summary: dict[str, Any], rows: list[tuple[str, str, str]],
-            *, kills: Kills, duration: float, bot_errors: int, exit_code: int,
-            timed_out: bool, load_avg: float) -> dict[str, Any]:
+
+def figures(
+    args: argparse.Namespace,
+    summary: dict[str, Any],
+    rows: list[tuple[str, str, str]],
+    *,
+    kills: Kills,
+    duration: float,
+    bot_errors: int,
+    exit_code: int,
+    timed_out: bool,
+    load_avg: float,
+) -> dict[str, Any]:
     channel = CHANNELS[args.channel].BENCH
     received = array("I")
     received.frombytes(summary["received"])
@@ -393,8 +495,9 @@ def figures(args: argparse.Namespace, summary: dict[str, Any], rows: list[tuple[
         "http_429": refused.get(429, 0),
         "pauses_429": summary["pauses"],
         "bursts_429": summary["bursts"],
-        "http_5xx": sum(number for code, number in refused.items() if 500 <= code < 600
-                        and code != 504),
+        "http_5xx": sum(
+            number for code, number in refused.items() if 500 <= code < 600 and code != 504
+        ),
         "timeouts": refused.get(504, 0),
         "answers_lost": summary["answers_lost"],
         "sent_not_received": sent_not_received,
@@ -426,8 +529,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     bad = result["lost"] or result["duplicated"] or result["timed_out"]
     if bad:
-        log(f"FAILED (seed {args.seed}): {result['lost']} lost, {result['duplicated']}"
-            f" duplicated{', timed out' if result['timed_out'] else ''}")
+        log(
+            f"FAILED (seed {args.seed}): {result['lost']} lost, {result['duplicated']}"
+            f" duplicated{', timed out' if result['timed_out'] else ''}"
+        )
     return 1 if bad else 0
 
 

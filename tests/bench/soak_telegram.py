@@ -44,8 +44,7 @@ from tests.fakes.bot_api_faults import Conditions, Faults, Refusal
 
 # Whether the answer to the request being handled is to be lost (set in `admit`, read in
 # `answered`: both run in the same request's task, hence the same context).
-_LOSE_ANSWER: contextvars.ContextVar[bool] = contextvars.ContextVar("lose_answer",
-                                                                     default=False)
+_LOSE_ANSWER: contextvars.ContextVar[bool] = contextvars.ContextVar("lose_answer", default=False)
 _PING = re.compile(r"/ping(\d+)")
 
 
@@ -105,8 +104,9 @@ class SoakConditions(Conditions):
 
 
 class SoakBotAPI(BenchBotAPI):
-    def __init__(self, recipients: int, faults: Faults, *, chatters: int,
-                 lost_answers: float = 0.0) -> None:
+    def __init__(
+        self, recipients: int, faults: Faults, *, chatters: int, lost_answers: float = 0.0
+    ) -> None:
         self.people = {user.id: user for user in people(chatters)}
         self._lost_answers = lost_answers
         super().__init__(recipients, faults)
@@ -114,8 +114,11 @@ class SoakBotAPI(BenchBotAPI):
     def reset(self) -> None:
         super().reset()
         self.conditions = SoakConditions(
-            self._faults, exempt=frozenset(map(str, self.people)),
-            recipients=self.recipients, lost_answers=self._lost_answers)
+            self._faults,
+            exempt=frozenset(map(str, self.people)),
+            recipients=self.recipients,
+            lost_answers=self._lost_answers,
+        )
         for user_id in self.people:
             self.chats[user_id] = {}
         self.reply_counts: Counter[int] = Counter()  # ping number → replies read
@@ -159,9 +162,13 @@ class SoakBotAPI(BenchBotAPI):
         """The bot was just killed: the pings it had confirmed (getUpdates moved past them)
         and not answered are gone with it, as Telegram will not deliver them again."""
         with self._lock:
-            gone = {number for number, update_id in self.ping_updates.items()
-                    if update_id < self.offset and number not in self.replies
-                    and number not in self.dropped_by_kills}
+            gone = {
+                number
+                for number, update_id in self.ping_updates.items()
+                if update_id < self.offset
+                and number not in self.replies
+                and number not in self.dropped_by_kills
+            }
             self.dropped_by_kills |= gone
             return len(gone)
 
@@ -189,13 +196,30 @@ class SoakBotAPI(BenchBotAPI):
             }
 
 
-def serve(connection: Connection, *, recipients: int, rate: float, latency: float,
-          tolerance: float, chatters: int, faults: dict[str, float], lost_answers: float,
-          **_: Any) -> None:
+def serve(
+    connection: Connection,
+    *,
+    recipients: int,
+    rate: float,
+    latency: float,
+    tolerance: float,
+    chatters: int,
+    faults: dict[str, float],
+    lost_answers: float,
+    **_: Any,
+) -> None:
     """The fake's process, driven by `broadcast.FakePlatform` (its commands: "chat",
     "progress", "summary", "stop"). `faults`: `Faults` fields besides the rate."""
-    api = SoakBotAPI(recipients, Faults(latency=latency, rate=rate, jitter=tolerance, **faults),
-                     chatters=chatters, lost_answers=lost_answers)
+    api = SoakBotAPI(
+        recipients,
+        Faults(latency=latency, rate=rate, jitter=tolerance, **faults),
+        chatters=chatters,
+        lost_answers=lost_answers,
+    )
     api.start()
-    answer(connection, api, {"base_url": api.base_url, "base_file_url": api.base_file_url},
-           queries=("progress", "killed", "summary"))
+    answer(
+        connection,
+        api,
+        {"base_url": api.base_url, "base_file_url": api.base_file_url},
+        queries=("progress", "killed", "summary"),
+    )

@@ -39,8 +39,7 @@ from tests.fakes.twilio_api import Recorded, Refusal
 BENCH = channel_whatsapp
 _PING = re.compile(r"/ping(\d+)")
 _TWILIO_CODES = {429: 20429, 502: 20500, 504: 20504}
-_LOSE_ANSWER: contextvars.ContextVar[bool] = contextvars.ContextVar("lose_answer",
-                                                                     default=False)
+_LOSE_ANSWER: contextvars.ContextVar[bool] = contextvars.ContextVar("lose_answer", default=False)
 
 
 def chatter_addresses(count: int) -> list[str]:
@@ -51,12 +50,22 @@ def chatter_addresses(count: int) -> list[str]:
 def config_section(urls: dict[str, str], args: Any) -> str:
     """The benchmark's sections, with Twilio's request timeout the soak's."""
     return BENCH.config_section(urls, args.rate).replace(
-        "[whatsapp]\n", f"[whatsapp]\ntimeout_seconds = {args.request_timeout:g}\n", 1)
+        "[whatsapp]\n", f"[whatsapp]\ntimeout_seconds = {args.request_timeout:g}\n", 1
+    )
 
 
 class SoakTwilio(BenchTwilio):
-    def __init__(self, recipients: int, faults: Faults, *, rate: float, latency: float,
-                 tolerance: float, chatters: int, lost_answers: float = 0.0) -> None:
+    def __init__(
+        self,
+        recipients: int,
+        faults: Faults,
+        *,
+        rate: float,
+        latency: float,
+        tolerance: float,
+        chatters: int,
+        lost_answers: float = 0.0,
+    ) -> None:
         self.people = {f"whatsapp:{number}": number for number in chatter_addresses(chatters)}
         self._numbers = list(self.people.values())
         self.conditions = Conditions(faults)
@@ -144,15 +153,35 @@ class SoakTwilio(BenchTwilio):
             }
 
 
-def serve(connection: Connection, *, recipients: int, rate: float, latency: float,
-          tolerance: float, chatters: int, faults: dict[str, float], lost_answers: float,
-          **_: Any) -> None:
+def serve(
+    connection: Connection,
+    *,
+    recipients: int,
+    rate: float,
+    latency: float,
+    tolerance: float,
+    chatters: int,
+    faults: dict[str, float],
+    lost_answers: float,
+    **_: Any,
+) -> None:
     """The fake's process, driven by `broadcast.FakePlatform` (commands: "chat",
     "progress", "killed", "summary", "stop"). `faults`: `Faults` fields besides the rate,
     which the benchmark's fake polices."""
-    api = SoakTwilio(recipients, Faults(**faults), rate=rate, latency=latency,
-                     tolerance=tolerance, chatters=chatters, lost_answers=lost_answers)
+    api = SoakTwilio(
+        recipients,
+        Faults(**faults),
+        rate=rate,
+        latency=latency,
+        tolerance=tolerance,
+        chatters=chatters,
+        lost_answers=lost_answers,
+    )
     api.start()
     api.web_port = free_port()
-    answer(connection, api, {"api_base_url": api.base_url, "web_port": str(api.web_port)},
-           queries=("progress", "killed", "summary"))
+    answer(
+        connection,
+        api,
+        {"api_base_url": api.base_url, "web_port": str(api.web_port)},
+        queries=("progress", "killed", "summary"),
+    )

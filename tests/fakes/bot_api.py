@@ -44,11 +44,35 @@ BOT_USER = {
 BLOCKED = "Forbidden: bot was blocked by the user"
 # Parameters Telegram takes as strings; everything else PTB sends JSON-encoded.
 _STRING_PARAMETERS = {
-    "text", "caption", "parse_mode", "callback_query_id", "url", "secret_token",
-    "language_code", "description", "short_description", "name",
+    "text",
+    "caption",
+    "parse_mode",
+    "callback_query_id",
+    "url",
+    "secret_token",
+    "language_code",
+    "description",
+    "short_description",
+    "name",
 }
-_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler",
-         "a", "code", "pre", "blockquote", "tg-emoji"}
+_TAGS = {
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "ins",
+    "s",
+    "strike",
+    "del",
+    "span",
+    "tg-spoiler",
+    "a",
+    "code",
+    "pre",
+    "blockquote",
+    "tg-emoji",
+}
 _MARKUP = re.compile(
     r"</?([A-Za-z][A-Za-z0-9-]*)[^<>]*>|&(#x[0-9a-fA-F]+|#[0-9]+|[A-Za-z]+);|[<>&]"
 )
@@ -71,8 +95,12 @@ class User:
     language_code: str = "fr"
 
     def as_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "is_bot": False, "first_name": self.first_name,
-                "language_code": self.language_code}
+        return {
+            "id": self.id,
+            "is_bot": False,
+            "first_name": self.first_name,
+            "language_code": self.language_code,
+        }
 
     def chat(self) -> dict[str, Any]:
         return {"id": self.id, "type": "private", "first_name": self.first_name}
@@ -98,13 +126,16 @@ def visible_text(text: str) -> str:
     out: list[str] = []
     position = 0
     for match in _MARKUP.finditer(text):
-        out.append(text[position:match.start()])
+        out.append(text[position : match.start()])
         position = match.end()
         tag, entity = match.groups()
         if tag is not None:
             if tag.lower() not in _TAGS:
-                raise ApiError(400, f"Bad Request: can't parse entities: unsupported start tag"
-                                    f" \"{tag}\" at byte offset {match.start()}")
+                raise ApiError(
+                    400,
+                    f"Bad Request: can't parse entities: unsupported start tag"
+                    f' "{tag}" at byte offset {match.start()}',
+                )
             continue
         if entity is not None:
             if entity.startswith("#x"):
@@ -116,8 +147,11 @@ def visible_text(text: str) -> str:
             else:
                 raise ApiError(400, "Bad Request: can't parse entities: unsupported HTML entity")
             continue
-        raise ApiError(400, f"Bad Request: can't parse entities: unexpected {match.group()!r}"
-                            f" at byte offset {match.start()}")
+        raise ApiError(
+            400,
+            f"Bad Request: can't parse entities: unexpected {match.group()!r}"
+            f" at byte offset {match.start()}",
+        )
     out.append(text[position:])
     return "".join(out)
 
@@ -176,12 +210,14 @@ class FakeBotAPI(LocalServer):
             self.conditions = Conditions(Faults(**faults))
             return self.conditions
 
-    def refuse_next(self, user: User, code: int, description: str,
-                    retry_after: float | None = None) -> None:
+    def refuse_next(
+        self, user: User, code: int, description: str, retry_after: float | None = None
+    ) -> None:
         """The next sendMessage to `user` gets this error (then answers resume)."""
         with self._lock:
             self.conditions.scripted.setdefault(str(user.id), []).append(
-                Refusal(code, description, retry_after))
+                Refusal(code, description, retry_after)
+            )
 
     # --- what the test does --------------------------------------------------------------
 
@@ -213,12 +249,18 @@ class FakeBotAPI(LocalServer):
         return {"update_id": next(self._ids), **body}
 
     def message(self, user: User, **content: Any) -> dict[str, Any]:
-        message = {"message_id": next(self._ids), "date": int(time.time()),
-                   "chat": user.chat(), "from": user.as_dict(), **content}
+        message = {
+            "message_id": next(self._ids),
+            "date": int(time.time()),
+            "chat": user.chat(),
+            "from": user.as_dict(),
+            **content,
+        }
         text = content.get("text", "")
         if command := _COMMAND.match(text):
-            message["entities"] = [{"type": "bot_command", "offset": 0,
-                                    "length": len(command.group())}]
+            message["entities"] = [
+                {"type": "bot_command", "offset": 0, "length": len(command.group())}
+            ]
         return {"message": message}
 
     def text(self, user: User, text: str) -> int:
@@ -226,22 +268,45 @@ class FakeBotAPI(LocalServer):
 
     def contact(self, user: User, phone_number: str, *, owner: User | None = None) -> int:
         owner = owner or user
-        return self.push(user, self.message(user, contact={
-            "phone_number": phone_number, "first_name": owner.first_name, "user_id": owner.id,
-        }))
+        return self.push(
+            user,
+            self.message(
+                user,
+                contact={
+                    "phone_number": phone_number,
+                    "first_name": owner.first_name,
+                    "user_id": owner.id,
+                },
+            ),
+        )
 
     def sticker(self, user: User) -> int:
-        return self.push(user, self.message(user, sticker={
-            "file_id": "sticker-1", "file_unique_id": "s1", "type": "regular",
-            "width": 512, "height": 512, "is_animated": False, "is_video": False,
-        }))
+        return self.push(
+            user,
+            self.message(
+                user,
+                sticker={
+                    "file_id": "sticker-1",
+                    "file_unique_id": "s1",
+                    "type": "regular",
+                    "width": 512,
+                    "height": 512,
+                    "is_animated": False,
+                    "is_video": False,
+                },
+            ),
+        )
 
     def callback(self, user: User, data: str, message: dict[str, Any] | None) -> dict[str, Any]:
         query_id = f"q{next(self._ids)}"
         with self._lock:
             self.callback_queries.add(query_id)
-        query: dict[str, Any] = {"id": query_id, "from": user.as_dict(),
-                                 "chat_instance": f"ci{user.id}", "data": data}
+        query: dict[str, Any] = {
+            "id": query_id,
+            "from": user.as_dict(),
+            "chat_instance": f"ci{user.id}",
+            "data": data,
+        }
         if message is not None:
             query["message"] = _as_returned(message)
         return {"callback_query": query}
@@ -290,11 +355,11 @@ class FakeBotAPI(LocalServer):
 
     async def _endpoint(self, request: Request) -> JSONResponse:
         if request.path_params["token"] != TOKEN:
-            return JSONResponse({"ok": False, "error_code": 401,
-                                 "description": "Unauthorized"}, status_code=401)
+            return JSONResponse(
+                {"ok": False, "error_code": 401, "description": "Unauthorized"}, status_code=401
+            )
         method = request.path_params["method"].lower()
-        params, files = _parameters(request.headers.get("content-type", ""),
-                                    await request.body())
+        params, files = _parameters(request.headers.get("content-type", ""), await request.body())
         call = Call(method, params, files)
         with self._lock:
             self.calls.append(call)
@@ -314,8 +379,10 @@ class FakeBotAPI(LocalServer):
                 with self._lock:
                     result = answer(params, files)
         except ApiError as error:
-            return JSONResponse({"ok": False, "error_code": error.code,
-                                 "description": error.description}, status_code=error.code)
+            return JSONResponse(
+                {"ok": False, "error_code": error.code, "description": error.description},
+                status_code=error.code,
+            )
         if method == "sendmessage":
             await conditions.answered()
         return JSONResponse({"ok": True, "result": _as_returned(result)})
@@ -365,8 +432,10 @@ class FakeBotAPI(LocalServer):
     def _api_answercallbackquery(self, params: dict[str, Any], files: dict[str, Upload]) -> bool:
         query_id = params["callback_query_id"]
         if query_id not in self.callback_queries or query_id in self.answered:
-            raise ApiError(400, "Bad Request: query is too old and response timeout expired"
-                                " or query ID is invalid")
+            raise ApiError(
+                400,
+                "Bad Request: query is too old and response timeout expired or query ID is invalid",
+            )
         self.answered.add(query_id)
         return True
 
@@ -385,9 +454,12 @@ class FakeBotAPI(LocalServer):
         text, markup = _message_text(params), params.get("reply_markup")
         _check_markup(markup)
         if text == message.get("text") and markup == message.get("reply_markup"):
-            raise ApiError(400, "Bad Request: message is not modified: specified new message"
-                                " content and reply markup are exactly the same as a current"
-                                " content and reply markup of the message")
+            raise ApiError(
+                400,
+                "Bad Request: message is not modified: specified new message"
+                " content and reply markup are exactly the same as a current"
+                " content and reply markup of the message",
+            )
         message = {**message, "text": text, "edit_date": int(time.time())}
         message.pop("reply_markup", None)
         if markup is not None:
@@ -401,10 +473,13 @@ class FakeBotAPI(LocalServer):
         if upload is None:
             raise ApiError(400, "Bad Request: there is no document in the request")
         message = self._new_message(params["chat_id"], params.get("reply_markup"))
-        message["document"] = {"file_id": f"doc{message['message_id']}",
-                               "file_unique_id": f"d{message['message_id']}",
-                               "file_name": upload.filename, "mime_type": upload.mime_type,
-                               "file_size": len(upload.content)}
+        message["document"] = {
+            "file_id": f"doc{message['message_id']}",
+            "file_unique_id": f"d{message['message_id']}",
+            "file_name": upload.filename,
+            "mime_type": upload.mime_type,
+            "file_size": len(upload.content),
+        }
         chat[message["message_id"]] = message
         return message
 
@@ -419,7 +494,9 @@ class FakeBotAPI(LocalServer):
     def _new_message(self, chat_id: Any, markup: dict[str, Any] | None) -> dict[str, Any]:
         _check_markup(markup)
         message: dict[str, Any] = {
-            "message_id": next(self._ids), "date": int(time.time()), "from": BOT_USER,
+            "message_id": next(self._ids),
+            "date": int(time.time()),
+            "from": BOT_USER,
             "chat": {"id": int(chat_id), "type": "private", "first_name": "Amina"},
         }
         if markup is not None:
@@ -428,8 +505,11 @@ class FakeBotAPI(LocalServer):
 
 
 def _refused(refusal: Refusal) -> JSONResponse:
-    body: dict[str, Any] = {"ok": False, "error_code": refusal.code,
-                            "description": refusal.description}
+    body: dict[str, Any] = {
+        "ok": False,
+        "error_code": refusal.code,
+        "description": refusal.description,
+    }
     if refusal.retry_after is not None:
         body["parameters"] = {"retry_after": refusal.retry_after}
     return JSONResponse(body, status_code=refusal.code)

@@ -75,8 +75,9 @@ class Conditions:
             if at >= self._next_burst:
                 self.bursts += 1
                 refusal = self._throttle(at)  # the next one counts from the pause's end
-                self._next_burst = (self._paused_until
-                                    + self._bursts.expovariate(1 / faults.burst_every))
+                self._next_burst = self._paused_until + self._bursts.expovariate(
+                    1 / faults.burst_every
+                )
                 raise refusal
         draw = self._random.random()
         if draw < faults.hang:
@@ -100,7 +101,8 @@ class Conditions:
     def violations(self, grace: float = 0.05) -> list[float]:
         """Arrivals inside a pause, beyond `grace` after its 429 (those were on their way)."""
         return [
-            at for at in self.during_pause
+            at
+            for at in self.during_pause
             if not any(start <= at <= start + grace for start, _ in self.throttled)
         ]
 
@@ -115,8 +117,9 @@ class Conditions:
         return allowed
 
     def _conforms_chat(self, chat_id: str, at: float, rate: float) -> bool:
-        allowed, self._chats[chat_id] = _gcra(self._chats.get(chat_id, 0.0), at, rate,
-                                              self.faults.jitter)
+        allowed, self._chats[chat_id] = _gcra(
+            self._chats.get(chat_id, 0.0), at, rate, self.faults.jitter
+        )
         return allowed
 
 

@@ -41,12 +41,17 @@ class LocalServer:
         self._socket.bind(("127.0.0.1", 0))
         self._socket.listen()
         self.port = self._socket.getsockname()[1]
-        config = uvicorn.Config(Starlette(routes=self.routes()), log_config=None,
-                                access_log=False, lifespan="off",
-                                timeout_graceful_shutdown=self.graceful_seconds)
+        config = uvicorn.Config(
+            Starlette(routes=self.routes()),
+            log_config=None,
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=self.graceful_seconds,
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True)
+            target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
+        )
         self._thread.start()
         deadline = time.monotonic() + 10
         while not self._server.started:

@@ -93,8 +93,9 @@ class FakeTwilio(LocalServer):
 
     # --- scripting -----------------------------------------------------------------------
 
-    def refuse_next(self, status: int, code: int, message: str = "refused", *,
-                    times: int = 1) -> None:
+    def refuse_next(
+        self, status: int, code: int, message: str = "refused", *, times: int = 1
+    ) -> None:
         with self._lock:
             self._refusals.extend([Refusal(status, code, message)] * times)
 
@@ -116,12 +117,18 @@ class FakeTwilio(LocalServer):
 
     @property
     def messages(self) -> list[Recorded]:
-        return [request for request in self.requests
-                if request.method == "POST" and request.path.endswith("/Messages.json")]
+        return [
+            request
+            for request in self.requests
+            if request.method == "POST" and request.path.endswith("/Messages.json")
+        ]
 
     def bodies(self, to: str | None = None) -> list[str]:
-        return [message.field("Body") or "" for message in self.messages
-                if to is None or message.field("To") == f"whatsapp:{to}"]
+        return [
+            message.field("Body") or ""
+            for message in self.messages
+            if to is None or message.field("To") == f"whatsapp:{to}"
+        ]
 
     # --- the endpoint --------------------------------------------------------------------
 
@@ -130,8 +137,9 @@ class FakeTwilio(LocalServer):
         form: dict[str, list[str]] = {}
         for name, value in parse_qsl(raw, keep_blank_values=True):
             form.setdefault(name, []).append(value)
-        recorded = Recorded(request.method, request.url.path, form, _basic(request),
-                            dict(request.headers))
+        recorded = Recorded(
+            request.method, request.url.path, form, _basic(request), dict(request.headers)
+        )
         with self._lock:
             self.record(recorded)
             hang = self._hang > 0
@@ -139,7 +147,8 @@ class FakeTwilio(LocalServer):
                 self._hang -= 1
             to = (recorded.field("To") or "").removeprefix("whatsapp:")
             refusal = self._refusals_for.get(to) or (
-                self._refusals.popleft() if self._refusals else None)
+                self._refusals.popleft() if self._refusals else None
+            )
         if hang:
             while not self._released:
                 await asyncio.sleep(0.005)
@@ -175,11 +184,15 @@ class FakeTwilio(LocalServer):
     def _account(self) -> dict[str, Any]:
         stamp = "Thu, 24 Aug 2023 05:01:45 +0000"
         return {
-            "auth_token": AUTH_TOKEN, "date_created": stamp, "date_updated": stamp,
-            "friendly_name": "Formabot test account", "owner_account_sid": ACCOUNT_SID,
-            "sid": ACCOUNT_SID, "status": self.account_status, "type": self.account_type,
-            "subresource_uris": {
-                "messages": f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"},
+            "auth_token": AUTH_TOKEN,
+            "date_created": stamp,
+            "date_updated": stamp,
+            "friendly_name": "Formabot test account",
+            "owner_account_sid": ACCOUNT_SID,
+            "sid": ACCOUNT_SID,
+            "status": self.account_status,
+            "type": self.account_type,
+            "subresource_uris": {"messages": f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"},
             "uri": ACCOUNT_PATH,
         }
 
@@ -188,16 +201,26 @@ class FakeTwilio(LocalServer):
         stamp = "Thu, 24 Aug 2023 05:01:45 +0000"
         account = recorded.path.split("/")[3]
         return {
-            "account_sid": account, "api_version": "2010-04-01",
-            "body": recorded.field("Body") or "", "date_created": stamp, "date_sent": None,
-            "date_updated": stamp, "direction": "outbound-api", "error_code": None,
-            "error_message": None, "from": recorded.field("From"),
-            "num_media": str(len(recorded.form.get("MediaUrl", []))), "num_segments": "1",
-            "price": None, "price_unit": None,
-            "messaging_service_sid": recorded.field("MessagingServiceSid"), "sid": sid,
+            "account_sid": account,
+            "api_version": "2010-04-01",
+            "body": recorded.field("Body") or "",
+            "date_created": stamp,
+            "date_sent": None,
+            "date_updated": stamp,
+            "direction": "outbound-api",
+            "error_code": None,
+            "error_message": None,
+            "from": recorded.field("From"),
+            "num_media": str(len(recorded.form.get("MediaUrl", []))),
+            "num_segments": "1",
+            "price": None,
+            "price_unit": None,
+            "messaging_service_sid": recorded.field("MessagingServiceSid"),
+            "sid": sid,
             "status": "queued",
             "subresource_uris": {
-                "media": f"/2010-04-01/Accounts/{account}/Messages/{sid}/Media.json"},
+                "media": f"/2010-04-01/Accounts/{account}/Messages/{sid}/Media.json"
+            },
             "to": recorded.field("To"),
             "uri": f"/2010-04-01/Accounts/{account}/Messages/{sid}.json",
         }
@@ -213,7 +236,11 @@ def _basic(request: Request) -> tuple[str, str] | None:
 
 def _error(refusal: Refusal) -> Response:
     return JSONResponse(
-        {"code": refusal.code, "message": refusal.message,
-         "more_info": f"https://www.twilio.com/docs/errors/{refusal.code}",
-         "status": refusal.status},
-        status_code=refusal.status)
+        {
+            "code": refusal.code,
+            "message": refusal.message,
+            "more_info": f"https://www.twilio.com/docs/errors/{refusal.code}",
+            "status": refusal.status,
+        },
+        status_code=refusal.status,
+    )

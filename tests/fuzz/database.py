@@ -59,13 +59,15 @@ def fingerprint(db: Database) -> Fingerprint:
     prints: Fingerprint = {}
     for table, select in _selects(db).items():
         rows = sorted(repr(row) for row in db.execute(select))
-        digest = hashlib.blake2b("\n".join(rows).encode("utf-8", "surrogatepass"),
-                                 digest_size=16).hexdigest()
+        digest = hashlib.blake2b(
+            "\n".join(rows).encode("utf-8", "surrogatepass"), digest_size=16
+        ).hexdigest()
         prints[table] = (len(rows), digest)
     return prints
 
 
 def changed(before: Fingerprint, after: Fingerprint) -> list[str]:
     """The tables whose rows differ."""
-    return sorted(table for table in before.keys() | after.keys()
-                  if before.get(table) != after.get(table))
+    return sorted(
+        table for table in before.keys() | after.keys() if before.get(table) != after.get(table)
+    )

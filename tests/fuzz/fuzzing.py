@@ -16,10 +16,26 @@ FUZZ = settings(
 
 # Text as people and forgers send it: any unicode, often near the characters that matter
 # (digits, separators, quotes, accents, Arabic, control and invisible characters).
-SPECIAL = st.sampled_from([
-    *"0123456789+-/:;,.=\"'#[]{}()<>&%_ \t\r\n\x00\u200b\u200f\ufefféèàçÉ",
-    "٠", "٣", "٩", "۳", "²", "½", "ﬁ", "ا", "ل", "ّ", "\u0301", "🙂", "\U0001f1f2", "\ud800",
-])
+SPECIAL = st.sampled_from(
+    [
+        *"0123456789+-/:;,.=\"'#[]{}()<>&%_ \t\r\n\x00\u200b\u200f\ufefféèàçÉ",
+        "٠",
+        "٣",
+        "٩",
+        "۳",
+        "²",
+        "½",
+        "ﬁ",
+        "ا",
+        "ل",
+        "ّ",
+        "\u0301",
+        "🙂",
+        "\U0001f1f2",
+        "\ud800",
+    ]
+)
 TEXT = st.text(st.one_of(st.characters(), SPECIAL), max_size=60)
-HUGE_TEXT = st.builds(lambda piece, times: piece * times,
-                      st.text(min_size=1, max_size=12), st.integers(300, 2_000))
+HUGE_TEXT = st.builds(
+    lambda piece, times: piece * times, st.text(min_size=1, max_size=12), st.integers(300, 2_000)
+)

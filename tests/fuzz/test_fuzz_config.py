@@ -46,26 +46,64 @@ def _toml_value(value: Any) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(_toml_value(item) for item in value) + "]"
     if isinstance(value, dict):
-        return "{ " + ", ".join(f"{_toml_key(str(key))} = {_toml_value(item)}"
-                                for key, item in value.items()) + " }"
+        return (
+            "{ "
+            + ", ".join(
+                f"{_toml_key(str(key))} = {_toml_value(item)}" for key, item in value.items()
+            )
+            + " }"
+        )
     return json.dumps(value, ensure_ascii=False)
 
 
-KNOWN_VALUES = st.sampled_from([
-    "fr", "ar", "xx", "Africa/Casablanca", "Africa", "Europe/Paris", "", "21:00-08:00",
-    "24:00-08:00", "7d", "0s", "99999d", "polling", "webhook", "https://bot.example.org",
-    "http://", "ftp://x", "/telegram", "//x", "whatsapp:+212522000000", "whatsapp:212",
-    "MG0123456789abcdef0123456789abcdef", "HX0123456789abcdef0123456789abcdef", "formabot.db",
-    "/nonexistent/dir/bot.db", "127.0.0.1",
-])
-SCALARS = st.one_of(KNOWN_VALUES, TEXT, st.integers(-(2**63), 2**63 - 1), st.floats(),
-                    st.booleans(), st.dates(), st.datetimes(), st.times())
+KNOWN_VALUES = st.sampled_from(
+    [
+        "fr",
+        "ar",
+        "xx",
+        "Africa/Casablanca",
+        "Africa",
+        "Europe/Paris",
+        "",
+        "21:00-08:00",
+        "24:00-08:00",
+        "7d",
+        "0s",
+        "99999d",
+        "polling",
+        "webhook",
+        "https://bot.example.org",
+        "http://",
+        "ftp://x",
+        "/telegram",
+        "//x",
+        "whatsapp:+212522000000",
+        "whatsapp:212",
+        "MG0123456789abcdef0123456789abcdef",
+        "HX0123456789abcdef0123456789abcdef",
+        "formabot.db",
+        "/nonexistent/dir/bot.db",
+        "127.0.0.1",
+    ]
+)
+SCALARS = st.one_of(
+    KNOWN_VALUES,
+    TEXT,
+    st.integers(-(2**63), 2**63 - 1),
+    st.floats(),
+    st.booleans(),
+    st.dates(),
+    st.datetimes(),
+    st.times(),
+)
 VALUES = st.recursive(
     SCALARS,
     lambda inner: st.one_of(
         st.lists(inner, max_size=4),
-        st.dictionaries(st.one_of(st.sampled_from(["fr", "ar", "en", "reminder", "x"]), TEXT),
-                        inner, max_size=3)),
+        st.dictionaries(
+            st.one_of(st.sampled_from(["fr", "ar", "en", "reminder", "x"]), TEXT), inner, max_size=3
+        ),
+    ),
     max_leaves=6,
 )
 SECTIONS = st.one_of(st.sampled_from([*SCHEMA, "whatsapp.templates.reminder"]), TEXT)
@@ -83,10 +121,15 @@ def documents(draw: st.DrawFn) -> str:
     return "\n".join(lines) + "\n"
 
 
-ENVIRON = st.fixed_dictionaries({}, optional={
-    TELEGRAM_TOKEN_ENV: TEXT, TELEGRAM_WEBHOOK_SECRET_ENV: st.one_of(TEXT, st.just("s3cret")),
-    TWILIO_SID_ENV: TEXT, TWILIO_TOKEN_ENV: TEXT,
-})
+ENVIRON = st.fixed_dictionaries(
+    {},
+    optional={
+        TELEGRAM_TOKEN_ENV: TEXT,
+        TELEGRAM_WEBHOOK_SECRET_ENV: st.one_of(TEXT, st.just("s3cret")),
+        TWILIO_SID_ENV: TEXT,
+        TWILIO_TOKEN_ENV: TEXT,
+    },
+)
 
 
 @pytest.fixture
@@ -110,8 +153,9 @@ def _load(path: Path, content: bytes, environ: dict[str, str], errors: Errors) -
 
 @settings(FUZZ, max_examples=400)
 @given(document=documents(), environ=ENVIRON)
-def test_any_config_file_loads_or_gets_one_line(config_path: Path, errors: Errors,
-                                                 document: str, environ: dict[str, str]) -> None:
+def test_any_config_file_loads_or_gets_one_line(
+    config_path: Path, errors: Errors, document: str, environ: dict[str, str]
+) -> None:
     count("bot.config.load")
     config = _load(config_path, document.encode("utf-8", "surrogatepass"), environ, errors)
     if config is not None:
@@ -126,8 +170,8 @@ EXAMPLE_LINES = EXAMPLE.read_text(encoding="utf-8").splitlines()
 @settings(FUZZ, max_examples=200)
 @given(data=st.data(), replacement=st.one_of(TEXT, documents()), raw=st.binary(max_size=120))
 def test_the_example_file_with_a_line_changed_or_anything(
-        config_path: Path, errors: Errors, data: st.DataObject, replacement: str,
-        raw: bytes) -> None:
+    config_path: Path, errors: Errors, data: st.DataObject, replacement: str, raw: bytes
+) -> None:
     count("bot.config.load")
     if data.draw(st.booleans(), label="raw bytes"):
         content = raw

@@ -36,17 +36,64 @@ from tests.people import Person
 
 CHANNEL = "telegram"
 ONBOARDING = ("language", "consent", "name", "company", "role", "topics")
-STEPS = ("new", *ONBOARDING, "complete", "complete_fr", "complete_ar", "opted_out",
-         "coordinator", "composing", "composing_text", "composing_time")
+STEPS = (
+    "new",
+    *ONBOARDING,
+    "complete",
+    "complete_fr",
+    "complete_ar",
+    "opted_out",
+    "coordinator",
+    "composing",
+    "composing_text",
+    "composing_time",
+)
 SORRY = "Sorry, something went wrong on our side. Please try again."
 ROUTER_ACTIONS = {
-    "lang", "consent", "stop", "start", "pref", "forget", "forget_yes", "forget_no", "menu",
-    "help", "language", "topics", "tp", "tp_done", "ss", "s", "int", "reg", "can", "can_yes",
-    "ics", "my", "att_yes", "att_no", "phone", "co", "co_none", "role",
+    "lang",
+    "consent",
+    "stop",
+    "start",
+    "pref",
+    "forget",
+    "forget_yes",
+    "forget_no",
+    "menu",
+    "help",
+    "language",
+    "topics",
+    "tp",
+    "tp_done",
+    "ss",
+    "s",
+    "int",
+    "reg",
+    "can",
+    "can_yes",
+    "ics",
+    "my",
+    "att_yes",
+    "att_no",
+    "phone",
+    "co",
+    "co_none",
+    "role",
 }
 KNOWN_ACTIONS = sorted(ROUTER_ACTIONS | coordinator_tools.ACTIONS)
-COMMANDS = {"start", "stop", "forget", "menu", "help", "sessions", "my", "topics", "language",
-            "link", "cancel", *coordinator_tools.COMMANDS}
+COMMANDS = {
+    "start",
+    "stop",
+    "forget",
+    "menu",
+    "help",
+    "sessions",
+    "my",
+    "topics",
+    "language",
+    "link",
+    "cancel",
+    *coordinator_tools.COMMANDS,
+}
 
 
 @dataclass
@@ -82,10 +129,15 @@ def _reach(context: Context, step: str, address: str) -> None:
             person.says("Formation soudage: inscriptions ouvertes.")
             person.presses("Next")
         return
-    answers = {"consent": "English", "name": "Yes, I agree", "company": "Amina Alaoui",
-               "role": "Atlas", "topics": "Manager"}
+    answers = {
+        "consent": "English",
+        "name": "Yes, I agree",
+        "company": "Amina Alaoui",
+        "role": "Atlas",
+        "topics": "Manager",
+    }
     person.command("start")
-    for earlier in ONBOARDING[1:ONBOARDING.index(step) + 1]:
+    for earlier in ONBOARDING[1 : ONBOARDING.index(step) + 1]:
         if earlier == "company":
             person.says("Amina Alaoui")
         elif earlier == "role":
@@ -120,7 +172,8 @@ def _checked(replies: list[Reply], inbound: Inbound) -> str:
     for reply in replies:
         assert reply.text.strip(), f"an empty message answering {inbound!r}"
         assert all(reply.text != t(language, SORRY) for language in ("fr", "ar", "en")), (
-            f"the catch-all answered {inbound!r}")
+            f"the catch-all answered {inbound!r}"
+        )
         for choice in reply.choices:
             data = choice.action.encode()
             assert len(data.encode()) <= ACTION_MAX_BYTES, data
@@ -129,15 +182,17 @@ def _checked(replies: list[Reply], inbound: Inbound) -> str:
     return "\n".join(reply.text for reply in replies)
 
 
-def _throw(conversation: Conversation, errors: Errors, step: str,
-           **what: object) -> tuple[str, list[str], contacts.Contact | None]:
+def _throw(
+    conversation: Conversation, errors: Errors, step: str, **what: object
+) -> tuple[str, list[str], contacts.Contact | None]:
     """Handle one input from the person at `step`: the answer, the tables it changed, and
     the contact as they were before."""
     conversation.snapshot.restore()
     db = conversation.context.db
     contact = conversation.contact(step)
-    inbound = Inbound(CHANNEL, conversation.address[step], chat_id=conversation.address[step],
-                      **what)
+    inbound = Inbound(
+        CHANNEL, conversation.address[step], chat_id=conversation.address[step], **what
+    )
     replies = handle(conversation.context, inbound)
     errors.check(inbound)
     text = _checked(replies, inbound)
@@ -158,15 +213,33 @@ TEXTS = st.one_of(
     TEXT,
     HUGE_TEXT,
     st.text(SPECIAL, max_size=8),
-    st.sampled_from(["atlas", "AT", "a", "Atlas Fonderie", " ", "", "\u200b\u200b", "M001",
-                     "%", "_", "'; DROP TABLE contacts; --", "1", "2", "Oui", "stop please"]),
+    st.sampled_from(
+        [
+            "atlas",
+            "AT",
+            "a",
+            "Atlas Fonderie",
+            " ",
+            "",
+            "\u200b\u200b",
+            "M001",
+            "%",
+            "_",
+            "'; DROP TABLE contacts; --",
+            "1",
+            "2",
+            "Oui",
+            "stop please",
+        ]
+    ),
 )
 
 
 @settings(FUZZ, max_examples=700)
 @given(step=st.sampled_from(STEPS), text=TEXTS)
-def test_any_text_at_any_step(conversation: Conversation, errors: Errors, step: str,
-                              text: str) -> None:
+def test_any_text_at_any_step(
+    conversation: Conversation, errors: Errors, step: str, text: str
+) -> None:
     count("handlers.handle text")
     answer, tables, contact = _throw(conversation, errors, step, text=text)
     if step == "new" or step.startswith("compos") or command_for(text) is not None:
@@ -178,8 +251,13 @@ def test_any_text_at_any_step(conversation: Conversation, errors: Errors, step: 
     stored = storable(text)  # what any Inbound holds
     cleaned = " ".join("".join(ch for ch in stored if ch.isprintable() or ch.isspace()).split())
     refused = {
-        "language": True, "consent": True, "role": True, "topics": True, "complete": True,
-        "opted_out": True, "coordinator": True,
+        "language": True,
+        "consent": True,
+        "role": True,
+        "topics": True,
+        "complete": True,
+        "opted_out": True,
+        "coordinator": True,
         "name": not cleaned or len(cleaned) > NAME_MAX,
         "company": len(cleaned) < 2,
     }[_step_of(step)]
@@ -198,50 +276,96 @@ COMMAND_NAMES = st.one_of(
     st.from_regex(r"[A-Za-z0-9_]{1,32}", fullmatch=True),
 )
 ARGUMENTS = st.one_of(
-    st.just(""), TEXT, st.integers(0, 10**7).map(str),
-    st.sampled_from(["session_tig-2026-12", "topic_soudage", "session_", "topic_nothing",
-                     "M001", "123456", "000000", "tig-2026-12", "99999999999999999999999"]),
+    st.just(""),
+    TEXT,
+    st.integers(0, 10**7).map(str),
+    st.sampled_from(
+        [
+            "session_tig-2026-12",
+            "topic_soudage",
+            "session_",
+            "topic_nothing",
+            "M001",
+            "123456",
+            "000000",
+            "tig-2026-12",
+            "99999999999999999999999",
+        ]
+    ),
 )
 
 
 @settings(FUZZ, max_examples=600)
 @given(step=st.sampled_from(STEPS), command=COMMAND_NAMES, argument=ARGUMENTS)
-def test_any_command_at_any_step(conversation: Conversation, errors: Errors, step: str,
-                                 command: str, argument: str) -> None:
+def test_any_command_at_any_step(
+    conversation: Conversation, errors: Errors, step: str, command: str, argument: str
+) -> None:
     count("handlers.handle command")
-    answer, tables, contact = _throw(conversation, errors, step, command=command,
-                                     argument=argument)
+    answer, tables, contact = _throw(conversation, errors, step, command=command, argument=argument)
     if step == "new" or step.startswith("compos") or command.lower() in COMMANDS:
         return  # a first contact is recorded; a draft is dropped by any other command
     assert tables == [], f"/{command} at {step} is unknown but changed {tables}"
     if step in ONBOARDING:
         assert _says(contact, "Let's finish setting up first.") in answer
     else:
-        assert _says(contact, "Unknown command {command}.",
-                      command="/" + command.lower()[:32]) in answer
+        assert (
+            _says(contact, "Unknown command {command}.", command="/" + command.lower()[:32])
+            in answer
+        )
 
 
 # --- buttons ------------------------------------------------------------------------------
 
 ARGS = st.one_of(
-    st.sampled_from(["tig-2026-12", "mig-2027-01", "maint-2027-02", "nothing-here", "soudage",
-                     "maintenance", "fr", "ar", "en", "xx", "yes", "no", "manager", "trainee",
-                     "telegram", "whatsapp", "1", "2", "0", "-1", "99", "1.5",
-                     "99999999999999999999999", "9" * 48, "", "_", "."]),
+    st.sampled_from(
+        [
+            "tig-2026-12",
+            "mig-2027-01",
+            "maint-2027-02",
+            "nothing-here",
+            "soudage",
+            "maintenance",
+            "fr",
+            "ar",
+            "en",
+            "xx",
+            "yes",
+            "no",
+            "manager",
+            "trainee",
+            "telegram",
+            "whatsapp",
+            "1",
+            "2",
+            "0",
+            "-1",
+            "99",
+            "1.5",
+            "99999999999999999999999",
+            "9" * 48,
+            "",
+            "_",
+            ".",
+        ]
+    ),
     st.from_regex(r"[A-Za-z0-9_.\-]{0,48}", fullmatch=True),
 )
-WELL_FORMED = st.builds(Action, st.sampled_from(KNOWN_ACTIONS),
-                        st.lists(ARGS, max_size=3).map(tuple))
+WELL_FORMED = st.builds(
+    Action, st.sampled_from(KNOWN_ACTIONS), st.lists(ARGS, max_size=3).map(tuple)
+)
 # What Telegram's adapter makes of any callback data: the action, or "expired".
-FORGED = st.one_of(TEXT, st.binary(max_size=80).map(lambda raw: raw.decode("utf-8", "replace")),
-                   st.from_regex(r"[a-z_]{1,12}(:[A-Za-z0-9_.\-]{0,10}){0,3}", fullmatch=True)
-                   ).map(lambda data: Action.decode(data) or Action("expired"))
+FORGED = st.one_of(
+    TEXT,
+    st.binary(max_size=80).map(lambda raw: raw.decode("utf-8", "replace")),
+    st.from_regex(r"[a-z_]{1,12}(:[A-Za-z0-9_.\-]{0,10}){0,3}", fullmatch=True),
+).map(lambda data: Action.decode(data) or Action("expired"))
 
 
 @settings(FUZZ, max_examples=900)
 @given(step=st.sampled_from(STEPS), action=st.one_of(WELL_FORMED, FORGED))
-def test_any_button_at_any_step(conversation: Conversation, errors: Errors, step: str,
-                                action: Action) -> None:
+def test_any_button_at_any_step(
+    conversation: Conversation, errors: Errors, step: str, action: Action
+) -> None:
     count("handlers.handle action")
     answer, tables, contact = _throw(conversation, errors, step, action=action)
     if step == "new" or step.startswith("compos") or action.name in KNOWN_ACTIONS:
@@ -258,15 +382,27 @@ def test_any_button_at_any_step(conversation: Conversation, errors: Errors, step
 PHONES = st.one_of(
     TEXT,
     st.from_regex(r"\+?[0-9 ]{0,20}", fullmatch=True),
-    st.sampled_from(["+212612345678", "+212612345679", "0612345678", "+33612345678", "+", "",
-                     "+2126123456789", "212612345678", "+999999999"]),
+    st.sampled_from(
+        [
+            "+212612345678",
+            "+212612345679",
+            "0612345678",
+            "+33612345678",
+            "+",
+            "",
+            "+2126123456789",
+            "212612345678",
+            "+999999999",
+        ]
+    ),
 )
 
 
 @settings(FUZZ, max_examples=400)
 @given(step=st.sampled_from(STEPS), phone=PHONES)
-def test_any_shared_number_at_any_step(conversation: Conversation, errors: Errors, step: str,
-                                       phone: str) -> None:
+def test_any_shared_number_at_any_step(
+    conversation: Conversation, errors: Errors, step: str, phone: str
+) -> None:
     count("handlers.handle phone")
     answer, tables, contact = _throw(conversation, errors, step, phone=phone)
     if step == "new" or step.startswith("compos"):

@@ -55,22 +55,66 @@ MOMENTS = st.builds(
     st.sampled_from(["", "T00:00", "T23:59", " 10:00", "T24:00"]),
     st.sampled_from(["", "Z", "+14:00", "-12:00"]),
 )
-FAR_ZONES = st.sampled_from(["", "Pacific/Kiritimati", "Etc/GMT+12", "Asia/Tokyo",
-                             "America/Adak", "Europe/Paris", "Africa"])
+FAR_ZONES = st.sampled_from(
+    ["", "Pacific/Kiritimati", "Etc/GMT+12", "Asia/Tokyo", "America/Adak", "Europe/Paris", "Africa"]
+)
 VALUES = st.one_of(
     TEXT,
     MOMENTS,
-    st.sampled_from([
-        "", " ", "0", "-1", "1e3", "12.5", "٣", "²", "9" * 30, "true",
-        "2026-12-10T10:00", "2026-12-10 10:00", "2026-12-10T10:00+01:00", "2026-12-10T10:00Z",
-        "0001-01-01T00:00", "9999-12-31T23:59", "0001-01-01", "9999-12-31",
-        "0001-01-01T00:00+05:00", "9999-12-31T23:59-05:00", "2026-03-29T02:30",
-        "2026-02-30", "2026-01-15T25:00", "2099-01-01", "2026-01-15", "٢٠٢٦-٠١-١٥",
-        "Africa", "Europe/Paris", "Pacific/Kiritimati", "UTC", "soudage", "soudage;usinage",
-        "nothing", "soudage,soudage", "M-0001", "Atlas Métallurgie", "06 12 34 56 78",
-        "+212 7 12 34 56 78", "0612", "manager", "ADMIN", "fr", "xx", "scheduled",
-        "CANCELLED", "topic", "session", "tig-2026-12", "Tig_2027", "a" * 41,
-    ]),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "0",
+            "-1",
+            "1e3",
+            "12.5",
+            "٣",
+            "²",
+            "9" * 30,
+            "true",
+            "2026-12-10T10:00",
+            "2026-12-10 10:00",
+            "2026-12-10T10:00+01:00",
+            "2026-12-10T10:00Z",
+            "0001-01-01T00:00",
+            "9999-12-31T23:59",
+            "0001-01-01",
+            "9999-12-31",
+            "0001-01-01T00:00+05:00",
+            "9999-12-31T23:59-05:00",
+            "2026-03-29T02:30",
+            "2026-02-30",
+            "2026-01-15T25:00",
+            "2099-01-01",
+            "2026-01-15",
+            "٢٠٢٦-٠١-١٥",
+            "Africa",
+            "Europe/Paris",
+            "Pacific/Kiritimati",
+            "UTC",
+            "soudage",
+            "soudage;usinage",
+            "nothing",
+            "soudage,soudage",
+            "M-0001",
+            "Atlas Métallurgie",
+            "06 12 34 56 78",
+            "+212 7 12 34 56 78",
+            "0612",
+            "manager",
+            "ADMIN",
+            "fr",
+            "xx",
+            "scheduled",
+            "CANCELLED",
+            "topic",
+            "session",
+            "tig-2026-12",
+            "Tig_2027",
+            "a" * 41,
+        ]
+    ),
 )
 
 
@@ -121,6 +165,7 @@ def _import(importing: Importing, errors: Errors, name: str, content: bytes) -> 
 
 # --- CSV with one cell changed ------------------------------------------------------------
 
+
 def _csv_rows(name: str) -> list[list[str]]:
     return list(csv.reader(io.StringIO((DATA / name).read_text(encoding="utf-8"))))
 
@@ -136,18 +181,32 @@ CSV_FILES = ["catalogue.csv", "companies.csv", "contacts.csv"]
 # turns the row into another kind, whose every field may then be wrong): a title is named
 # by the row's first title column, a time by the zone it is read in and the end after it.
 RELATED = {
-    "title_en": {"title_en", "title_fr"}, "title_ar": {"title_ar", "title_fr"},
-    "timezone": {"timezone", "starts", "ends"}, "starts": {"starts", "ends"},
+    "title_en": {"title_en", "title_fr"},
+    "title_ar": {"title_ar", "title_fr"},
+    "timezone": {"timezone", "starts", "ends"},
+    "starts": {"starts", "ends"},
 }
 
 
 @settings(FUZZ, max_examples=600)
-@given(name=st.sampled_from(CSV_FILES), data=st.data(), value=VALUES,
-       delimiter=st.sampled_from([",", ";"]), ending=st.sampled_from(["\n", "\r\n"]),
-       bom=st.booleans())
-def test_a_csv_with_one_cell_changed(importing: Importing, errors: Errors, name: str,
-                                     data: st.DataObject, value: str, delimiter: str,
-                                     ending: str, bom: bool) -> None:
+@given(
+    name=st.sampled_from(CSV_FILES),
+    data=st.data(),
+    value=VALUES,
+    delimiter=st.sampled_from([",", ";"]),
+    ending=st.sampled_from(["\n", "\r\n"]),
+    bom=st.booleans(),
+)
+def test_a_csv_with_one_cell_changed(
+    importing: Importing,
+    errors: Errors,
+    name: str,
+    data: st.DataObject,
+    value: str,
+    delimiter: str,
+    ending: str,
+    bom: bool,
+) -> None:
     count(f"bot.cli.imports {name}")
     rows = _csv_rows(name)
     row = data.draw(st.integers(1, len(rows) - 1), label="row")
@@ -156,8 +215,12 @@ def test_a_csv_with_one_cell_changed(importing: Importing, errors: Errors, name:
     text = _write_csv(rows, delimiter, ending)
     if delimiter == ";" and text.splitlines()[0].count(",") >= text.splitlines()[0].count(";"):
         return  # a header that reads as comma-separated: not the case under test
-    refusal = _import(importing, errors, name,
-                      ("\ufeff" if bom else "").encode() + text.encode("utf-8", "surrogatepass"))
+    refusal = _import(
+        importing,
+        errors,
+        name,
+        ("\ufeff" if bom else "").encode() + text.encode("utf-8", "surrogatepass"),
+    )
     if not isinstance(refusal, ImportFailed) or re.search(r"[\r\n\x00]", value):
         return  # imported, or a file problem (checked above), or a value that moves lines
     line = 1 + row  # one header line, then one line per row
@@ -166,17 +229,27 @@ def test_a_csv_with_one_cell_changed(importing: Importing, errors: Errors, name:
         assert here or f"line {line}" in error.message, (value, str(error))
         if here and error.field is not None and rows[0][column] != "kind":
             assert error.field in RELATED.get(rows[0][column], {rows[0][column]}), (
-                rows[0][column], value, str(error))
+                rows[0][column],
+                value,
+                str(error),
+            )
 
 
 @settings(FUZZ, max_examples=250)
 @given(data=st.data(), moment=MOMENTS, zone_name=FAR_ZONES)
 def test_a_csv_with_a_moment_at_the_ends_of_the_calendar(
-        importing: Importing, errors: Errors, data: st.DataObject, moment: str,
-        zone_name: str) -> None:
-    name, column = data.draw(st.sampled_from([
-        ("catalogue.csv", "starts"), ("catalogue.csv", "ends"), ("contacts.csv", "consent_date"),
-    ]), label="cell")
+    importing: Importing, errors: Errors, data: st.DataObject, moment: str, zone_name: str
+) -> None:
+    name, column = data.draw(
+        st.sampled_from(
+            [
+                ("catalogue.csv", "starts"),
+                ("catalogue.csv", "ends"),
+                ("contacts.csv", "consent_date"),
+            ]
+        ),
+        label="cell",
+    )
     count(f"bot.cli.imports {name}")
     rows = _csv_rows(name)
     row = data.draw(st.integers(1, len(rows) - 1), label="row")
@@ -190,6 +263,7 @@ def test_a_csv_with_a_moment_at_the_ends_of_the_calendar(
 
 # --- TOML with one field changed ----------------------------------------------------------
 
+
 def _toml_value(value: Any) -> str:
     """`value` written as TOML (strings as JSON strings, which TOML reads the same)."""
     if isinstance(value, bool):
@@ -201,30 +275,55 @@ def _toml_value(value: Any) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(_toml_value(item) for item in value) + "]"
     if isinstance(value, dict):
-        return "{ " + ", ".join(f"{json.dumps(str(key), ensure_ascii=False)} = "
-                                f"{_toml_value(item)}" for key, item in value.items()) + " }"
+        return (
+            "{ "
+            + ", ".join(
+                f"{json.dumps(str(key), ensure_ascii=False)} = {_toml_value(item)}"
+                for key, item in value.items()
+            )
+            + " }"
+        )
     return json.dumps(value, ensure_ascii=False)
 
 
 TOML_VALUES = st.recursive(
-    st.one_of(VALUES, st.integers(-(2**63), 2**63 - 1), st.floats(), st.booleans(),
-              st.dates(), st.datetimes(), st.times()),
+    st.one_of(
+        VALUES,
+        st.integers(-(2**63), 2**63 - 1),
+        st.floats(),
+        st.booleans(),
+        st.dates(),
+        st.datetimes(),
+        st.times(),
+    ),
     lambda inner: st.one_of(
         st.lists(inner, max_size=4),
         st.dictionaries(st.sampled_from(["fr", "ar", "en", "de", "", "FR"]), inner, max_size=3),
     ),
     max_leaves=6,
 )
-ENTRY_FIELDS = ["slug", "name", "id", "title", "topics", "starts", "ends", "timezone", "place",
-                "capacity", "status", "capcity", "title.fr"]
+ENTRY_FIELDS = [
+    "slug",
+    "name",
+    "id",
+    "title",
+    "topics",
+    "starts",
+    "ends",
+    "timezone",
+    "place",
+    "capacity",
+    "status",
+    "capcity",
+    "title.fr",
+]
 
 
 @settings(FUZZ, max_examples=300)
-@given(data=st.data(), field=st.sampled_from(ENTRY_FIELDS), value=TOML_VALUES,
-       remove=st.booleans())
-def test_a_toml_catalogue_with_one_field_changed(importing: Importing, errors: Errors,
-                                                 data: st.DataObject, field: str, value: Any,
-                                                 remove: bool) -> None:
+@given(data=st.data(), field=st.sampled_from(ENTRY_FIELDS), value=TOML_VALUES, remove=st.booleans())
+def test_a_toml_catalogue_with_one_field_changed(
+    importing: Importing, errors: Errors, data: st.DataObject, field: str, value: Any, remove: bool
+) -> None:
     count("bot.cli.imports catalogue.toml")
     document = tomllib.loads((DATA / "catalogue.toml").read_text(encoding="utf-8"))
     table = data.draw(st.sampled_from(["topics", "sessions"]), label="table")
@@ -237,11 +336,16 @@ def test_a_toml_catalogue_with_one_field_changed(importing: Importing, errors: E
     lines: list[str] = []
     for name, entries in document.items():
         for each in entries:
-            lines += [f"[[{name}]]", *(f"{json.dumps(key, ensure_ascii=False)} = "
-                                       f"{_toml_value(item)}" for key, item in each.items()), ""]
+            lines += [
+                f"[[{name}]]",
+                *(
+                    f"{json.dumps(key, ensure_ascii=False)} = {_toml_value(item)}"
+                    for key, item in each.items()
+                ),
+                "",
+            ]
     text = "\n".join(lines)
-    refusal = _import(importing, errors, "catalogue.toml",
-                      text.encode("utf-8", "surrogatepass"))
+    refusal = _import(importing, errors, "catalogue.toml", text.encode("utf-8", "surrogatepass"))
     if not isinstance(refusal, ImportFailed):
         return
     place = f"catalogue.toml {table}[{position + 1}]"
@@ -250,25 +354,57 @@ def test_a_toml_catalogue_with_one_field_changed(importing: Importing, errors: E
         assert here or f"{table}[{position + 1}]" in error.message, (field, value, str(error))
         if here:
             assert error.field in (field, None) or field.startswith(f"{error.field}."), (
-                field, value, str(error))
+                field,
+                value,
+                str(error),
+            )
 
 
 # --- files that are not what they claim ---------------------------------------------------
 
-LINES = st.lists(st.lists(st.one_of(VALUES, st.sampled_from(
-    ["kind", "id", "title_fr", "member_id", "name", "company", "whatsapp", "consent_date",
-     "[[sessions]]", "[[topics]]", 'slug = "x"', "id = 1", '"'])), max_size=6), max_size=6)
+LINES = st.lists(
+    st.lists(
+        st.one_of(
+            VALUES,
+            st.sampled_from(
+                [
+                    "kind",
+                    "id",
+                    "title_fr",
+                    "member_id",
+                    "name",
+                    "company",
+                    "whatsapp",
+                    "consent_date",
+                    "[[sessions]]",
+                    "[[topics]]",
+                    'slug = "x"',
+                    "id = 1",
+                    '"',
+                ]
+            ),
+        ),
+        max_size=6,
+    ),
+    max_size=6,
+)
 
 
 @settings(FUZZ, max_examples=250)
-@given(name=st.sampled_from(sorted(IMPORTERS)), content=st.one_of(
-    st.binary(max_size=200),
-    LINES.map(lambda rows: "\n".join(",".join(row) for row in rows).encode(
-        "utf-8", "surrogatepass")),
-    LINES.map(lambda rows: "\n".join(" = ".join(row) for row in rows).encode(
-        "utf-8", "surrogatepass")),
-))
-def test_a_file_of_anything(importing: Importing, errors: Errors, name: str,
-                            content: bytes) -> None:
+@given(
+    name=st.sampled_from(sorted(IMPORTERS)),
+    content=st.one_of(
+        st.binary(max_size=200),
+        LINES.map(
+            lambda rows: "\n".join(",".join(row) for row in rows).encode("utf-8", "surrogatepass")
+        ),
+        LINES.map(
+            lambda rows: "\n".join(" = ".join(row) for row in rows).encode("utf-8", "surrogatepass")
+        ),
+    ),
+)
+def test_a_file_of_anything(
+    importing: Importing, errors: Errors, name: str, content: bytes
+) -> None:
     count(f"bot.cli.imports {name}")
     _import(importing, errors, name, content)

@@ -25,13 +25,34 @@ E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 # --- phone numbers ------------------------------------------------------------------------
 
 PHONE_LIKE = st.builds(
-    lambda prefix, digits, separators: prefix + "".join(
-        digit + separator for digit, separator in zip(digits, separators, strict=False)),
-    st.sampled_from(["", "+", "00", "0", "06", "07", "+212", "00212", "(+212) ", "+33", "+1",
-                     " ", "+0", "٠٦", "+2120"]),
+    lambda prefix, digits, separators: (
+        prefix
+        + "".join(digit + separator for digit, separator in zip(digits, separators, strict=False))
+    ),
+    st.sampled_from(
+        [
+            "",
+            "+",
+            "00",
+            "0",
+            "06",
+            "07",
+            "+212",
+            "00212",
+            "(+212) ",
+            "+33",
+            "+1",
+            " ",
+            "+0",
+            "٠٦",
+            "+2120",
+        ]
+    ),
     st.text(st.sampled_from("0123456789٠١٢٣٤٥٦٧٨٩"), max_size=18),
-    st.lists(st.sampled_from(["", "", "", " ", ".", "-", "/", "(", ")", "x", "#", ";", "\t"]),
-             max_size=18),
+    st.lists(
+        st.sampled_from(["", "", "", " ", ".", "-", "/", "(", ")", "x", "#", ";", "\t"]),
+        max_size=18,
+    ),
 )
 
 
@@ -75,8 +96,7 @@ def test_a_duration_is_a_timedelta_or_a_value_error(text: str) -> None:
 
 
 @settings(FUZZ, max_examples=300)
-@given(st.one_of(
-    st.builds("{:02d}:{:02d}-{:02d}:{:02d}".format, *[st.integers(0, 99)] * 4), TEXT))
+@given(st.one_of(st.builds("{:02d}:{:02d}-{:02d}:{:02d}".format, *[st.integers(0, 99)] * 4), TEXT))
 def test_a_span_is_recognised_without_raising(text: str) -> None:
     count("bot.durations.is_span")
     if is_span(text) and text:
@@ -88,12 +108,15 @@ def test_a_span_is_recognised_without_raising(text: str) -> None:
 
 # --- local date and time ------------------------------------------------------------------
 
-ZONES = st.sampled_from(["Africa/Casablanca", "UTC", "Pacific/Kiritimati", "America/Adak",
-                         "Asia/Tokyo", "Europe/Paris"])
+ZONES = st.sampled_from(
+    ["Africa/Casablanca", "UTC", "Pacific/Kiritimati", "America/Adak", "Asia/Tokyo", "Europe/Paris"]
+)
 LOCAL_LIKE = st.builds(
     lambda year, month, day, hour, minute, gap: f"{year}-{month}-{day}{gap}{hour}:{minute}",
     st.one_of(st.sampled_from([1, 9999, 2026]), st.integers(0, 10_000)).map(
-        lambda year: f"{year:04d}") | st.sampled_from(["٢٠٢٦", "26"]),
+        lambda year: f"{year:04d}"
+    )
+    | st.sampled_from(["٢٠٢٦", "26"]),
     st.one_of(st.sampled_from([1, 12]), st.integers(0, 13)).map(lambda month: f"{month:02d}"),
     st.one_of(st.sampled_from([1, 31]), st.integers(0, 32)).map(lambda day: f"{day:02d}"),
     st.one_of(st.sampled_from([0, 23]), st.integers(0, 25)).map(str),
@@ -115,11 +138,27 @@ def test_a_local_time_is_an_aware_utc_moment_or_a_value_error(text: str, zone_na
 
 
 @settings(FUZZ, max_examples=400)
-@given(st.one_of(
-    TEXT,
-    st.sampled_from(["Africa", "Africa/Casablanca", "America", "Etc", "posix", "right",
-                     "UTC", "Europe/Paris/", "tzdata", "zone.tab", "../UTC", "a" * 300]),
-))
+@given(
+    st.one_of(
+        TEXT,
+        st.sampled_from(
+            [
+                "Africa",
+                "Africa/Casablanca",
+                "America",
+                "Etc",
+                "posix",
+                "right",
+                "UTC",
+                "Europe/Paris/",
+                "tzdata",
+                "zone.tab",
+                "../UTC",
+                "a" * 300,
+            ]
+        ),
+    )
+)
 def test_a_zone_name_is_a_zone_or_unknown(name: str) -> None:
     count("storage.zones.zone")
     with contextlib.suppress(UnknownZone):
@@ -157,16 +196,35 @@ def test_callback_data_decodes_to_an_action_it_encodes_back_to_or_none(data: str
 # --- WhatsApp numbered options and keywords -----------------------------------------------
 
 LABELS = st.lists(
-    st.one_of(TEXT, st.sampled_from(["Oui, j’accepte", "Non, merci", "Français", "العربية",
-                                     "English", "Soudage", "✅ Soudage", "Terminé", "1", "2 ",
-                                     "Atlas Fonderie — Casablanca", "Mon entreprise n’y est pas"])),
+    st.one_of(
+        TEXT,
+        st.sampled_from(
+            [
+                "Oui, j’accepte",
+                "Non, merci",
+                "Français",
+                "العربية",
+                "English",
+                "Soudage",
+                "✅ Soudage",
+                "Terminé",
+                "1",
+                "2 ",
+                "Atlas Fonderie — Casablanca",
+                "Mon entreprise n’y est pas",
+            ]
+        ),
+    ),
     max_size=12,
 )
 ANSWERS = st.one_of(
     TEXT,
     st.integers(-3, 120).map(str),
-    st.builds(lambda number, tail: f"{number}{tail}", st.integers(0, 15),
-              st.sampled_from([".", ")", " ", " .", "..", "a"])),
+    st.builds(
+        lambda number, tail: f"{number}{tail}",
+        st.integers(0, 15),
+        st.sampled_from([".", ")", " ", " .", "..", "a"]),
+    ),
     st.sampled_from(["oui", "OUI J'ACCEPTE", "soud", "terminé", "TERMINE", "fr", "٣", "١٢"]),
 )
 
@@ -186,13 +244,17 @@ def test_a_numbered_answer_picks_one_shown_option_or_none(labels: list[str], tex
 
 
 @settings(FUZZ, max_examples=700)
-@given(st.one_of(
-    TEXT,
-    st.builds(lambda word, space, tail: f"{space}{word}{space}{tail}",
-              st.sampled_from([*KEYWORDS, "STOP", "Arrêt", "ARRÊTER", "ﻗﻒ", "lier", "LINK"]),
-              st.sampled_from(["", " ", "\t", "\u00a0", "\n"]),
-              st.one_of(st.just(""), st.integers(0, 10**7).map(str), TEXT)),
-))
+@given(
+    st.one_of(
+        TEXT,
+        st.builds(
+            lambda word, space, tail: f"{space}{word}{space}{tail}",
+            st.sampled_from([*KEYWORDS, "STOP", "Arrêt", "ARRÊTER", "ﻗﻒ", "lier", "LINK"]),
+            st.sampled_from(["", " ", "\t", "\u00a0", "\n"]),
+            st.one_of(st.just(""), st.integers(0, 10**7).map(str), TEXT),
+        ),
+    )
+)
 def test_a_keyword_is_a_known_command_or_nothing(text: str) -> None:
     count("handlers.keywords.command_for")
     found = command_for(text)

@@ -35,21 +35,26 @@ def test_a_folder_of_the_zone_database_or_a_huge_name_is_an_unknown_zone(name: s
         zone(name)
 
 
-@pytest.mark.parametrize(("typed", "zone_name"), [
-    ("0001-01-01 00:00", "Asia/Tokyo"), ("9999-12-31 23:59", "America/Adak")])
+@pytest.mark.parametrize(
+    ("typed", "zone_name"),
+    [("0001-01-01 00:00", "Asia/Tokyo"), ("9999-12-31 23:59", "America/Adak")],
+)
 def test_a_local_time_before_year_1_or_after_9999_in_utc_is_a_value_error(
-        typed: str, zone_name: str) -> None:
+    typed: str, zone_name: str
+) -> None:
     with pytest.raises(ValueError, match="out of range"):
         parse_local(typed, zone_name)
 
 
 def test_local_to_utc_refuses_what_utc_cannot_hold() -> None:
     from datetime import datetime
+
     with pytest.raises(ValueError):
         local_to_utc(datetime(1, 1, 1), "Asia/Tokyo")
 
 
 # --- what comes into the handlers ---------------------------------------------------------
+
 
 def test_callback_data_with_a_lone_surrogate_is_no_action() -> None:
     assert Action.decode("lang:\ud800") is None
@@ -61,8 +66,10 @@ def test_an_inbound_text_with_a_lone_surrogate_is_stored_with_a_replacement_char
     assert Inbound("telegram", "1", text="\ud83d\ude00").text == "😀"  # a pair joins
 
 
-@pytest.mark.parametrize(("text", "number"), [
-    ("12", 12), ("٣", 3), ("²", None), ("9" * 19, None), ("", None), ("-1", None)])
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [("12", 12), ("٣", 3), ("²", None), ("9" * 19, None), ("", None), ("-1", None)],
+)
 def test_whole_numbers_are_decimal_and_fit_sqlite(text: str, number: int | None) -> None:
     assert whole_number(text) == number
 
@@ -83,13 +90,17 @@ def test_a_name_with_a_lone_surrogate_is_asked_again_politely(context: Context) 
     assert "Nice to meet you, Amina." in person.text
 
 
-@pytest.mark.parametrize(("argument", "expected"), [
-    ("9223372036854775808", "Usage: /report, or /report followed by an announcement number."),
-    ("²", "Usage: /report, or /report followed by an announcement number."),
-    ("٣", "There is no announcement #3."),
-])
+@pytest.mark.parametrize(
+    ("argument", "expected"),
+    [
+        ("9223372036854775808", "Usage: /report, or /report followed by an announcement number."),
+        ("²", "Usage: /report, or /report followed by an announcement number."),
+        ("٣", "There is no announcement #3."),
+    ],
+)
 def test_report_of_a_number_too_large_or_not_decimal_gets_its_usage(
-        context: Context, argument: str, expected: str) -> None:
+    context: Context, argument: str, expected: str
+) -> None:
     coordinators.add(context.db, channel="telegram", address="9002", name="Salma")
     person = Person(context, "9002", "telegram")
     person.onboard()
@@ -125,6 +136,7 @@ def test_a_sessions_page_with_a_huge_offset_is_no_more_sessions(context: Context
 
 # --- import files -------------------------------------------------------------------------
 
+
 def _write(directory: Path, name: str, text: str) -> Path:
     path = directory / name
     path.write_text(text, encoding="utf-8")
@@ -132,25 +144,34 @@ def _write(directory: Path, name: str, text: str) -> Path:
 
 
 @pytest.mark.parametrize("text", [",\n", ";;\n;\n", ",,,"])
-def test_a_csv_of_empty_cells_only_has_no_header(tmp_path: Path, programme: Database,
-                                                  text: str) -> None:
+def test_a_csv_of_empty_cells_only_has_no_header(
+    tmp_path: Path, programme: Database, text: str
+) -> None:
     with pytest.raises(FileProblem, match="no header"):
-        import_catalogue(programme, _write(tmp_path, "catalogue.csv", text),
-                         default_zone="Africa/Casablanca")
+        import_catalogue(
+            programme, _write(tmp_path, "catalogue.csv", text), default_zone="Africa/Casablanca"
+        )
 
 
-@pytest.mark.parametrize(("cell", "field", "message"), [
-    ("starts", "starts", "out of range"),
-    ("capacity", "capacity", "is not a number of seats"),
-    ("capacity-huge", "capacity", "more than 100,000 seats"),
-])
+@pytest.mark.parametrize(
+    ("cell", "field", "message"),
+    [
+        ("starts", "starts", "out of range"),
+        ("capacity", "capacity", "is not a number of seats"),
+        ("capacity-huge", "capacity", "more than 100,000 seats"),
+    ],
+)
 def test_a_session_row_out_of_range_names_its_line_and_field(
-        tmp_path: Path, programme: Database, cell: str, field: str, message: str) -> None:
+    tmp_path: Path, programme: Database, cell: str, field: str, message: str
+) -> None:
     starts = "0001-01-01T00:00" if cell == "starts" else "2026-12-10T10:00"
     capacity = {"capacity": "²", "capacity-huge": "9" * 30}.get(cell, "12")
-    path = _write(tmp_path, "catalogue.csv",
-                  "kind,id,title_fr,topics,starts,ends,timezone,capacity\n"
-                  f"session,s1,Soudage,soudage,{starts},2026-12-11T17:00,Asia/Tokyo,{capacity}\n")
+    path = _write(
+        tmp_path,
+        "catalogue.csv",
+        "kind,id,title_fr,topics,starts,ends,timezone,capacity\n"
+        f"session,s1,Soudage,soudage,{starts},2026-12-11T17:00,Asia/Tokyo,{capacity}\n",
+    )
     with pytest.raises(ImportFailed) as failed:
         import_catalogue(programme, path, default_zone="Africa/Casablanca")
     (error,) = failed.value.errors
@@ -161,10 +182,14 @@ def test_a_session_row_out_of_range_names_its_line_and_field(
 
 @pytest.mark.parametrize("consent", ["0001-01-01T00:00+05:00", "9999-12-31T23:59-05:00"])
 def test_a_consent_date_utc_cannot_hold_names_its_line_and_field(
-        tmp_path: Path, programme: Database, consent: str) -> None:
+    tmp_path: Path, programme: Database, consent: str
+) -> None:
     companies.upsert(programme, member_id="M9", name="Atlas", city="", sector="")
-    path = _write(tmp_path, "contacts.csv", "name,company,whatsapp,consent_date\n"
-                                            f"Amina,M9,0612345678,{consent}\n")
+    path = _write(
+        tmp_path,
+        "contacts.csv",
+        f"name,company,whatsapp,consent_date\nAmina,M9,0612345678,{consent}\n",
+    )
     with pytest.raises(ImportFailed) as failed:
         import_contacts(programme, path, default_zone="Africa/Casablanca")
     (error,) = failed.value.errors
@@ -172,17 +197,19 @@ def test_a_consent_date_utc_cannot_hold_names_its_line_and_field(
     assert contacts.find_by_phone(programme, "+212612345678") is None
 
 
-def test_a_cell_with_a_line_break_is_named_on_one_line(tmp_path: Path,
-                                                     programme: Database) -> None:
+def test_a_cell_with_a_line_break_is_named_on_one_line(tmp_path: Path, programme: Database) -> None:
     path = _write(tmp_path, "companies.csv", 'member_id,name\n"M\n1",Atlas\n')
     with pytest.raises(ImportFailed) as failed:
         import_companies(programme, path)
     (error,) = failed.value.errors
-    assert str(error) == ('companies.csv line 2, field "member_id": "M\\n1" is not a member id:'
-                          " up to 40 characters, no spaces")
+    assert str(error) == (
+        'companies.csv line 2, field "member_id": "M\\n1" is not a member id:'
+        " up to 40 characters, no spaces"
+    )
 
 
 # --- configuration ------------------------------------------------------------------------
+
 
 def test_a_config_key_with_a_line_break_is_named_on_one_line(tmp_path: Path) -> None:
     path = _write(tmp_path, "config.toml", '[bot]\n"page\\nsize" = 3\n')
@@ -194,17 +221,30 @@ def test_a_config_key_with_a_line_break_is_named_on_one_line(tmp_path: Path) -> 
 
 # --- Telegram -----------------------------------------------------------------------------
 
+
 def test_a_message_without_a_chat_is_no_conversation() -> None:
-    update = Update.de_json({"update_id": 1, "message": {
-        "message_id": 1, "date": 0, "from": {"id": 7, "is_bot": False, "first_name": "A"},
-        "text": "hello"}}, None)
+    update = Update.de_json(
+        {
+            "update_id": 1,
+            "message": {
+                "message_id": 1,
+                "date": 0,
+                "from": {"id": 7, "is_bot": False, "first_name": "A"},
+                "text": "hello",
+            },
+        },
+        None,
+    )
     assert to_inbound(update) is None
 
 
-@pytest.mark.parametrize("payload", [{"message": False}, {"update_id": 1, "message": []},
-                                     {"update_id": 1, "callback_query": "x"}])
+@pytest.mark.parametrize(
+    "payload",
+    [{"message": False}, {"update_id": 1, "message": []}, {"update_id": 1, "callback_query": "x"}],
+)
 async def test_a_webhook_payload_ptb_cannot_read_is_not_an_update(
-        context: Context, payload: dict) -> None:
+    context: Context, payload: dict
+) -> None:
     channel = TelegramChannel(build_application(TelegramSettings(token=TOKEN)), context)
     with pytest.raises(ValueError, match="not a Telegram update"):
         await channel.receive(payload)

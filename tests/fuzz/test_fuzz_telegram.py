@@ -77,18 +77,19 @@ def webhook(programme: Database, bot_api_server: FakeBotAPI, tmp_path: Path) -> 
     bot_api.reset()
     for person in PEOPLE:
         bot_api.meet(person)
-    config = load(write_config(tmp_path, bot_api, f'mode = "webhook"\nwebhook_url = '
-                                                  f'"https://bot.example.org{HOOK}"'),
-                  environ={"FORMABOT_TELEGRAM_TOKEN": TOKEN,
-                           "FORMABOT_TELEGRAM_WEBHOOK_SECRET": SECRET})
+    config = load(
+        write_config(
+            tmp_path, bot_api, f'mode = "webhook"\nwebhook_url = "https://bot.example.org{HOOK}"'
+        ),
+        environ={"FORMABOT_TELEGRAM_TOKEN": TOKEN, "FORMABOT_TELEGRAM_WEBHOOK_SECRET": SECRET},
+    )
     context = Context(db=programme, clock=lambda: NOW, flood=FloodGate(burst=10**9))
     with asyncio.Runner() as runner:
         channel = app.build_telegram(config, context)
         runner.run(lifecycle.start(channel.application, "fr"))
         hook = TelegramWebhook(HOOK, SECRET, channel.receive)
         served = web.create_app(routes=telegram_routes(hook))
-        http = httpx.AsyncClient(transport=httpx.ASGITransport(app=served),
-                                 base_url="http://bot")
+        http = httpx.AsyncClient(transport=httpx.ASGITransport(app=served), base_url="http://bot")
         try:
             yield Webhook(runner, http, channel, bot_api, Snapshot(programme))
         finally:
@@ -98,34 +99,80 @@ def webhook(programme: Database, bot_api_server: FakeBotAPI, tmp_path: Path) -> 
 
 # --- what may be posted -------------------------------------------------------------------
 
-UPDATE_KEYS = ["update_id", "message", "callback_query", "edited_message", "chat", "from",
-               "text", "data", "id", "contact", "entities", "date", "message_id", "type"]
+UPDATE_KEYS = [
+    "update_id",
+    "message",
+    "callback_query",
+    "edited_message",
+    "chat",
+    "from",
+    "text",
+    "data",
+    "id",
+    "contact",
+    "entities",
+    "date",
+    "message_id",
+    "type",
+]
 JSON = st.recursive(
     st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), TEXT),
     lambda inner: st.one_of(
         st.lists(inner, max_size=4),
-        st.dictionaries(st.one_of(st.sampled_from(UPDATE_KEYS), TEXT), inner, max_size=5)),
+        st.dictionaries(st.one_of(st.sampled_from(UPDATE_KEYS), TEXT), inner, max_size=5),
+    ),
     max_leaves=12,
 )
 KNOWN_IDS = st.sampled_from([person.id for person in PEOPLE])
-IDS = st.one_of(KNOWN_IDS, KNOWN_IDS, KNOWN_IDS, st.just(STRANGER.id),
-                st.integers(-(2**63), 2**63))
-TEXTS = st.one_of(TEXT, HUGE_TEXT, st.sampled_from(
-    ["/start", "/start session_tig-2026-12", "/start topic_soudage", "/start@formabot_bot",
-     "/sessions", "/report 99999999999999999999", "/roster \ud800", "/link 123456", "STOP",
-     "/" + "x" * 40, "/", "", "1"]))
+IDS = st.one_of(KNOWN_IDS, KNOWN_IDS, KNOWN_IDS, st.just(STRANGER.id), st.integers(-(2**63), 2**63))
+TEXTS = st.one_of(
+    TEXT,
+    HUGE_TEXT,
+    st.sampled_from(
+        [
+            "/start",
+            "/start session_tig-2026-12",
+            "/start topic_soudage",
+            "/start@formabot_bot",
+            "/sessions",
+            "/report 99999999999999999999",
+            "/roster \ud800",
+            "/link 123456",
+            "STOP",
+            "/" + "x" * 40,
+            "/",
+            "",
+            "1",
+        ]
+    ),
+)
 CALLBACK_DATA = st.one_of(
-    TEXT, st.text(max_size=100),
+    TEXT,
+    st.text(max_size=100),
     st.from_regex(r"[a-z_]{1,12}(:[A-Za-z0-9_.\-]{0,20}){0,3}", fullmatch=True),
-    st.sampled_from(["lang:fr", "consent:yes", "s:tig-2026-12", "reg:tig-2026-12", "ss:5",
-                     "co:99999999999999999999999", "tp:soudage", "expired", "x" * 65]),
+    st.sampled_from(
+        [
+            "lang:fr",
+            "consent:yes",
+            "s:tig-2026-12",
+            "reg:tig-2026-12",
+            "ss:5",
+            "co:99999999999999999999999",
+            "tp:soudage",
+            "expired",
+            "x" * 65,
+        ]
+    ),
 )
 
 
 @st.composite
 def people(draw: st.DrawFn) -> dict[str, Any]:
-    user = {"id": draw(IDS), "is_bot": not draw(st.integers(0, 7)),
-            "first_name": draw(st.one_of(st.just("Amina"), TEXT))}
+    user = {
+        "id": draw(IDS),
+        "is_bot": not draw(st.integers(0, 7)),
+        "first_name": draw(st.one_of(st.just("Amina"), TEXT)),
+    }
     if draw(st.booleans()):
         user["language_code"] = draw(st.sampled_from(["fr", "ar", "en", "de", ""]))
     return user
@@ -135,7 +182,8 @@ def people(draw: st.DrawFn) -> dict[str, Any]:
 def messages(draw: st.DrawFn, user: dict[str, Any]) -> dict[str, Any]:
     chat_type = draw(st.sampled_from(["private"] * 6 + ["group", "supergroup", "channel"]))
     message: dict[str, Any] = {
-        "message_id": draw(st.integers(1, 2**31)), "date": draw(st.integers(0, 2**32)),
+        "message_id": draw(st.integers(1, 2**31)),
+        "date": draw(st.integers(0, 2**32)),
         "chat": {"id": user["id"] if chat_type == "private" else draw(IDS), "type": chat_type},
         "from": user,
     }
@@ -143,15 +191,29 @@ def messages(draw: st.DrawFn, user: dict[str, Any]) -> dict[str, Any]:
     if what == "text":
         message["text"] = draw(TEXTS)
         if message["text"].startswith("/") and draw(st.booleans()):
-            message["entities"] = [{"type": "bot_command", "offset": 0,
-                                    "length": draw(st.integers(-1, 50))}]
+            message["entities"] = [
+                {"type": "bot_command", "offset": 0, "length": draw(st.integers(-1, 50))}
+            ]
     elif what == "contact":
-        message["contact"] = {"phone_number": draw(st.one_of(TEXT, st.sampled_from(
-            ["212612345678", "+212612345678", "0612345678", "+1"]))),
-            "first_name": "Amina", "user_id": draw(st.one_of(st.just(user["id"]), IDS))}
+        message["contact"] = {
+            "phone_number": draw(
+                st.one_of(
+                    TEXT, st.sampled_from(["212612345678", "+212612345678", "0612345678", "+1"])
+                )
+            ),
+            "first_name": "Amina",
+            "user_id": draw(st.one_of(st.just(user["id"]), IDS)),
+        }
     elif what == "sticker":
-        message["sticker"] = {"file_id": "s", "file_unique_id": "s", "type": "regular",
-                              "width": 1, "height": 1, "is_animated": False, "is_video": False}
+        message["sticker"] = {
+            "file_id": "s",
+            "file_unique_id": "s",
+            "type": "regular",
+            "width": 1,
+            "height": 1,
+            "is_animated": False,
+            "is_video": False,
+        }
     return message
 
 
@@ -163,8 +225,12 @@ def updates(draw: st.DrawFn) -> dict[str, Any]:
     if draw(st.booleans()):
         update["message"] = draw(messages(user))
     else:
-        query: dict[str, Any] = {"id": draw(st.one_of(st.just("q1"), TEXT)), "from": user,
-                                 "chat_instance": "ci", "data": draw(CALLBACK_DATA)}
+        query: dict[str, Any] = {
+            "id": draw(st.one_of(st.just("q1"), TEXT)),
+            "from": user,
+            "chat_instance": "ci",
+            "data": draw(CALLBACK_DATA),
+        }
         if draw(st.integers(0, 4)):
             query["message"] = draw(messages(user))
         update["callback_query"] = query
@@ -189,16 +255,18 @@ def _answered(webhook: Webhook, update: dict[str, Any]) -> bool | None:
         return None
     if chat and (chat.get("type") != "private" or chat.get("id") != person.id):
         return None
-    if "message" in update and ("chat" not in body or "date" not in body
-                                or "message_id" not in body):
+    if "message" in update and (
+        "chat" not in body or "date" not in body or "message_id" not in body
+    ):
         return None
     return bool(webhook.bot_api.messages(person))
 
 
 @settings(FUZZ, max_examples=500)
 @given(payload=st.one_of(updates(), updates(), JSON), secret=SECRETS)
-def test_any_update_posted_to_the_webhook(webhook: Webhook, errors: Errors, payload: Any,
-                                          secret: str | None) -> None:
+def test_any_update_posted_to_the_webhook(
+    webhook: Webhook, errors: Errors, payload: Any, secret: str | None
+) -> None:
     count("telegram webhook")
     webhook.snapshot.restore()
     webhook.bot_api.reset()
@@ -227,15 +295,19 @@ def test_any_update_posted_to_the_webhook(webhook: Webhook, errors: Errors, payl
 
 
 @settings(FUZZ, max_examples=150)
-@given(body=st.one_of(st.binary(max_size=200), TEXT.map(
-    lambda text: text.encode("utf-8", "surrogatepass"))), secret=SECRETS)
-def test_any_bytes_posted_to_the_webhook(webhook: Webhook, errors: Errors, body: bytes,
-                                         secret: str | None) -> None:
+@given(
+    body=st.one_of(
+        st.binary(max_size=200), TEXT.map(lambda text: text.encode("utf-8", "surrogatepass"))
+    ),
+    secret=SECRETS,
+)
+def test_any_bytes_posted_to_the_webhook(
+    webhook: Webhook, errors: Errors, body: bytes, secret: str | None
+) -> None:
     count("telegram webhook")
     webhook.snapshot.restore()
     response = webhook.post(body, secret)
     errors.check(body)
     assert response.status_code in ((200, 400) if secret == SECRET else (403,))
     if response.status_code != 200:
-        assert changed(webhook.snapshot.fingerprint,
-                       fingerprint(webhook.channel.context.db)) == []
+        assert changed(webhook.snapshot.fingerprint, fingerprint(webhook.channel.context.db)) == []

@@ -24,10 +24,12 @@ def seed_crowd(path: Path, count: int) -> None:
             db.conn.executemany(
                 "INSERT INTO contacts (id, name, role, language, consent_at, state, created_at,"
                 " updated_at) VALUES (?, ?, 'trainee', 'fr', ?, ?, ?, ?)",
-                ((FIRST_ID + n, f"R{n}", stamp, state, stamp, stamp) for n in range(count)))
+                ((FIRST_ID + n, f"R{n}", stamp, state, stamp, stamp) for n in range(count)),
+            )
             db.conn.executemany(
                 "INSERT INTO identities (contact_id, channel, address, last_inbound_at,"
                 " created_at) VALUES (?, 'telegram', ?, ?, ?)",
-                ((FIRST_ID + n, str(FIRST_ID + n), stamp, stamp) for n in range(count)))
+                ((FIRST_ID + n, str(FIRST_ID + n), stamp, stamp) for n in range(count)),
+            )
     finally:
         db.close()

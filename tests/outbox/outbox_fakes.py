@@ -18,15 +18,29 @@ from storage.zones import to_utc_text
 NOW = datetime.fromisoformat("2026-11-29T09:00:00+00:00")
 
 
-def add_contact(db: Database, name: str, *, telegram: str | None = None,
-                whatsapp: str | None = None, topics: tuple[str, ...] = ("soudage",),
-                role: str = "manager", company: str | None = "M001", consent: bool = True,
-                opted_out: bool = False, language: str = "fr") -> int:
+def add_contact(
+    db: Database,
+    name: str,
+    *,
+    telegram: str | None = None,
+    whatsapp: str | None = None,
+    topics: tuple[str, ...] = ("soudage",),
+    role: str = "manager",
+    company: str | None = "M001",
+    consent: bool = True,
+    opted_out: bool = False,
+    language: str = "fr",
+) -> int:
     company_id = companies.by_member_id(db, company).id if company else None
     contact_id = contacts.create(
-        db, name=name, role=role, company_id=company_id, language=language,
+        db,
+        name=name,
+        role=role,
+        company_id=company_id,
+        language=language,
         consent_at=to_utc_text(NOW) if consent else None,
-        opted_out_at=to_utc_text(NOW) if opted_out else None)
+        opted_out_at=to_utc_text(NOW) if opted_out else None,
+    )
     contacts.set_state(db, contact_id, {"welcomed": True, "topics_chosen": True})
     if telegram:
         contacts.attach_identity(db, contact_id, channel="telegram", address=telegram)

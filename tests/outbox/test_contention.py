@@ -44,12 +44,14 @@ def rows_of(db: Database, announcement_id: int) -> tuple[int, int]:
     """(rows, distinct contacts) written so far for the announcement."""
     rows, people = db.execute(
         "SELECT count(*), count(DISTINCT contact_id) FROM deliveries WHERE announcement_id = ?",
-        [announcement_id]).fetchone()
+        [announcement_id],
+    ).fetchone()
     return rows, people
 
 
 def test_a_transaction_that_reads_then_writes_waits_for_another_writer(
-        programme: Database, db_path: Path) -> None:
+    programme: Database, db_path: Path
+) -> None:
     """Any module's `db.atomic()` (here a registration counting the seats left) begins by
     taking the write lock, so it waits for the other writer instead of failing at once."""
     amina = contacts.create(programme, name="Amina")
@@ -70,7 +72,8 @@ def test_a_transaction_that_reads_then_writes_waits_for_another_writer(
 
 
 def test_conversation_writes_wait_their_turn_while_another_connection_writes_an_audience(
-        programme: Database, db_path: Path) -> None:
+    programme: Database, db_path: Path
+) -> None:
     seed_crowd(db_path, CROWD)
     context = Context(db=programme)
     published: list[broadcasts.Published] = []
@@ -81,9 +84,16 @@ def test_conversation_writes_wait_their_turn_while_another_connection_writes_an_
         db = open_database(db_path)  # another process would do the same: its own connection
         try:
             now = now_utc()
-            published.append(broadcasts.publish(
-                db, texts={"*": "Nouvelle session de soudage"}, audience=Audience(),
-                due_at=now, created_by="cli:test", now=now))
+            published.append(
+                broadcasts.publish(
+                    db,
+                    texts={"*": "Nouvelle session de soudage"},
+                    audience=Audience(),
+                    due_at=now,
+                    created_by="cli:test",
+                    now=now,
+                )
+            )
         except BaseException as error:  # reported by the main thread
             failures.append(error)
         finally:
@@ -104,8 +114,9 @@ def test_conversation_writes_wait_their_turn_while_another_connection_writes_an_
         # A first message (contact and identity created), a second one (identity updated),
         # a profile change, and someone going through the whole onboarding.
         first, created = contacts.resolve(programme, channel="telegram", address=f"5{number}")
-        again, _ = contacts.resolve(programme, channel="telegram", address=f"5{number}",
-                                    chat_id=f"5{number}")
+        again, _ = contacts.resolve(
+            programme, channel="telegram", address=f"5{number}", chat_id=f"5{number}"
+        )
         contacts.update(programme, first.id, language="ar")
         Person(context, f"newcomer-{number}").onboard()  # fails on any missing reply
         slowest = max(slowest, time.perf_counter() - started)
@@ -122,11 +133,17 @@ def test_conversation_writes_wait_their_turn_while_another_connection_writes_an_
 
 
 async def test_what_fell_due_while_the_bot_was_down_is_released_by_a_job_at_start(
-        people: Database, db_path: Path) -> None:
+    people: Database, db_path: Path
+) -> None:
     now = now_utc()
-    overdue = broadcasts.publish(people, texts={"*": "Bonjour"}, audience=Audience(),
-                                 due_at=now - timedelta(hours=1), created_by="cli:test",
-                                 now=now - timedelta(hours=2)).announcement_id
+    overdue = broadcasts.publish(
+        people,
+        texts={"*": "Bonjour"},
+        audience=Audience(),
+        due_at=now - timedelta(hours=1),
+        created_by="cli:test",
+        now=now - timedelta(hours=2),
+    ).announcement_id
     scheduler = OutboxScheduler(open_database(db_path), str(db_path))
     rebuilt = scheduler.start()
     try:
@@ -152,7 +169,8 @@ def compose_for_now(coordinator: Person) -> None:
 
 
 async def test_a_broadcast_confirmed_in_a_chat_does_not_hold_up_other_conversations(
-        programme: Database, db_path: Path) -> None:
+    programme: Database, db_path: Path
+) -> None:
     seed_crowd(db_path, CROWD)
     coordinators.add(programme, channel="console", address="salma", name="Salma")
     context = Context(db=programme)
@@ -163,8 +181,9 @@ async def test_a_broadcast_confirmed_in_a_chat_does_not_hold_up_other_conversati
     amina = Person(context, "amina")
     amina.onboard()
     scheduler_db = open_database(db_path)
-    scheduler = OutboxScheduler(scheduler_db, str(db_path),
-                                settings=ScheduleSettings(due_seconds=0.05))
+    scheduler = OutboxScheduler(
+        scheduler_db, str(db_path), settings=ScheduleSettings(due_seconds=0.05)
+    )
     scheduler.start()
     latencies: list[float] = []
     chatting = asyncio.Event()
@@ -183,13 +202,13 @@ async def test_a_broadcast_confirmed_in_a_chat_does_not_hold_up_other_conversati
         await asyncio.sleep(0.1)
         confirmed = time.perf_counter()
         salma.presses("Confirm")
-        [created] = [row for row in announcements.listing(programme)
-                     if row.kind == "announcement"]
-        assert (f"Announcement #{created.id} is going out now. Recipients: {CROWD}."
-                in salma.text)
+        [created] = [row for row in announcements.listing(programme) if row.kind == "announcement"]
+        assert f"Announcement #{created.id} is going out now. Recipients: {CROWD}." in salma.text
         deadline = time.monotonic() + 60
-        while (rows_of(programme, created.id)[0] < CROWD
-               or announcements.get(programme, created.id).status != "sending"):
+        while (
+            rows_of(programme, created.id)[0] < CROWD
+            or announcements.get(programme, created.id).status != "sending"
+        ):
             assert time.monotonic() < deadline, rows_of(programme, created.id)
             await asyncio.sleep(0.01)
         written = time.perf_counter() - confirmed
@@ -206,12 +225,11 @@ async def test_a_broadcast_confirmed_in_a_chat_does_not_hold_up_other_conversati
 
 
 async def test_a_broadcast_confirmed_in_a_chat_goes_out_and_its_coordinator_gets_the_report(
-        people: Database, db_path: Path, tmp_path: Path) -> None:
+    people: Database, db_path: Path, tmp_path: Path
+) -> None:
     config_file = tmp_path / "config.toml"
-    config_file.write_text(f'[bot]\ndatabase = "{db_path}"\nquiet_hours = ""\n',
-                           encoding="utf-8")
-    contacts.update(people, contacts.identity(people, "telegram", "101").contact_id,
-                    language="en")
+    config_file.write_text(f'[bot]\ndatabase = "{db_path}"\nquiet_hours = ""\n', encoding="utf-8")
+    contacts.update(people, contacts.identity(people, "telegram", "101").contact_id, language="en")
     coordinators.add(people, channel="telegram", address="101", name="Amina")
     amina = Person(Context(db=people), "101", channel="telegram")
     compose_for_now(amina)
@@ -225,8 +243,11 @@ async def test_a_broadcast_confirmed_in_a_chat_goes_out_and_its_coordinator_gets
         [created] = announcements.listing(people, kinds=("announcement",))
         assert f"Announcement #{created.id} is going out now. Recipients: 3." in amina.text
         deadline = time.monotonic() + 20
-        while not [call for call in telegram.calls if call.text.startswith(
-                f"Announcement #{created.id} has gone out to 3 recipients.")]:
+        while not [
+            call
+            for call in telegram.calls
+            if call.text.startswith(f"Announcement #{created.id} has gone out to 3 recipients.")
+        ]:
             assert time.monotonic() < deadline, telegram.calls
             await asyncio.sleep(0.02)
     finally:
@@ -239,12 +260,19 @@ async def test_a_broadcast_confirmed_in_a_chat_goes_out_and_its_coordinator_gets
 
 
 def test_a_broadcast_cancelled_while_its_rows_are_written_gets_no_more_rows(
-        programme: Database, db_path: Path) -> None:
+    programme: Database, db_path: Path
+) -> None:
     seed_crowd(db_path, CROWD // 2)
     now = now_utc()
-    published = broadcasts.publish(programme, texts={"*": "Bonjour"}, audience=Audience(),
-                                   due_at=now, created_by="cli:test", now=now,
-                                   release_now=False)
+    published = broadcasts.publish(
+        programme,
+        texts={"*": "Bonjour"},
+        audience=Audience(),
+        due_at=now,
+        created_by="cli:test",
+        now=now,
+        release_now=False,
+    )
     number = published.announcement_id
     writer = threading.Thread(target=lambda: _release_on_own_connection(db_path, number))
     writer.start()

@@ -22,13 +22,21 @@ GRACE = timedelta(hours=6)
 
 
 def announce(db: Database) -> int:
-    return announcements.create(db, texts={"*": "Nouvelle session"}, audience=Audience(),
-                                due_at=NOW, created_by="test", now=NOW)
+    return announcements.create(
+        db,
+        texts={"*": "Nouvelle session"},
+        audience=Audience(),
+        due_at=NOW,
+        created_by="test",
+        now=NOW,
+    )
 
 
 def rows(db: Database, announcement_id: int) -> list[tuple[int, str, str]]:
-    return sorted((row.contact_id, row.channel, row.status)
-                  for row in deliveries.of_announcement(db, announcement_id))
+    return sorted(
+        (row.contact_id, row.channel, row.status)
+        for row in deliveries.of_announcement(db, announcement_id)
+    )
 
 
 def test_a_telegram_only_deployment_notifies_on_telegram_only(tmp_path: Path) -> None:
@@ -42,9 +50,14 @@ def test_a_telegram_only_deployment_notifies_on_telegram_only(tmp_path: Path) ->
         assert context.channels == ("telegram",)
     finally:
         context.db.close()
-    both = load(path, environ={"FORMABOT_TELEGRAM_TOKEN": "1:abc",
-                               "FORMABOT_TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
-                               "FORMABOT_TWILIO_AUTH_TOKEN": "x"})
+    both = load(
+        path,
+        environ={
+            "FORMABOT_TELEGRAM_TOKEN": "1:abc",
+            "FORMABOT_TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+            "FORMABOT_TWILIO_AUTH_TOKEN": "x",
+        },
+    )
     assert both.served_channels == ("telegram", "whatsapp")
 
 
@@ -57,24 +70,33 @@ def test_release_on_one_channel_leaves_out_those_only_on_the_other(people: Datab
     assert youssef.contact_id not in {contact for contact, _, _ in rows(people, announcement_id)}
 
 
-def test_rows_on_a_channel_not_served_move_or_are_skipped_with_the_reason(
-        people: Database) -> None:
+def test_rows_on_a_channel_not_served_move_or_are_skipped_with_the_reason(people: Database) -> None:
     announcement_id = announce(people)
     release(people, announcement_id, now=NOW, grace=GRACE)  # a CLI that knew no better
     contacts.resolve(people, channel="whatsapp", address="+212612345679")  # last used
-    whatsapp_rows = [row for row in deliveries.of_announcement(people, announcement_id)
-                     if row.channel == "whatsapp"]
+    whatsapp_rows = [
+        row
+        for row in deliveries.of_announcement(people, announcement_id)
+        if row.channel == "whatsapp"
+    ]
     assert whatsapp_rows
     settled = deliveries.settle_unserved(people, served=("telegram",), now=NOW)
     assert settled == len(whatsapp_rows)
-    reasons = {row.contact_id: row.reason for row in deliveries.of_announcement(
-        people, announcement_id) if row.channel == "whatsapp"}
-    assert all(reason.startswith("whatsapp is not served by this deployment")
-               for reason in reasons.values())
-    statuses = {(contact, channel): status for contact, channel, status in
-                rows(people, announcement_id)}
-    assert all(status != "pending" for (_, channel), status in statuses.items()
-               if channel == "whatsapp")
+    reasons = {
+        row.contact_id: row.reason
+        for row in deliveries.of_announcement(people, announcement_id)
+        if row.channel == "whatsapp"
+    }
+    assert all(
+        reason.startswith("whatsapp is not served by this deployment")
+        for reason in reasons.values()
+    )
+    statuses = {
+        (contact, channel): status for contact, channel, status in rows(people, announcement_id)
+    }
+    assert all(
+        status != "pending" for (_, channel), status in statuses.items() if channel == "whatsapp"
+    )
     assert deliveries.settle_unserved(people, served=("telegram", "whatsapp"), now=NOW) == 0
 
 
@@ -90,20 +112,23 @@ def test_released_twice_with_a_channel_change_between_one_copy_each(people: Data
     assert len(per_contact) == len(set(per_contact))
 
 
-async def test_rows_of_a_cancelled_announcement_taken_late_are_skipped(
-        people: Database) -> None:
+async def test_rows_of_a_cancelled_announcement_taken_late_are_skipped(people: Database) -> None:
     announcement_id = announce(people)
     release(people, announcement_id, now=NOW, grace=GRACE)
     # Cancelled, but its pending rows not skipped yet (the batches were still running).
-    announcements.set_status(people, announcement_id, "cancelled", now=NOW, note="cancelled",
-                             only_from=("sending",))
+    announcements.set_status(
+        people, announcement_id, "cancelled", now=NOW, note="cancelled", only_from=("sending",)
+    )
     clock = FakeClock()
     telegram = FakeSender("telegram", clock)
     dispatcher = Dispatcher(people, telegram, zone=zone("Africa/Casablanca"), clock=clock)
     await dispatcher.drain()
     assert telegram.calls == []
-    assert {row.reason for row in deliveries.of_announcement(people, announcement_id)
-            if row.channel == "telegram"} == {"cancelled"}
+    assert {
+        row.reason
+        for row in deliveries.of_announcement(people, announcement_id)
+        if row.channel == "telegram"
+    } == {"cancelled"}
 
 
 def test_a_cancelled_announcement_is_not_rerouted(people: Database) -> None:

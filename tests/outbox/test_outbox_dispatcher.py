@@ -18,19 +18,32 @@ from storage.zones import zone
 CASA = zone("Africa/Casablanca")
 
 
-def broadcast(db: Database, clock: FakeClock, *, urgent: bool = False,
-              audience: Audience | None = None) -> int:
+def broadcast(
+    db: Database, clock: FakeClock, *, urgent: bool = False, audience: Audience | None = None
+) -> int:
     announcement_id = announcements.create(
-        db, texts={"*": "Nouvelle session de soudage"}, audience=audience or Audience(),
-        due_at=clock.now(), created_by="test", now=clock.now(), urgent=urgent)
+        db,
+        texts={"*": "Nouvelle session de soudage"},
+        audience=audience or Audience(),
+        due_at=clock.now(),
+        created_by="test",
+        now=clock.now(),
+        urgent=urgent,
+    )
     release(db, announcement_id, now=clock.now(), grace=timedelta(hours=6))
     return announcement_id
 
 
 def dispatcher(db: Database, sender: FakeSender, clock: FakeClock, **settings) -> Dispatcher:
     quiet = settings.pop("quiet", None)
-    return Dispatcher(db, sender, zone=CASA, clock=clock, quiet=quiet,
-                      settings=DispatcherSettings(**{"concurrency": 1, **settings}))
+    return Dispatcher(
+        db,
+        sender,
+        zone=CASA,
+        clock=clock,
+        quiet=quiet,
+        settings=DispatcherSettings(**{"concurrency": 1, **settings}),
+    )
 
 
 async def test_every_delivery_goes_exactly_once_when_run_twice(people, clock, telegram) -> None:
@@ -69,11 +82,9 @@ async def test_429_pauses_the_whole_channel_for_the_time_asked(people, clock, te
     assert deliveries.report(people, announcement_id).counts["sent"] == 2
 
 
-async def test_5xx_is_retried_with_backoff_then_failed_with_reason(people, clock,
-                                                                   telegram) -> None:
+async def test_5xx_is_retried_with_backoff_then_failed_with_reason(people, clock, telegram) -> None:
     announcement_id = broadcast(people, clock)
-    telegram.by_address["101"] = deque(
-        [SendResult.transient("HTTP 502 Bad Gateway")] * 3)
+    telegram.by_address["101"] = deque([SendResult.transient("HTTP 502 Bad Gateway")] * 3)
     await dispatcher(people, telegram, clock, max_attempts=3, backoff_seconds=1).drain()
     tries = [call.at for call in telegram.calls if call.address == "101"]
     assert len(tries) == 3
@@ -92,7 +103,8 @@ async def test_timeout_then_success_is_sent_once(people, clock, telegram) -> Non
 
 async def test_403_marks_identity_inactive_and_skips_later_rows(people, clock, telegram) -> None:
     telegram.by_address["101"] = deque(
-        [SendResult.blocked("Forbidden: bot was blocked by the user")])
+        [SendResult.blocked("Forbidden: bot was blocked by the user")]
+    )
     first = broadcast(people, clock)
     await dispatcher(people, telegram, clock).drain()
     assert contacts.identity(people, "telegram", "101").active is False
@@ -100,12 +112,12 @@ async def test_403_marks_identity_inactive_and_skips_later_rows(people, clock, t
     await dispatcher(people, telegram, clock).drain()
     assert telegram.addresses().count("101") == 1
     assert deliveries.report(people, first).reasons["failed"] == {
-        "blocked: Forbidden: bot was blocked by the user": 1}
+        "blocked: Forbidden: bot was blocked by the user": 1
+    }
     assert deliveries.report(people, second).counts.get("skipped", 0) == 0  # not even a row
 
 
-async def test_blocked_rows_already_queued_are_skipped_or_rerouted(people, clock,
-                                                                   telegram) -> None:
+async def test_blocked_rows_already_queued_are_skipped_or_rerouted(people, clock, telegram) -> None:
     announcement_id = broadcast(people, clock)
     contacts.mark_identity_inactive(people, "telegram", "101", "blocked")
     contacts.mark_identity_inactive(people, "telegram", "103", "blocked")
@@ -118,8 +130,9 @@ async def test_blocked_rows_already_queued_are_skipped_or_rerouted(people, clock
     assert sorted(whatsapp.addresses()) == ["+212612345678", "+212612345679"]
 
 
-async def test_rows_left_sending_become_unknown_and_are_never_resent(people, clock,
-                                                                     telegram) -> None:
+async def test_rows_left_sending_become_unknown_and_are_never_resent(
+    people, clock, telegram
+) -> None:
     announcement_id = broadcast(people, clock)
     row = deliveries.due(people, "telegram", now=clock.now(), limit=1)[0]
     deliveries.mark_sending(people, row.id, now=clock.now())  # then the process was killed

@@ -40,8 +40,12 @@ class Watching(FakeSender):
         self.stop = asyncio.Event()
 
     def on_disk(self, status: str) -> set[int]:
-        return {row_id for (row_id,) in self.other.execute(
-            "SELECT id FROM deliveries WHERE status = ?", [status])}
+        return {
+            row_id
+            for (row_id,) in self.other.execute(
+                "SELECT id FROM deliveries WHERE status = ?", [status]
+            )
+        }
 
     async def send(self, delivery: Delivery, rendered: Reply) -> SendResult:
         sending = self.on_disk("sending")
@@ -62,25 +66,34 @@ def audience(db: Database) -> int:
     people = []
     for number in range(RECIPIENTS):
         people.append(contacts.create(db, name=f"P{number}", consent_at=to_utc_text(NOW)))
-        contacts.attach_identity(db, people[-1], channel="telegram",
-                                 address=str(5000 + number))
+        contacts.attach_identity(db, people[-1], channel="telegram", address=str(5000 + number))
     announcement_id = announcements.create(
-        db, texts={"*": "Nouvelle session"}, audience=Audience(contacts=tuple(people)),
-        due_at=NOW, created_by="test", now=NOW)
+        db,
+        texts={"*": "Nouvelle session"},
+        audience=Audience(contacts=tuple(people)),
+        due_at=NOW,
+        created_by="test",
+        now=NOW,
+    )
     release(db, announcement_id, now=NOW, grace=timedelta(hours=6))
     return announcement_id
 
 
 def dispatcher(db: Database, sender: FakeSender, clock: FakeClock) -> Dispatcher:
-    return Dispatcher(db, sender, zone=zone("Africa/Casablanca"), clock=clock,
-                      settings=DispatcherSettings(rate_per_second=RATE, per_chat_per_second=0,
-                                                  concurrency=100))
+    return Dispatcher(
+        db,
+        sender,
+        zone=zone("Africa/Casablanca"),
+        clock=clock,
+        settings=DispatcherSettings(rate_per_second=RATE, per_chat_per_second=0, concurrency=100),
+    )
 
 
 def commits(db: Database) -> list[str]:
     statements: list[str] = []
     db.conn.set_trace_callback(
-        lambda sql: statements.append(sql) if sql.strip().upper() == "COMMIT" else None)
+        lambda sql: statements.append(sql) if sql.strip().upper() == "COMMIT" else None
+    )
     return statements
 
 
@@ -131,8 +144,11 @@ async def test_a_crash_mid_broadcast_leaves_only_rows_marked_ahead_or_in_flight_
 
     counts = deliveries.report(people, announcement_id).counts
     requested = {call.delivery_id for call in sender.calls}
-    sending = {row.id for row in deliveries.of_announcement(people, announcement_id)
-               if row.status == "sending"}
+    sending = {
+        row.id
+        for row in deliveries.of_announcement(people, announcement_id)
+        if row.status == "sending"
+    }
     assert len(sending - requested) <= worker.settings.mark_ahead
     assert len(sending & requested) <= worker.settings.concurrency
     assert counts.get("sent", 0) + len(sending) >= len(requested)
@@ -155,10 +171,14 @@ async def test_with_its_commits_in_a_writer_thread_each_row_is_still_sending_bef
     announcement_id = audience(people)
     sender = Watching(clock, db_path)
     writes = ThreadedWrites(db_path)
-    worker = Dispatcher(people, sender, zone=zone("Africa/Casablanca"), clock=clock,
-                        settings=DispatcherSettings(rate_per_second=RATE, per_chat_per_second=0,
-                                                    concurrency=100),
-                        writes=writes)
+    worker = Dispatcher(
+        people,
+        sender,
+        zone=zone("Africa/Casablanca"),
+        clock=clock,
+        settings=DispatcherSettings(rate_per_second=RATE, per_chat_per_second=0, concurrency=100),
+        writes=writes,
+    )
     other = open_database(db_path, migrate=False)
     holding = True
 

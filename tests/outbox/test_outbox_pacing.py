@@ -24,9 +24,12 @@ class Workers:
     """Ten workers of one dispatcher at `RATE`, each noting when it was let through."""
 
     def __init__(self, db: Database, sender: FakeSender) -> None:
-        self.dispatcher = Dispatcher(db, sender, zone=zone("Africa/Casablanca"),
-                                     settings=DispatcherSettings(rate_per_second=RATE,
-                                                                 per_chat_per_second=0))
+        self.dispatcher = Dispatcher(
+            db,
+            sender,
+            zone=zone("Africa/Casablanca"),
+            settings=DispatcherSettings(rate_per_second=RATE, per_chat_per_second=0),
+        )
         self.admitted: list[float] = []
         self.tasks = [asyncio.create_task(self._worker(number)) for number in range(10)]
 
@@ -70,6 +73,7 @@ async def test_after_the_loop_stalled_late_workers_do_not_all_go_at_once(
 
 # --- the rule, on a clock that moves only when told (no real time) -----------------------------
 
+
 class VirtualClock:
     """Seconds since the start; `sleep` moves time on, `stall` too, without anyone running."""
 
@@ -92,8 +96,15 @@ class VirtualClock:
 START = datetime(2026, 12, 1, 9, tzinfo=UTC)
 
 
-async def grants(bucket: TokenBucket, clock: VirtualClock, *, count: int, workers: int = 50,
-                 stall_after: int | None = None, stall: float = 0.0) -> list[float]:
+async def grants(
+    bucket: TokenBucket,
+    clock: VirtualClock,
+    *,
+    count: int,
+    workers: int = 50,
+    stall_after: int | None = None,
+    stall: float = 0.0,
+) -> list[float]:
     """When each of `count` requests was let through by `bucket`, `workers` callers asking
     at once; after the `stall_after`-th, the loop stalls for `stall` seconds (a slow
     checkpoint, a busy machine): no one runs, time passes."""
@@ -113,8 +124,7 @@ async def grants(bucket: TokenBucket, clock: VirtualClock, *, count: int, worker
 def busiest_second(times: list[float]) -> int:
     """The most requests in any one-second window [t, t + 1)."""
     ordered = sorted(times)
-    return max(bisect_left(ordered, start + 1.0) - index
-               for index, start in enumerate(ordered))
+    return max(bisect_left(ordered, start + 1.0) - index for index, start in enumerate(ordered))
 
 
 async def test_after_a_stall_no_one_second_window_exceeds_the_rate() -> None:

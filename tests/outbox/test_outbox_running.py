@@ -25,8 +25,13 @@ CASA = zone("Africa/Casablanca")
 
 def broadcast(db: Database, clock: FakeClock, created_by: str) -> int:
     announcement_id = announcements.create(
-        db, texts={"*": "Nouvelle session de soudage\nInscriptions ouvertes"},
-        audience=Audience(), due_at=clock.now(), created_by=created_by, now=clock.now())
+        db,
+        texts={"*": "Nouvelle session de soudage\nInscriptions ouvertes"},
+        audience=Audience(),
+        due_at=clock.now(),
+        created_by=created_by,
+        now=clock.now(),
+    )
     release(db, announcement_id, now=clock.now(), grace=timedelta(hours=6))
     return announcement_id
 
@@ -82,12 +87,19 @@ async def test_stopping_leaves_rows_waiting_for_the_rate_limit_pending(
     people: Database, telegram: FakeSender
 ) -> None:
     for number in range(4):
-        contacts.attach_identity(people, contacts.create(
-            people, name=f"P{number}", consent_at=to_utc_text(NOW)),
-            channel="telegram", address=f"20{number}")
+        contacts.attach_identity(
+            people,
+            contacts.create(people, name=f"P{number}", consent_at=to_utc_text(NOW)),
+            channel="telegram",
+            address=f"20{number}",
+        )
     announcement_id = broadcast(people, FakeClock(now_utc()), created_by="cli:amina")
-    worker = Dispatcher(people, telegram, zone=CASA,  # the real clock: 1 request a second
-                        settings=DispatcherSettings(rate_per_second=1, concurrency=4))
+    worker = Dispatcher(
+        people,
+        telegram,
+        zone=CASA,  # the real clock: 1 request a second
+        settings=DispatcherSettings(rate_per_second=1, concurrency=4),
+    )
     stop = asyncio.Event()
     running = asyncio.create_task(worker.run(stop))
     while not telegram.calls:
@@ -96,8 +108,10 @@ async def test_stopping_leaves_rows_waiting_for_the_rate_limit_pending(
     await asyncio.wait_for(running, timeout=2)
     rows = deliveries.of_announcement(people, announcement_id)
     assert len(rows) > 2
-    assert deliveries.report(people, announcement_id).counts == {"sent": 1,
-                                                                  "pending": len(rows) - 1}
+    assert deliveries.report(people, announcement_id).counts == {
+        "sent": 1,
+        "pending": len(rows) - 1,
+    }
 
 
 def test_report_rows_are_allowed_by_the_schema_and_nothing_is_lost(tmp_path) -> None:
@@ -106,16 +120,32 @@ def test_report_rows_are_allowed_by_the_schema_and_nothing_is_lost(tmp_path) -> 
     stamp = to_utc_text(NOW)
     contact_id = contacts.create(db, name="Amina", consent_at=stamp)
     contacts.attach_identity(db, contact_id, channel="telegram", address="101")
-    announcement_id = announcements.create(db, texts={"*": "x"}, audience=Audience(),
-                                           due_at=NOW, created_by="t", now=NOW)
+    announcement_id = announcements.create(
+        db, texts={"*": "x"}, audience=Audience(), due_at=NOW, created_by="t", now=NOW
+    )
     # The row as that schema's outbox wrote it (today's audience query needs later columns).
-    db["deliveries"].insert({"announcement_id": announcement_id, "contact_id": contact_id,
-                             "channel": "telegram", "address": "101", "next_attempt_at": stamp,
-                             "created_at": stamp, "updated_at": stamp})
+    db["deliveries"].insert(
+        {
+            "announcement_id": announcement_id,
+            "contact_id": contact_id,
+            "channel": "telegram",
+            "address": "101",
+            "next_attempt_at": stamp,
+            "created_at": stamp,
+            "updated_at": stamp,
+        }
+    )
     MIGRATIONS.apply(db)
     assert len(deliveries.of_announcement(db, announcement_id)) == 1
-    assert announcements.create(db, kind="report", texts={"*": "r"}, audience=Audience(),
-                                due_at=NOW, created_by="t", now=NOW)
+    assert announcements.create(
+        db,
+        kind="report",
+        texts={"*": "r"},
+        audience=Audience(),
+        due_at=NOW,
+        created_by="t",
+        now=NOW,
+    )
     db.execute("DELETE FROM announcements WHERE id = ?", [announcement_id])
     assert deliveries.of_announcement(db, announcement_id) == []  # still cascades
     db.close()

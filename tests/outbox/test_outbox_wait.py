@@ -34,11 +34,14 @@ class Bot(threading.Thread):
         sender.by_address["+212612345678"] = deque([SendResult.failed("63016: outside the window")])
         telegram = FakeSender("telegram", SystemClock())  # type: ignore[arg-type]
         settings = DispatcherSettings(rate_per_second=50, poll_seconds=0.05, backoff_seconds=0.01)
-        workers = [Dispatcher(db, one, zone=zone("Africa/Casablanca"), settings=settings)
-                   for one in (telegram, sender)]
+        workers = [
+            Dispatcher(db, one, zone=zone("Africa/Casablanca"), settings=settings)
+            for one in (telegram, sender)
+        ]
         try:
             self.loop.run_until_complete(
-                asyncio.gather(*(worker.run(self.stop) for worker in workers)))
+                asyncio.gather(*(worker.run(self.stop) for worker in workers))
+            )
         finally:
             db.close()
             self.loop.close()
@@ -60,7 +63,7 @@ def test_announce_wait_shows_progress_then_the_final_report(run, bot: Bot) -> No
     result = run("announce", "--topic", "soudage", "--text", "Session TIG", "--yes", "--wait")
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert lines[lines.index("1") + 1:] == [
+    assert lines[lines.index("1") + 1 :] == [
         "Announcement 1: sent",
         "  sent: 1",
         "  failed: 1",

@@ -20,9 +20,9 @@ from tests.clock import Clock
 from tests.fakes.bot_api import TOKEN, FakeBotAPI
 from tests.fakes.twilio_api import FakeTwilio
 from tests.telegram.chat import Chat
-from tests.telegram.conftest import bot_api, bot_api_server  # noqa: F401 (fixtures)
+from tests.telegram.conftest import bot_api, bot_api_server
 from tests.telegram.support import write_config
-from tests.whatsapp.conftest import (  # noqa: F401 (fixtures)
+from tests.whatsapp.conftest import (
     channel,
     http,
     settings,
@@ -43,7 +43,7 @@ def context(programme: Database, clock: Clock) -> Context:
 
 
 @pytest.fixture
-def config(tmp_path: Path, bot_api: FakeBotAPI) -> Config:  # noqa: F811
+def config(tmp_path: Path, bot_api: FakeBotAPI) -> Config:
     return load(write_config(tmp_path, bot_api), environ={"FORMABOT_TELEGRAM_TOKEN": TOKEN})
 
 
@@ -58,22 +58,26 @@ async def telegram(config: Config, context: Context) -> AsyncIterator[TelegramCh
 
 
 @pytest.fixture
-def whatsapp(channel: WhatsAppChannel) -> WhatsAppChannel:  # noqa: F811
+def whatsapp(channel: WhatsAppChannel) -> WhatsAppChannel:
     """tests/whatsapp's channel, on this directory's context (its moving clock)."""
     return channel
 
 
 @pytest.fixture
-def telegram_chat(bot_api: FakeBotAPI,  # noqa: F811
-                  telegram: TelegramChannel) -> Iterator[Callable]:
+def telegram_chat(
+    bot_api: FakeBotAPI,
+    telegram: TelegramChannel,
+) -> Iterator[Callable]:
     """A chat of `user` with the bot; every button press was answered at the end."""
     yield lambda user: Chat(bot_api, telegram, user)
     assert bot_api.unanswered() == set()
 
 
 @pytest.fixture
-def phone(http: httpx.AsyncClient, whatsapp: WhatsAppChannel,  # noqa: F811
-          twilio: FakeTwilio) -> Callable:  # noqa: F811
+def phone(
+    http: httpx.AsyncClient,
+    whatsapp: WhatsAppChannel,
+    twilio: FakeTwilio,
+) -> Callable:
     """The phone of `number` on WhatsApp, posting signed messages."""
     return lambda number: Phone(http, whatsapp, twilio, number)
-

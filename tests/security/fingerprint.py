@@ -10,9 +10,13 @@ from sqlite_utils import Database
 Fingerprint = dict[str, list[tuple[Any, ...]]]
 
 
-def fingerprint(db: Database, *, ignore: Mapping[str, Iterable[str]] = (),
-                skip_tables: Iterable[str] = (),
-                skip_audit: Iterable[str] = ()) -> Fingerprint:
+def fingerprint(
+    db: Database,
+    *,
+    ignore: Mapping[str, Iterable[str]] = (),
+    skip_tables: Iterable[str] = (),
+    skip_audit: Iterable[str] = (),
+) -> Fingerprint:
     """Every row of every table, in a stable order. `ignore` leaves columns out (per table),
     `skip_tables` whole tables, `skip_audit` the audit entries of those actions."""
     ignored = {table: set(columns) for table, columns in dict(ignore).items()}
@@ -22,8 +26,11 @@ def fingerprint(db: Database, *, ignore: Mapping[str, Iterable[str]] = (),
     for table in sorted(db.table_names()):
         if table in skipped or table.startswith("sqlite_"):
             continue
-        columns = [column.name for column in db[table].columns
-                   if column.name not in ignored.get(table, set())]
+        columns = [
+            column.name
+            for column in db[table].columns
+            if column.name not in ignored.get(table, set())
+        ]
         rows = db.execute(f"SELECT * FROM [{table}]").fetchall()
         names = [column.name for column in db[table].columns]
         kept = []
@@ -42,6 +49,8 @@ def differences(before: Fingerprint, after: Fingerprint) -> dict[str, dict[str, 
     for table in sorted(set(before) | set(after)):
         old, new = before.get(table, []), after.get(table, [])
         if old != new:
-            changed[table] = {"gone": [row for row in old if row not in new],
-                              "new": [row for row in new if row not in old]}
+            changed[table] = {
+                "gone": [row for row in old if row not in new],
+                "new": [row for row in new if row not in old],
+            }
     return changed

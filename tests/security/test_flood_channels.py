@@ -28,8 +28,8 @@ def enrolled(db: Database, channel: str, *addresses: str) -> None:
 
 
 async def test_a_flood_on_telegram_slows_only_the_flooder(
-        programme: Database, bot_api: FakeBotAPI, telegram_chat: Callable,
-        clock: Clock) -> None:
+    programme: Database, bot_api: FakeBotAPI, telegram_chat: Callable, clock: Clock
+) -> None:
     enrolled(programme, "telegram", str(FLOODER.id), str(OTHER.id))
     flooder, other = telegram_chat(FLOODER), telegram_chat(OTHER)
     before = fingerprint(programme, ignore={"identities": ["last_inbound_at", "chat_id"]})
@@ -39,12 +39,12 @@ async def test_a_flood_on_telegram_slows_only_the_flooder(
     await other.says("bonjour")
     texts = [message.get("text", "") for message in flooder.messages]
     assert sum(UNDERSTOOD in text for text in texts) == len(
-        [n for n in range(BURST) if n % 3])  # the burst's texts answered …
+        [n for n in range(BURST) if n % 3]
+    )  # the burst's texts answered …
     assert [text for text in texts if NOTICE in text] == [texts[-1]]  # … one notice, last
     assert len(texts) == BURST + 1
     assert UNDERSTOOD in other.last
-    assert fingerprint(programme, ignore={"identities": ["last_inbound_at", "chat_id"]}) \
-        == before
+    assert fingerprint(programme, ignore={"identities": ["last_inbound_at", "chat_id"]}) == before
 
     await flooder.says("encore")  # still too fast: nothing
     assert len(flooder.messages) == BURST + 1
@@ -54,7 +54,8 @@ async def test_a_flood_on_telegram_slows_only_the_flooder(
 
 
 async def test_a_flood_on_whatsapp_slows_only_the_flooder(
-        programme: Database, phone: Callable, clock: Clock) -> None:
+    programme: Database, phone: Callable, clock: Clock
+) -> None:
     enrolled(programme, "whatsapp", FLOOD_NUMBER, OTHER_NUMBER)
     flooder, other = phone(FLOOD_NUMBER), phone(OTHER_NUMBER)
     answered = [await flooder.says(f"spam {number}") for number in range(BURST + 1)]

@@ -32,19 +32,24 @@ def harmless(text: str | None) -> bool:
     return text is not None and not any(control in text for control in CONTROLS)
 
 
-@pytest.mark.parametrize(("typed", "stored"), [
-    (HOSTILE, CLEAN),
-    ("  Nour\tEl\u00a0Idrissi\r\n", "Nour El Idrissi"),
-    ("عبد\u200cالله \u202bبن\u202c علي", "عبد\u200cالله بن علي"),  # ZWNJ is a letter's shape
-    ("\u202a\u2066\x00\x7f", ""),
-])
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        (HOSTILE, CLEAN),
+        ("  Nour\tEl\u00a0Idrissi\r\n", "Nour El Idrissi"),
+        ("عبد\u200cالله \u202bبن\u202c علي", "عبد\u200cالله بن علي"),  # ZWNJ is a letter's shape
+        ("\u202a\u2066\x00\x7f", ""),
+    ],
+)
 def test_the_one_cleaning_strips_controls_and_bidi_and_keeps_the_letters(
-        typed: str, stored: str) -> None:
+    typed: str, stored: str
+) -> None:
     assert clean_name(typed) == stored
 
 
 async def test_a_name_typed_on_telegram_is_stored_clean(
-        programme: Database, telegram_chat: Callable) -> None:
+    programme: Database, telegram_chat: Callable
+) -> None:
     nour = telegram_chat(User(7401, "Nour"))
     await nour.says("/start")
     await nour.presses("Français")
@@ -58,7 +63,8 @@ async def test_a_name_typed_on_telegram_is_stored_clean(
 
 
 async def test_a_name_typed_on_whatsapp_is_stored_clean(
-        programme: Database, phone: Callable) -> None:
+    programme: Database, phone: Callable
+) -> None:
     nadia = phone(NUMBER)
     for answer in ("Bonjour", "1", "1", TYPED_NAME):
         await nadia.says(answer)
@@ -74,10 +80,18 @@ def _write(tmp_path: Path, name: str, *lines: str) -> str:
 
 
 def test_contacts_import_stores_names_clean_and_the_terminal_roster_shows_them_harmless(
-        run: Run, programme: Database, tmp_path: Path) -> None:
-    result = run("contacts", "import", _write(
-        tmp_path, "contacts.csv", "name,company,whatsapp,consent_date",
-        f'"{HOSTILE}",M001,0612345670,2026-01-05'))
+    run: Run, programme: Database, tmp_path: Path
+) -> None:
+    result = run(
+        "contacts",
+        "import",
+        _write(
+            tmp_path,
+            "contacts.csv",
+            "name,company,whatsapp,consent_date",
+            f'"{HOSTILE}",M001,0612345670,2026-01-05',
+        ),
+    )
     assert result.exit_code == 0, result.output
     contact = contacts.find_by_phone(programme, NUMBER)
     assert contact.name == CLEAN
@@ -87,10 +101,18 @@ def test_contacts_import_stores_names_clean_and_the_terminal_roster_shows_them_h
 
 
 def test_a_contact_whose_name_is_only_controls_is_refused_with_its_line(
-        run: Run, programme: Database, tmp_path: Path) -> None:
-    result = run("contacts", "import", _write(
-        tmp_path, "contacts.csv", "name,company,whatsapp,consent_date",
-        "\u202e\x1b,M001,0612345670,2026-01-05"))
+    run: Run, programme: Database, tmp_path: Path
+) -> None:
+    result = run(
+        "contacts",
+        "import",
+        _write(
+            tmp_path,
+            "contacts.csv",
+            "name,company,whatsapp,consent_date",
+            "\u202e\x1b,M001,0612345670,2026-01-05",
+        ),
+    )
     assert result.exit_code != 0
     assert "line 2" in result.output and "only control characters" in result.output
     assert "\x1b" not in result.output  # the operator's error line is harmless too
@@ -98,24 +120,42 @@ def test_a_contact_whose_name_is_only_controls_is_refused_with_its_line(
 
 
 def test_companies_import_stores_name_city_and_sector_clean(
-        run: Run, db: Database, tmp_path: Path) -> None:
-    result = run("companies", "import", _write(
-        tmp_path, "companies.csv", "member_id,name,city,sector",
-        f'M900,"{COMPANY}",Casa\u202eblanca,"metal\x1b[0m"'))
+    run: Run, db: Database, tmp_path: Path
+) -> None:
+    result = run(
+        "companies",
+        "import",
+        _write(
+            tmp_path,
+            "companies.csv",
+            "member_id,name,city,sector",
+            f'M900,"{COMPANY}",Casa\u202eblanca,"metal\x1b[0m"',
+        ),
+    )
     assert result.exit_code == 0, result.output
     company = companies.by_member_id(db, "M900")
     assert (company.name, company.city, company.sector) == (
-        "Fonderie Atlas SARL", "Casablanca", "metal[0m")
+        "Fonderie Atlas SARL",
+        "Casablanca",
+        "metal[0m",
+    )
 
 
 def test_catalogue_import_stores_titles_and_places_clean(
-        run: Run, db: Database, tmp_path: Path) -> None:
-    result = run("catalogue", "import", _write(
-        tmp_path, "catalogue.csv",
-        "kind,id,title_fr,title_ar,title_en,topics,starts,ends,timezone,place,capacity,status",
-        "topic,soudage,Sou\u202edage,,Welding,,,,,,,",
-        "session,tig-2027-03,TIG\x1b[2J,,,soudage,2027-03-10T10:00,2027-03-11T17:00,,"
-        "Ra\u2066bat,20,"))
+    run: Run, db: Database, tmp_path: Path
+) -> None:
+    result = run(
+        "catalogue",
+        "import",
+        _write(
+            tmp_path,
+            "catalogue.csv",
+            "kind,id,title_fr,title_ar,title_en,topics,starts,ends,timezone,place,capacity,status",
+            "topic,soudage,Sou\u202edage,,Welding,,,,,,,",
+            "session,tig-2027-03,TIG\x1b[2J,,,soudage,2027-03-10T10:00,2027-03-11T17:00,,"
+            "Ra\u2066bat,20,",
+        ),
+    )
     assert result.exit_code == 0, result.output
     assert catalogue.topic(db, "soudage").names["fr"] == "Soudage"
     session = catalogue.session(db, "tig-2027-03")
@@ -123,8 +163,8 @@ def test_catalogue_import_stores_titles_and_places_clean(
 
 
 def test_a_coordinator_name_given_on_the_command_line_is_stored_clean(
-        run: Run, db: Database) -> None:
-    assert run("coordinators", "add", "--whatsapp", "0612345670", "--name", HOSTILE
-               ).exit_code == 0
+    run: Run, db: Database
+) -> None:
+    assert run("coordinators", "add", "--whatsapp", "0612345670", "--name", HOSTILE).exit_code == 0
     [coordinator] = coordinators.all_coordinators(db)
     assert coordinator.name == CLEAN

@@ -44,7 +44,8 @@ async def _victim_asks_for_a_code(db: Database, telegram_chat: Callable) -> tupl
 
 
 async def test_five_wrong_codes_lock_an_identity_out_even_of_the_right_code(
-        programme: Database, telegram_chat: Callable, phone: Callable, clock: Clock) -> None:
+    programme: Database, telegram_chat: Callable, phone: Callable, clock: Clock
+) -> None:
     _, code = await _victim_asks_for_a_code(programme, telegram_chat)
     assert len(code) == account_links.CODE_DIGITS == 10
     mallory = phone(ATTACKER)
@@ -54,12 +55,13 @@ async def test_five_wrong_codes_lock_an_identity_out_even_of_the_right_code(
     locked = await mallory.says(f"LINK {wrong[4]}")
     assert "Trop de codes erronés" in locked and "suspendue jusqu’à" in locked
     assert "suspendue jusqu’à" in await mallory.says(f"LINK {code}")  # not even looked at
-    assert owner(programme, "whatsapp", ATTACKER) != owner(programme, "telegram",
-                                                            str(VICTIM.id))
+    assert owner(programme, "whatsapp", ATTACKER) != owner(programme, "telegram", str(VICTIM.id))
     refused = audit.entries(programme, action="link.code_refused")
     assert [entry.details["failures"] for entry in refused] == [1, 2, 3, 4, 5]
-    assert all(entry.subject == "identity:whatsapp" and ATTACKER not in entry.details.values()
-               for entry in refused)
+    assert all(
+        entry.subject == "identity:whatsapp" and ATTACKER not in entry.details.values()
+        for entry in refused
+    )
     [lock] = audit.entries(programme, action="link.locked")
     assert lock.actor == f"contact:{owner(programme, 'whatsapp', ATTACKER)}"
 
@@ -71,7 +73,8 @@ async def test_five_wrong_codes_lock_an_identity_out_even_of_the_right_code(
 
 
 async def test_a_typo_that_is_no_code_at_all_costs_no_attempt(
-        programme: Database, phone: Callable) -> None:
+    programme: Database, phone: Callable
+) -> None:
     mallory = phone(ATTACKER)
     for typo in ("LINK 123456", "LINK 12345-6789", "LINK 1234567890123"):
         assert "compte 10 chiffres" in await mallory.says(typo)
@@ -79,8 +82,13 @@ async def test_a_typo_that_is_no_code_at_all_costs_no_attempt(
 
 
 async def test_the_person_whose_code_was_used_is_told_on_their_channel(
-        programme: Database, config: Config, bot_api: FakeBotAPI, telegram_chat: Callable,
-        phone: Callable, clock: Clock) -> None:
+    programme: Database,
+    config: Config,
+    bot_api: FakeBotAPI,
+    telegram_chat: Callable,
+    phone: Callable,
+    clock: Clock,
+) -> None:
     clock.now = now_utc()  # the outbox below runs on real time
     amina, code = await _victim_asks_for_a_code(programme, telegram_chat)
     # typed as people type it: Arabic-Indic digits, a space instead of the dash
@@ -91,8 +99,12 @@ async def test_the_person_whose_code_was_used_is_told_on_their_channel(
     assert owner(programme, "whatsapp", ATTACKER) == kept
 
     sender = build_telegram_sender(config)
-    dispatcher = Dispatcher(programme, sender, zone=zone(config.bot.timezone),
-                            settings=dispatcher_settings(config, "telegram"))
+    dispatcher = Dispatcher(
+        programme,
+        sender,
+        zone=zone(config.bot.timezone),
+        settings=dispatcher_settings(config, "telegram"),
+    )
     sender.pace = dispatcher.admit
     async with sender:
         await dispatcher.drain()

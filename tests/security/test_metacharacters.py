@@ -34,8 +34,11 @@ NUMBER = "+212612345677"
 
 def sent_texts(bot_api: FakeBotAPI, user: User) -> list[str]:
     """The `text` parameters of the sendMessage calls to `user`, as they went on the wire."""
-    return [call.params["text"] for call in bot_api.calls_to("sendMessage")
-            if str(call.params["chat_id"]) == str(user.id)]
+    return [
+        call.params["text"]
+        for call in bot_api.calls_to("sendMessage")
+        if str(call.params["chat_id"]) == str(user.id)
+    ]
 
 
 def contact_of(db: Database, channel: str, address: str) -> contacts.Contact:
@@ -47,7 +50,8 @@ def contact_of(db: Database, channel: str, address: str) -> contacts.Contact:
 
 
 async def test_names_are_stored_verbatim_and_escaped_on_telegram(
-        programme: Database, bot_api: FakeBotAPI, telegram_chat: Callable) -> None:
+    programme: Database, bot_api: FakeBotAPI, telegram_chat: Callable
+) -> None:
     nour = telegram_chat(NEWCOMER)
     await nour.says("/start")
     await nour.presses("Français")
@@ -73,9 +77,15 @@ async def test_names_are_stored_verbatim_and_escaped_on_telegram(
 
 
 async def test_an_announcement_goes_out_escaped_on_telegram_and_verbatim_on_whatsapp(
-        programme: Database, config: Config, bot_api: FakeBotAPI, telegram_chat: Callable,
-        phone: Callable, whatsapp: WhatsAppChannel, twilio: FakeTwilio,
-        clock: Clock) -> None:
+    programme: Database,
+    config: Config,
+    bot_api: FakeBotAPI,
+    telegram_chat: Callable,
+    phone: Callable,
+    whatsapp: WhatsAppChannel,
+    twilio: FakeTwilio,
+    clock: Clock,
+) -> None:
     clock.now = now_utc()  # the outbox below runs on real time
     salma = add_contact(programme, "Salma", topics=())
     contacts.attach_identity(programme, salma, channel="telegram", address=str(SALMA.id))
@@ -111,16 +121,23 @@ async def test_an_announcement_goes_out_escaped_on_telegram_and_verbatim_on_what
     release(programme, created.id, now=clock.now, grace=IMMEDIATE_GRACE)
 
     telegram_sender = build_telegram_sender(config)
-    dispatcher = Dispatcher(programme, telegram_sender, zone=zone(config.bot.timezone),
-                            settings=dispatcher_settings(config, "telegram"))
+    dispatcher = Dispatcher(
+        programme,
+        telegram_sender,
+        zone=zone(config.bot.timezone),
+        settings=dispatcher_settings(config, "telegram"),
+    )
     telegram_sender.pace = dispatcher.admit
     async with telegram_sender:
         await dispatcher.drain()
-    await Dispatcher(programme, WhatsAppSender(whatsapp), zone=zone(config.bot.timezone),
-                     settings=dispatcher_settings(config, "whatsapp")).drain()
+    await Dispatcher(
+        programme,
+        WhatsAppSender(whatsapp),
+        zone=zone(config.bot.timezone),
+        settings=dispatcher_settings(config, "whatsapp"),
+    ).drain()
 
-    assert {row.status for row in deliveries.of_announcement(programme, created.id)} == {
-        "sent"}
+    assert {row.status for row in deliveries.of_announcement(programme, created.id)} == {"sent"}
     [received] = [message.get("text", "") for message in bot_api.messages(RECIPIENT)]
     assert EVIL_TEXT in received
     [wire] = sent_texts(bot_api, RECIPIENT)

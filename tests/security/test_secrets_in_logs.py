@@ -45,12 +45,17 @@ HOOK = "/telegram/hook"
 
 
 def test_no_secret_in_the_output_of_a_run_with_errors(
-        tmp_path: Path, bot_api: FakeBotAPI, twilio: FakeTwilio) -> None:
+    tmp_path: Path, bot_api: FakeBotAPI, twilio: FakeTwilio
+) -> None:
     port = free_port()
     config = write_both_channels_config(
-        tmp_path, bot_api, twilio, port,
+        tmp_path,
+        bot_api,
+        twilio,
+        port,
         telegram=f'mode = "webhook"\nwebhook_url = "{PUBLIC_URL}{HOOK}"',
-        more="[dispatcher]\nbackoff_seconds = 0.05")
+        more="[dispatcher]\nbackoff_seconds = 0.05",
+    )
     db = open_database(tmp_path / "formabot.db")
     add_contact(db, "Rita", telegram=str(RECIPIENT.id), company=None, topics=())
     add_contact(db, "Nadia", whatsapp=RECIPIENT_NUMBER, company=None, topics=())
@@ -62,8 +67,7 @@ def test_no_secret_in_the_output_of_a_run_with_errors(
         def telegram(user: User, text: str, secret: str | None = WEBHOOK_SECRET) -> int:
             update = bot_api.update(user, bot_api.message(user, text=text))
             headers = {TELEGRAM_SECRET_HEADER: secret} if secret is not None else {}
-            return httpx.post(bot.url + HOOK, json=update, headers=headers,
-                              timeout=5).status_code
+            return httpx.post(bot.url + HOOK, json=update, headers=headers, timeout=5).status_code
 
         def whatsapp(number: str, text: str, signature: str = "valid") -> int:
             form = inbound_form(number, text)
@@ -90,9 +94,21 @@ def test_no_secret_in_the_output_of_a_run_with_errors(
         bot_api.refuse_next(RECIPIENT, 401, "Unauthorized")
         twilio.refuse_next(401, 20003, "Authenticate")
         announced = subprocess.run(
-            [str(FORMABOT), "--config", str(config), "announce", "--everyone",
-             "--text", "Nouvelle session de soudage", "--yes"],
-            env=environment(**SECRETS), capture_output=True, text=True, timeout=60)
+            [
+                str(FORMABOT),
+                "--config",
+                str(config),
+                "announce",
+                "--everyone",
+                "--text",
+                "Nouvelle session de soudage",
+                "--yes",
+            ],
+            env=environment(**SECRETS),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert announced.returncode == 0, announced.stderr
         wait_for(lambda: _all_sent(db))
         err = bot.stop()
@@ -114,10 +130,15 @@ def test_a_malformed_secret_is_named_not_shown(tmp_path: Path, bot_api: FakeBotA
     config.write_text(f'[telegram]\nbase_url = "{bot_api.base_url}"\n', encoding="utf-8")
     malformed = "has spaces and $ymbols " + WEBHOOK_SECRET
     result = CliRunner().invoke(
-        cli, ["--config", str(config), "run"], catch_exceptions=False,
-        env={**{key: "" for key in os.environ if key.startswith("FORMABOT_")},
-             "FORMABOT_TELEGRAM_TOKEN": TOKEN,
-             "FORMABOT_TELEGRAM_WEBHOOK_SECRET": malformed})
+        cli,
+        ["--config", str(config), "run"],
+        catch_exceptions=False,
+        env={
+            **{key: "" for key in os.environ if key.startswith("FORMABOT_")},
+            "FORMABOT_TELEGRAM_TOKEN": TOKEN,
+            "FORMABOT_TELEGRAM_WEBHOOK_SECRET": malformed,
+        },
+    )
     assert result.exit_code == 1
     assert "FORMABOT_TELEGRAM_WEBHOOK_SECRET" in result.output
     assert WEBHOOK_SECRET not in result.output and TOKEN not in result.output

@@ -44,7 +44,8 @@ def running(tmp_path: Path, twilio: FakeTwilio) -> Iterator[RunningBot]:
     """`formabot run` serving WhatsApp, giving a client 1 s for its headers, then its body."""
     port = free_port()
     config = tmp_path / "config.toml"
-    config.write_text(f"""
+    config.write_text(
+        f"""
 [bot]
 database = "formabot.db"
 
@@ -56,7 +57,9 @@ public_url = "{PUBLIC_URL}"
 [web]
 port = {port}
 read_timeout = 1
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     bot = RunningBot(config, ENV, port)
     try:
         yield bot
@@ -86,8 +89,10 @@ def answer(sock: socket.socket) -> bytes:
     return received
 
 
-HEADERS = ("POST /whatsapp/inbound HTTP/1.1\r\nHost: bot\r\n"
-           "Content-Type: application/x-www-form-urlencoded\r\n")
+HEADERS = (
+    "POST /whatsapp/inbound HTTP/1.1\r\nHost: bot\r\n"
+    "Content-Type: application/x-www-form-urlencoded\r\n"
+)
 
 
 def test_a_huge_unsigned_body_is_refused_before_it_is_read(running: RunningBot) -> None:
@@ -119,8 +124,7 @@ def test_a_body_that_does_not_say_its_size_is_cut_off_at_the_cap(running: Runnin
     assert "refused a request from 127.0.0.1: more than 65536 bytes" in running.stop()
 
 
-def test_connections_that_trickle_are_closed_after_the_read_timeout(
-        running: RunningBot) -> None:
+def test_connections_that_trickle_are_closed_after_the_read_timeout(running: RunningBot) -> None:
     """A hundred clients that never finish their headers, and one that never finishes its
     body: the server closes them all (it would otherwise hold them for ever)."""
     half_open = [connect(running) for _ in range(100)]
@@ -143,9 +147,15 @@ def test_connections_that_trickle_are_closed_after_the_read_timeout(
 
 @pytest.mark.parametrize("code", ["²", "9" * 5000, "-1", "٣"])
 def test_a_signed_status_callback_with_no_error_code_number_is_a_400(
-        running: RunningBot, code: str) -> None:
-    form = {"MessageSid": "SM" + "a" * 32, "MessageStatus": "failed", "ErrorCode": code,
-            "To": "whatsapp:+212612345678", "AccountSid": ACCOUNT_SID}
+    running: RunningBot, code: str
+) -> None:
+    form = {
+        "MessageSid": "SM" + "a" * 32,
+        "MessageStatus": "failed",
+        "ErrorCode": code,
+        "To": "whatsapp:+212612345678",
+        "AccountSid": ACCOUNT_SID,
+    }
     response = running.post("/whatsapp/status", form, sign("/whatsapp/status", form))
     assert response.status_code == 400
     err = running.stop()
@@ -158,15 +168,19 @@ def test_a_signed_status_callback_with_no_error_code_number_is_a_400(
 @pytest.fixture
 def webhook_config(tmp_path: Path, bot_api: FakeBotAPI) -> Config:
     hook = 'mode = "webhook"\nwebhook_url = "https://bot.example.org/telegram/hook"'
-    return load(write_config(tmp_path, bot_api, hook), environ={
-        "FORMABOT_TELEGRAM_TOKEN": TOKEN, "FORMABOT_TELEGRAM_WEBHOOK_SECRET": SECRET})
+    return load(
+        write_config(tmp_path, bot_api, hook),
+        environ={"FORMABOT_TELEGRAM_TOKEN": TOKEN, "FORMABOT_TELEGRAM_WEBHOOK_SECRET": SECRET},
+    )
 
 
 @pytest.fixture
-async def telegram_hook(webhook_config: Config,
-                        programme: Database) -> AsyncIterator[httpx.AsyncClient]:
-    channel: TelegramChannel = app.build_telegram(webhook_config,
-                                                  Context(db=programme, clock=lambda: NOW))
+async def telegram_hook(
+    webhook_config: Config, programme: Database
+) -> AsyncIterator[httpx.AsyncClient]:
+    channel: TelegramChannel = app.build_telegram(
+        webhook_config, Context(db=programme, clock=lambda: NOW)
+    )
     await lifecycle.start(channel.application, "fr")
     hook = TelegramWebhook("/telegram/hook", SECRET, channel.receive)
     transport = httpx.ASGITransport(app=web.create_app(routes=telegram_routes(hook)))
@@ -178,19 +192,25 @@ async def telegram_hook(webhook_config: Config,
 
 
 async def test_an_update_nested_100000_deep_behind_the_right_secret_is_a_400(
-        telegram_hook: httpx.AsyncClient, caplog: pytest.LogCaptureFixture) -> None:
+    telegram_hook: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.WARNING)
-    response = await telegram_hook.post("/telegram/hook", content=b"[" * 100_000,
-                                        headers={TELEGRAM_SECRET_HEADER: SECRET})
+    response = await telegram_hook.post(
+        "/telegram/hook", content=b"[" * 100_000, headers={TELEGRAM_SECRET_HEADER: SECRET}
+    )
     assert response.status_code == 400
     assert [record.getMessage() for record in caplog.records] == [
-        "telegram webhook: refused a malformed update from 127.0.0.1: nested too deeply"]
+        "telegram webhook: refused a malformed update from 127.0.0.1: nested too deeply"
+    ]
 
 
 async def test_a_telegram_update_past_the_cap_is_refused_unread(
-        telegram_hook: httpx.AsyncClient, caplog: pytest.LogCaptureFixture) -> None:
+    telegram_hook: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
     response = await telegram_hook.post(
-        "/telegram/hook", content=b" " * (TELEGRAM_MAX_BYTES + 1),
-        headers={TELEGRAM_SECRET_HEADER: SECRET})
+        "/telegram/hook",
+        content=b" " * (TELEGRAM_MAX_BYTES + 1),
+        headers={TELEGRAM_SECRET_HEADER: SECRET},
+    )
     assert response.status_code == 413
     assert "declared 1048577 bytes, more than 1048576" in caplog.text

@@ -35,25 +35,37 @@ async def test_a_forged_message_cannot_burn_the_sid_of_the_real_one(phone: Calla
 
 
 async def test_a_forged_status_callback_changes_no_delivery(
-        programme: Database, phone: Callable, clock: Clock) -> None:
+    programme: Database, phone: Callable, clock: Clock
+) -> None:
     """A forger claiming "blocked by the user" (63014) for a real message: the row stays
     sent and the number stays reachable."""
     contact = add_contact(programme, "Amina")
     contacts.attach_identity(programme, contact, channel="whatsapp", address=NUMBER)
     announcement = announcements.create(
-        programme, texts={"*": "Nouvelle session"}, audience=Audience(contacts=(contact,)),
-        due_at=clock.now, created_by="test", now=clock.now)
+        programme,
+        texts={"*": "Nouvelle session"},
+        audience=Audience(contacts=(contact,)),
+        due_at=clock.now,
+        created_by="test",
+        now=clock.now,
+    )
     release(programme, announcement, now=clock.now, grace=timedelta(hours=1))
     [row] = deliveries.of_announcement(programme, announcement)
-    programme.execute("UPDATE deliveries SET status = 'sent', provider_message_id = ?"
-                      " WHERE id = ?", ["SM" + "a" * 32, row.id])
+    programme.execute(
+        "UPDATE deliveries SET status = 'sent', provider_message_id = ? WHERE id = ?",
+        ["SM" + "a" * 32, row.id],
+    )
     before = fingerprint(programme)
     amina = phone(NUMBER)
-    form = {"MessageSid": "SM" + "a" * 32, "MessageStatus": "failed", "ErrorCode": "63014",
-            "To": f"whatsapp:{NUMBER}", "AccountSid": "AC" + "0" * 32}
+    form = {
+        "MessageSid": "SM" + "a" * 32,
+        "MessageStatus": "failed",
+        "ErrorCode": "63014",
+        "To": f"whatsapp:{NUMBER}",
+        "AccountSid": "AC" + "0" * 32,
+    }
     for signature in (None, "forged="):
-        assert (await amina.post("/whatsapp/status", form,
-                                 signature=signature)).status_code == 403
+        assert (await amina.post("/whatsapp/status", form, signature=signature)).status_code == 403
     assert fingerprint(programme) == before
     # the same callback from Twilio itself does what it says
     assert (await amina.post("/whatsapp/status", form)).status_code == 204

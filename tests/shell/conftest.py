@@ -19,7 +19,6 @@ def shell(config_file: Path) -> Shell:
 
     def invoke(*args: str, lines: tuple[str, ...] = ()) -> Result:
         text = "".join(f"{line}\n" for line in lines)
-        return CliRunner().invoke(cli, ["--config", str(config_file), "shell", *args],
-                                  input=text)
+        return CliRunner().invoke(cli, ["--config", str(config_file), "shell", *args], input=text)
 
     return invoke

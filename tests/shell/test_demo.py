@@ -14,15 +14,17 @@ from tests.conftest import Run
 
 
 def test_demo_loads_a_dozen_upcoming_weekday_sessions_across_morocco(
-        run: Run, db: Database) -> None:
+    run: Run, db: Database
+) -> None:
     result = run("demo")
     assert result.exit_code == 0, result.output
     sessions = catalogue.all_sessions(db)
     assert len(sessions) == 12
     now = datetime.now(UTC)
     assert all(now < session.starts_at < now + timedelta(weeks=7) for session in sessions)
-    assert all(session.starts_at.astimezone(zone(session.timezone)).weekday() < 5
-               for session in sessions)
+    assert all(
+        session.starts_at.astimezone(zone(session.timezone)).weekday() < 5 for session in sessions
+    )
     assert len({session.place.split(",")[0] for session in sessions}) >= 8
     assert all(set(session.titles) == {"fr", "ar", "en"} for session in sessions)
     full = catalogue.session(db, "tig-casablanca")

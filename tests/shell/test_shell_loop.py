@@ -24,6 +24,7 @@ from tests.shell.conftest import Shell
 def formabot(config_file: Path):
     def invoke(*args: str) -> Result:
         return CliRunner().invoke(cli, ["--config", str(config_file), *args])
+
     return invoke
 
 
@@ -41,11 +42,13 @@ def notifications(output: str) -> list[str]:
 
 
 def test_a_digit_typed_at_a_free_text_prompt_is_text_not_a_stale_button(
-    programme: Database, tmp_path: Path,
+    programme: Database,
+    tmp_path: Path,
 ) -> None:
     shown: list[str] = []
-    channel = ConsoleChannel(Context(db=programme), name="amina", attachments_dir=tmp_path,
-                             write=shown.append)
+    channel = ConsoleChannel(
+        Context(db=programme), name="amina", attachments_dir=tmp_path, write=shown.append
+    )
     channel.send("/start")
     channel.send("3")  # English; then consent: 1 yes, 2 no
     assert len(channel.choices) == 2
@@ -58,7 +61,9 @@ def test_a_digit_typed_at_a_free_text_prompt_is_text_not_a_stale_button(
 
 
 def test_an_announcement_from_the_cli_reaches_a_shell_person(
-    shell: Shell, formabot, programme: Database,
+    shell: Shell,
+    formabot,
+    programme: Database,
 ) -> None:
     Person(Context(db=programme), "amina").onboard()
     queued = formabot("announce", "--everyone", "--text", "Journée portes ouvertes", "--yes")
@@ -72,8 +77,7 @@ def test_an_announcement_from_the_cli_reaches_a_shell_person(
     assert notifications(again.output) == []  # shown once
 
 
-def test_a_message_waits_for_its_persons_shell(shell: Shell, formabot,
-                                               programme: Database) -> None:
+def test_a_message_waits_for_its_persons_shell(shell: Shell, formabot, programme: Database) -> None:
     Person(Context(db=programme), "amina").onboard()
     Person(Context(db=programme), "karim").onboard(name="Karim Tazi")
     formabot("announce", "--everyone", "--text", "Journée portes ouvertes", "--yes")
@@ -82,7 +86,9 @@ def test_a_message_waits_for_its_persons_shell(shell: Shell, formabot,
 
 
 def test_a_console_coordinator_announces_now_and_gets_the_final_report(
-    shell: Shell, formabot, programme: Database,
+    shell: Shell,
+    formabot,
+    programme: Database,
 ) -> None:
     Person(Context(db=programme), "amina").onboard()
     added = formabot("coordinators", "add", "--console", "salma", "--name", "Salma")
@@ -90,12 +96,12 @@ def test_a_console_coordinator_announces_now_and_gets_the_final_report(
     Person(Context(db=programme), "salma").onboard(name="Salma Bennani")
     lines = (
         "/announce",
-        "6",                    # Next: everyone (after 2 topics, 2 roles, registrants…)
-        "4",                    # No session (after the 3 upcoming sessions)
+        "6",  # Next: everyone (after 2 topics, 2 roles, registrants…)
+        "4",  # No session (after the 3 upcoming sessions)
         "Atelier portes ouvertes",
-        "4",                    # Next (after the three language versions)
-        "1",                    # Now
-        "1",                    # Confirm
+        "4",  # Next (after the three language versions)
+        "1",  # Now
+        "1",  # Confirm
     )
     result = shell("--as", "salma", lines=lines)
     assert result.exit_code == 0, result.output
@@ -108,12 +114,13 @@ def test_a_console_coordinator_announces_now_and_gets_the_final_report(
 
 
 def test_remind_fast_forwards_the_confirm_request_and_a_decline_promotes_the_waiting_list(
-    shell: Shell, formabot, programme: Database,
+    shell: Shell,
+    formabot,
+    programme: Database,
 ) -> None:
     starts = (now_utc() + timedelta(days=3)).strftime("%Y-%m-%dT09:00")
     ends = (now_utc() + timedelta(days=3)).strftime("%Y-%m-%dT17:00")
-    add_session(programme, "soon", starts=starts, ends=ends, capacity=1,
-                title_fr="Soudage à l’arc")
+    add_session(programme, "soon", starts=starts, ends=ends, capacity=1, title_fr="Soudage à l’arc")
     amina = Person(Context(db=programme), "amina")
     amina.onboard()
     karim = Person(Context(db=programme), "karim")
@@ -136,8 +143,10 @@ def test_remind_fast_forwards_the_confirm_request_and_a_decline_promotes_the_wai
 
     promoted = notifications(shell("--as", "karim").output)
     assert len(promoted) == 1 and promoted[0].startswith("Good news: a seat is free")
-    assert registrations.of(programme, contact_of(programme, "karim").id,
-                            "soon").status == "registered"
+    assert (
+        registrations.of(programme, contact_of(programme, "karim").id, "soon").status
+        == "registered"
+    )
     again = formabot("remind", "soon")
     assert again.exit_code != 0
     assert "the 1d reminder of soon is" in again.output

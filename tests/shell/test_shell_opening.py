@@ -11,7 +11,8 @@ from tests.shell.conftest import Shell
 
 
 def test_opening_the_shell_does_not_resubscribe_a_person_who_sent_stop(
-    shell: Shell, programme: Database,
+    shell: Shell,
+    programme: Database,
 ) -> None:
     amina = Person(Context(db=programme), "amina")
     amina.onboard()

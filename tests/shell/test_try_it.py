@@ -31,8 +31,14 @@ def test_the_try_it_section_works_as_written_from_a_fresh_directory(tmp_path: Pa
     (tmp_path / ".venv").symlink_to(Path(sys.executable).parent.parent)
     outputs = []
     for line in TRY_IT.strip().splitlines():
-        done = subprocess.run(["bash", "-c", line], cwd=tmp_path, capture_output=True,
-                              text=True, timeout=60, env=environment())
+        done = subprocess.run(
+            ["bash", "-c", line],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=environment(),
+        )
         assert done.returncode == 0, f"{line}\n{done.stdout}\n{done.stderr}"
         assert "Traceback" not in done.stdout + done.stderr, line
         outputs.append(done.stdout)

@@ -23,24 +23,34 @@ def enrol(db: Database, bot_api: FakeBotAPI, people: list[User]) -> None:
     stamp = to_utc_text(now_utc())
     with db.atomic():
         for person in people:
-            contact_id = contacts.create(db, name=person.first_name, language="fr",
-                                         consent_at=stamp,
-                                         state={"welcomed": True, "topics_chosen": True})
+            contact_id = contacts.create(
+                db,
+                name=person.first_name,
+                language="fr",
+                consent_at=stamp,
+                state={"welcomed": True, "topics_chosen": True},
+            )
             contacts.attach_identity(db, contact_id, channel="telegram", address=str(person.id))
     for person in people:
         bot_api.meet(person)
 
 
-def announce(db: Database, text: str = "Nouvelle session : soudage TIG <niveau 1> & 2",
-             *, created_by: str = "cli:test") -> int:
+def announce(
+    db: Database,
+    text: str = "Nouvelle session : soudage TIG <niveau 1> & 2",
+    *,
+    created_by: str = "cli:test",
+) -> int:
     """A broadcast to everyone, due now: its delivery rows are written at once."""
     now = now_utc()
-    return broadcasts.publish(db, texts={"*": text}, audience=Audience(), due_at=now,
-                              created_by=created_by, now=now).announcement_id
+    return broadcasts.publish(
+        db, texts={"*": text}, audience=Audience(), due_at=now, created_by=created_by, now=now
+    ).announcement_id
 
 
-def outbox_config(directory: Path, bot_api: FakeBotAPI, *, telegram: str = "",
-                  dispatcher: str = "") -> Path:
+def outbox_config(
+    directory: Path, bot_api: FakeBotAPI, *, telegram: str = "", dispatcher: str = ""
+) -> Path:
     """No quiet hours (a test may run at night) and the fake as Telegram."""
     path = directory / "config.toml"
     path.write_text(

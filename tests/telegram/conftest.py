@@ -39,9 +39,13 @@ def config(tmp_path: Path, bot_api: FakeBotAPI) -> Config:
 @pytest.fixture
 async def telegram(config: Config, programme: Database) -> AsyncIterator[TelegramChannel]:
     """The channel polling the fake server, on the suite's programme, at a fixed clock."""
-    context = Context(db=programme, timezone=config.bot.timezone,
-                      default_language=config.bot.default_language,
-                      page_size=config.bot.page_size, clock=lambda: NOW)
+    context = Context(
+        db=programme,
+        timezone=config.bot.timezone,
+        default_language=config.bot.default_language,
+        page_size=config.bot.page_size,
+        clock=lambda: NOW,
+    )
     channel = app.build_telegram(config, context)
     await lifecycle.start(channel.application, config.bot.default_language)
     try:

@@ -8,8 +8,9 @@ from bot.app import listening_socket
 from tests.fakes.bot_api import FakeBotAPI
 
 
-def write_config(directory: Path, bot_api: FakeBotAPI, telegram: str = "", *,
-                 port: int | None = None) -> Path:
+def write_config(
+    directory: Path, bot_api: FakeBotAPI, telegram: str = "", *, port: int | None = None
+) -> Path:
     """The web app always listens (`/healthz`, `/metrics`): on a free port, so that tests
     running at once, or a bot running on this machine, never collide on 8080."""
     path = directory / "config.toml"

@@ -24,8 +24,11 @@ def test_defaults_are_telegram_itself_by_polling(tmp_path: Path) -> None:
 
 
 def test_webhook_mode_needs_a_url(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match=r"\[telegram\] mode = 'webhook': set \[telegram\]"
-                                          r" webhook_url"):
+    with pytest.raises(
+        ConfigError,
+        match=r"\[telegram\] mode = 'webhook': set \[telegram\]"
+        r" webhook_url",
+    ):
         load_telegram(tmp_path, 'mode = "webhook"')
 
 
@@ -37,8 +40,7 @@ def test_webhook_mode_needs_a_url(tmp_path: Path) -> None:
         ('webhook_url = "https://bot.example.org/a"\nwebhook_path = "/b"', "/b"),
     ],
 )
-def test_webhook_route_is_the_urls_path_unless_given(tmp_path: Path, text: str,
-                                                     route: str) -> None:
+def test_webhook_route_is_the_urls_path_unless_given(tmp_path: Path, text: str, route: str) -> None:
     assert load_telegram(tmp_path, f'mode = "webhook"\n{text}').webhook_route == route
 
 
@@ -64,11 +66,14 @@ def test_webhook_path_must_be_a_path(tmp_path: Path) -> None:
         load_telegram(tmp_path, 'webhook_path = "hook"')
 
 
-@pytest.mark.parametrize("text", [
-    'webhook_url = "https://bot.example.org/healthz"',
-    'webhook_url = "https://bot.example.org/hook"\nwebhook_path = "/metrics/"',
-    'webhook_url = "https://bot.example.org/whatsapp/inbound"',
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        'webhook_url = "https://bot.example.org/healthz"',
+        'webhook_url = "https://bot.example.org/hook"\nwebhook_path = "/metrics/"',
+        'webhook_url = "https://bot.example.org/whatsapp/inbound"',
+    ],
+)
 def test_the_webhook_may_not_take_formabots_own_paths(tmp_path: Path, text: str) -> None:
     with pytest.raises(ConfigError, match="one of formabot's own endpoints"):
         load_telegram(tmp_path, f'mode = "webhook"\n{text}')

@@ -34,8 +34,9 @@ async def broadcast(tmp_path: Path, bot_api: FakeBotAPI, db: Database) -> int:
     config = load(outbox_config(directory, bot_api), environ={"FORMABOT_TELEGRAM_TOKEN": TOKEN})
     announcement_id = announce(db, "Nouvelle session : soudage TIG")
     sender = build_telegram_sender(config)
-    dispatcher = Dispatcher(db, sender, zone=zone(config.bot.timezone),
-                            settings=dispatcher_settings(config, "telegram"))
+    dispatcher = Dispatcher(
+        db, sender, zone=zone(config.bot.timezone), settings=dispatcher_settings(config, "telegram")
+    )
     sender.pace = dispatcher.admit
     async with sender:
         await asyncio.wait_for(dispatcher.drain(), timeout=30)
@@ -43,18 +44,21 @@ async def broadcast(tmp_path: Path, bot_api: FakeBotAPI, db: Database) -> int:
 
 
 async def test_the_old_no_button_after_consenting_stops_every_announcement(
-        tmp_path: Path, chat: Chat, bot_api: FakeBotAPI, programme: Database) -> None:
+    tmp_path: Path, chat: Chat, bot_api: FakeBotAPI, programme: Database
+) -> None:
     await chat.onboard()
-    question = next(message for message in chat.messages
-                    if ("Non, merci", "consent:no") in buttons(message))
+    question = next(
+        message for message in chat.messages if ("Non, merci", "consent:no") in buttons(message)
+    )
     await broadcast(tmp_path, bot_api, programme)
     assert "Nouvelle session" in chat.last  # consented: the broadcast reaches her
 
     await chat.presses_data("consent:no", question)  # the old button, still in the chat
     assert "vous ne recevrez plus aucune notification" in chat.last
     assert not contact_of(programme, chat.user.id).may_be_notified
-    assert [entry.details["via"] for entry in audit.entries(programme, action="privacy.opt_out")
-            ] == ["consent button"]
+    assert [
+        entry.details["via"] for entry in audit.entries(programme, action="privacy.opt_out")
+    ] == ["consent button"]
 
     seen = len(chat.messages)
     announcement_id = await broadcast(tmp_path, bot_api, programme)
@@ -63,10 +67,14 @@ async def test_the_old_no_button_after_consenting_stops_every_announcement(
 
 
 async def test_the_old_yes_button_after_stop_asks_and_sends_nothing_meanwhile(
-        tmp_path: Path, chat: Chat, bot_api: FakeBotAPI, programme: Database) -> None:
+    tmp_path: Path, chat: Chat, bot_api: FakeBotAPI, programme: Database
+) -> None:
     await chat.onboard()
-    question = next(message for message in chat.messages
-                    if ("Oui, j’accepte", "consent:yes") in buttons(message))
+    question = next(
+        message
+        for message in chat.messages
+        if ("Oui, j’accepte", "consent:yes") in buttons(message)
+    )
     await chat.says("STOP")
     await chat.presses_data("consent:yes", question)
     assert "Voulez-vous les réactiver" in chat.last

@@ -193,8 +193,10 @@ async def test_a_reply_to_a_user_who_blocked_the_bot_marks_the_identity_inactive
 
 async def test_commands_are_registered_per_language(chat: Chat, bot_api: FakeBotAPI) -> None:
     assert set(bot_api.commands) == {"fr", "ar", "en", ""}
-    described = {language: dict((c["command"], c["description"]) for c in commands)
-                 for language, commands in bot_api.commands.items()}
+    described = {
+        language: dict((c["command"], c["description"]) for c in commands)
+        for language, commands in bot_api.commands.items()
+    }
     assert described["fr"]["sessions"] == "Prochaines sessions de formation"
     assert described["en"]["sessions"] == "Upcoming training sessions"
     assert described[""] == described["fr"]

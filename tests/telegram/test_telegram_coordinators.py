@@ -31,8 +31,12 @@ async def channel(config: Config, programme: Database) -> AsyncIterator[Telegram
     contacts.attach_identity(programme, amina, channel="telegram", address=str(AMINA.id))
     coordinators.add(programme, channel="telegram", address=str(AMINA.id), name="Amina")
     coordinators.add(programme, channel="whatsapp", address="+212612345678")
-    context = Context(db=programme, timezone=config.bot.timezone,
-                      default_language=config.bot.default_language, clock=lambda: NOW)
+    context = Context(
+        db=programme,
+        timezone=config.bot.timezone,
+        default_language=config.bot.default_language,
+        clock=lambda: NOW,
+    )
     telegram = app.build_telegram(config, context)
     await lifecycle.start(telegram.application, config.bot.default_language, db=programme)
     try:
@@ -47,8 +51,9 @@ def coordinator(bot_api: FakeBotAPI, channel: TelegramChannel) -> Iterator[Chat]
     assert bot_api.unanswered() == set()
 
 
-async def test_coordinator_commands_only_in_coordinators_chats(bot_api: FakeBotAPI,
-                                                               coordinator: Chat) -> None:
+async def test_coordinator_commands_only_in_coordinators_chats(
+    bot_api: FakeBotAPI, coordinator: Chat
+) -> None:
     scoped = bot_api.chat_commands
     assert list(scoped) == [(AMINA.id, "")]
     menu = scoped[(AMINA.id, "")]
@@ -58,12 +63,12 @@ async def test_coordinator_commands_only_in_coordinators_chats(bot_api: FakeBotA
     descriptions = {command["command"]: command["description"] for command in menu}
     assert descriptions["announce"] == "إعلان جديد"  # her profile's language
     for language, general in bot_api.commands.items():
-        assert not set(COORDINATOR_COMMANDS) & {command["command"] for command in general}, \
-            language
+        assert not set(COORDINATOR_COMMANDS) & {command["command"] for command in general}, language
 
 
-async def test_announce_by_buttons_on_telegram(bot_api: FakeBotAPI, coordinator: Chat,
-                                               programme: Database) -> None:
+async def test_announce_by_buttons_on_telegram(
+    bot_api: FakeBotAPI, coordinator: Chat, programme: Database
+) -> None:
     await coordinator.says("/announce")
     await coordinator.presses("اللحام")  # Soudage, in Arabic: the topic toggles in place
     assert coordinator.labels[1].startswith("✅")
@@ -81,25 +86,27 @@ async def test_announce_by_buttons_on_telegram(bot_api: FakeBotAPI, coordinator:
     assert f"{created.id}" in coordinator.last
 
 
-async def test_roster_arrives_as_a_csv_document(bot_api: FakeBotAPI, coordinator: Chat,
-                                                programme: Database) -> None:
+async def test_roster_arrives_as_a_csv_document(
+    bot_api: FakeBotAPI, coordinator: Chat, programme: Database
+) -> None:
     trainee = add_contact(programme, "Youssef <Trainee>", role="trainee")
     registrations.register(programme, trainee, "mig-2027-01", 12)
     await coordinator.says("/roster mig-2027-01")
     [call] = bot_api.calls_to("sendDocument")
     upload = call.files["document"]
     assert (upload.filename, upload.mime_type) == ("roster-mig-2027-01.csv", "text/csv")
-    table = list(csv.DictReader(io.StringIO(upload.content.decode("utf-8-sig")),
-                                delimiter=";"))
+    table = list(csv.DictReader(io.StringIO(upload.content.decode("utf-8-sig")), delimiter=";"))
     assert [(row["الاسم"], row["الوضعية"]) for row in table] == [  # Amina reads Arabic
-        ("Youssef <Trainee>", "تسجيل مؤكد")]
+        ("Youssef <Trainee>", "تسجيل مؤكد")
+    ]
 
 
 async def test_someone_else_is_refused_and_sees_no_coordinator_menu(
-        bot_api: FakeBotAPI, coordinator: Chat, programme: Database) -> None:
+    bot_api: FakeBotAPI, coordinator: Chat, programme: Database
+) -> None:
     stranger = coordinator.as_(YOUSSEF)
     await stranger.says("/roster mig-2027-01")
     assert bot_api.calls_to("sendDocument") == []
     assert "réservée à l’équipe de coordination" in stranger.transcript  # new here: French, then
-    assert "Choose your language" in stranger.last            # onboarding goes on
+    assert "Choose your language" in stranger.last  # onboarding goes on
     assert (YOUSSEF.id, "") not in bot_api.chat_commands

@@ -19,8 +19,13 @@ LINK = "https://t.me/formabot_test_bot?start=session_tig-2026-12"
 
 def link(tmp_path: Path, bot_api: FakeBotAPI, *args: str, token: str = TOKEN) -> Result:
     config = write_config(tmp_path, bot_api)
-    return CliRunner().invoke(link_command, list(args), obj=State(config),
-                              env={"FORMABOT_TELEGRAM_TOKEN": token}, catch_exceptions=False)
+    return CliRunner().invoke(
+        link_command,
+        list(args),
+        obj=State(config),
+        env={"FORMABOT_TELEGRAM_TOKEN": token},
+        catch_exceptions=False,
+    )
 
 
 def test_link_asks_telegram_for_the_username_and_draws_the_qr_code(
@@ -41,7 +46,8 @@ def test_link_writes_a_png_for_posters(
     result = link(tmp_path, bot_api, "tig-2026-12", "--png", str(png), "--username", "@my_bot")
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == [
-        "https://t.me/my_bot?start=session_tig-2026-12", f"QR code written to {png}",
+        "https://t.me/my_bot?start=session_tig-2026-12",
+        f"QR code written to {png}",
     ]
     assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     assert not bot_api.calls_to("getMe")

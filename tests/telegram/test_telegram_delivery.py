@@ -61,13 +61,16 @@ async def test_attachments_are_documents_with_their_type(
 ) -> None:
     bot_api.meet(AMINA)
     ics = b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"
-    await telegram.deliver(ADDRESS, ADDRESS, [
-        Reply("Votre agenda", attachments=(Attachment("tig.ics", ics, "text/calendar"),))
-    ])
+    await telegram.deliver(
+        ADDRESS,
+        ADDRESS,
+        [Reply("Votre agenda", attachments=(Attachment("tig.ics", ics, "text/calendar"),))],
+    )
     upload = bot_api.calls_to("sendDocument")[0].files["document"]
     assert (upload.filename, upload.content, upload.mime_type) == ("tig.ics", ics, "text/calendar")
     assert [m.get("text") or m["document"]["file_name"] for m in bot_api.messages(AMINA)] == [
-        "Votre agenda", "tig.ics",
+        "Votre agenda",
+        "tig.ics",
     ]
 
 
@@ -75,9 +78,9 @@ async def test_phone_request_with_buttons_comes_as_a_second_message(
     telegram: TelegramChannel, bot_api: FakeBotAPI
 ) -> None:
     bot_api.meet(AMINA)
-    await telegram.deliver(ADDRESS, ADDRESS, [
-        Reply("Votre numéro ?", choices=MENU, request_phone=True, language="fr")
-    ])
+    await telegram.deliver(
+        ADDRESS, ADDRESS, [Reply("Votre numéro ?", choices=MENU, request_phone=True, language="fr")]
+    )
     first, second = bot_api.messages(AMINA)
     assert buttons(first) == [("Menu", "menu")]
     assert second["text"] == "Appuyez sur le bouton ci-dessous pour partager votre numéro."

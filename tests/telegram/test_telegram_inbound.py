@@ -28,8 +28,10 @@ def amina(**what: Any) -> Inbound:
     [
         ("/start", amina(command="start")),
         ("/start session_tig-2026-12", amina(command="start", argument="session_tig-2026-12")),
-        ("/START@formabot_test_bot topic_soudage",
-         amina(command="start", argument="topic_soudage")),
+        (
+            "/START@formabot_test_bot topic_soudage",
+            amina(command="start", argument="topic_soudage"),
+        ),
         ("/sessions   ", amina(command="sessions")),
         ("Amina Alaoui", amina(text="Amina Alaoui")),
         ("/ not a command", amina(text="/ not a command")),
@@ -51,20 +53,23 @@ def test_a_button_we_could_not_have_made_is_expired(data: str) -> None:
 
 
 def test_ones_own_contact_is_a_phone_number_with_its_plus() -> None:
-    body = fake.message(AMINA, contact={"phone_number": "212612345678", "first_name": "A",
-                                        "user_id": AMINA.id})
+    body = fake.message(
+        AMINA, contact={"phone_number": "212612345678", "first_name": "A", "user_id": AMINA.id}
+    )
     assert inbound(body) == amina(phone="+212612345678")
 
 
 def test_someone_elses_contact_is_only_text() -> None:
-    body = fake.message(AMINA, contact={"phone_number": "0612345678", "first_name": "Y",
-                                        "user_id": YOUSSEF.id})
+    body = fake.message(
+        AMINA, contact={"phone_number": "0612345678", "first_name": "Y", "user_id": YOUSSEF.id}
+    )
     assert inbound(body) == amina(text="0612345678")
 
 
 def test_a_photo_is_empty_text() -> None:
-    body = fake.message(AMINA, photo=[{"file_id": "p", "file_unique_id": "p", "width": 1,
-                                       "height": 1}])
+    body = fake.message(
+        AMINA, photo=[{"file_id": "p", "file_unique_id": "p", "width": 1, "height": 1}]
+    )
     assert inbound(body) == amina(text="")
 
 

@@ -13,10 +13,12 @@ from tests.telegram.chat import Chat
 
 @pytest.mark.parametrize("command", WORDS)
 @pytest.mark.parametrize("language", LANGUAGES)
-async def test_every_keyword_works_on_telegram(chat: Chat, programme: Database,
-                                               language: str, command: str) -> None:
-    contact_id = onboarded(programme, channel="telegram", address=str(chat.user.id),
-                           language=language)
+async def test_every_keyword_works_on_telegram(
+    chat: Chat, programme: Database, language: str, command: str
+) -> None:
+    contact_id = onboarded(
+        programme, channel="telegram", address=str(chat.user.id), language=language
+    )
 
     async def say(text: str) -> str:
         before = len(chat.messages)

@@ -12,8 +12,11 @@ LATENCY = 0.4
 
 
 def arrivals(bot_api: FakeBotAPI, user_id: int) -> list[float]:
-    return [call.at for call in bot_api.calls_to("sendmessage")
-            if str(call.params.get("chat_id")) == str(user_id)]
+    return [
+        call.at
+        for call in bot_api.calls_to("sendmessage")
+        if str(call.params.get("chat_id")) == str(user_id)
+    ]
 
 
 async def test_two_people_are_answered_side_by_side(bot_api: FakeBotAPI, chat: Chat) -> None:
@@ -28,7 +31,8 @@ async def test_two_people_are_answered_side_by_side(bot_api: FakeBotAPI, chat: C
 
 
 async def test_one_persons_messages_are_answered_in_order_one_at_a_time(
-        bot_api: FakeBotAPI, chat: Chat) -> None:
+    bot_api: FakeBotAPI, chat: Chat
+) -> None:
     bot_api.set_faults(latency=LATENCY)
     bot_api.text(AMINA, "/start")
     last = bot_api.text(AMINA, "/help")

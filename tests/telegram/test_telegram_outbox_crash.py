@@ -19,7 +19,9 @@ def start(config: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [str(FORMABOT), "--config", str(config), "run"],
         env=environment(FORMABOT_TELEGRAM_TOKEN=TOKEN),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -60,8 +62,10 @@ def test_sigkill_mid_broadcast_then_restart_sends_each_once_or_reports_unknown(
     assert second.returncode == 0, err
 
     rows = deliveries.of_announcement(db, announcement_id)
-    by_status = {status: {row.address for row in rows if row.status == status}
-                 for status in {row.status for row in rows}}
+    by_status = {
+        status: {row.address for row in rows if row.status == status}
+        for status in {row.status for row in rows}
+    }
     sent, unknown = by_status.get("sent", set()), by_status.get("unknown", set())
     assert len(sent) + len(unknown) == len(rows) == len(PEOPLE)
     counts = received(bot_api)

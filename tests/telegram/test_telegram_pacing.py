@@ -27,7 +27,8 @@ class StillClock:
 
 
 async def test_a_reply_refused_with_429_is_sent_after_the_wait(
-        bot_api: FakeBotAPI, chat: Chat) -> None:
+    bot_api: FakeBotAPI, chat: Chat
+) -> None:
     bot_api.refuse_next(AMINA, 429, "Too Many Requests: retry after 1", retry_after=1)
     await chat.says("/start")
     assert "Choisissez votre langue" in chat.transcript
@@ -35,22 +36,24 @@ async def test_a_reply_refused_with_429_is_sent_after_the_wait(
 
 
 async def test_a_429_on_a_reply_pauses_the_whole_channel(
-        bot_api: FakeBotAPI, telegram: TelegramChannel, chat: Chat) -> None:
+    bot_api: FakeBotAPI, telegram: TelegramChannel, chat: Chat
+) -> None:
     clock = StillClock()
     pause = ChannelPause(clock)
     metrics = Metrics(["telegram"])
-    pace_of(telegram.application).attach(TokenBucket(30, clock), pause,
-                                         throttled=lambda: metrics.throttled("telegram"))
+    pace_of(telegram.application).attach(
+        TokenBucket(30, clock), pause, throttled=lambda: metrics.throttled("telegram")
+    )
     bot_api.refuse_next(AMINA, 429, "Too Many Requests: retry after 1", retry_after=1)
     await chat.says("/start")
     assert pause.count == 1  # the outbox's dispatcher waited too
     assert "Choisissez votre langue" in chat.transcript
-    assert 'formabot_rate_limited_total{channel="telegram"} 1.0' in (
-        metrics.exposition().decode())
+    assert 'formabot_rate_limited_total{channel="telegram"} 1.0' in (metrics.exposition().decode())
 
 
 async def test_each_reply_takes_a_slot_from_the_broadcast(
-        telegram: TelegramChannel, chat: Chat) -> None:
+    telegram: TelegramChannel, chat: Chat
+) -> None:
     clock = StillClock()
     bucket = TokenBucket(10, clock)
     pace_of(telegram.application).attach(bucket, ChannelPause(clock))

@@ -83,13 +83,16 @@ def test_any_text_splits_into_valid_messages_that_keep_every_word(text: str) -> 
 
 
 def test_choices_are_one_button_per_row() -> None:
-    keyboard = inline_keyboard([
-        Choice("Sessions à venir", Action("ss", ("0",))),
-        Choice("Menu", Action("menu")),
-    ])
+    keyboard = inline_keyboard(
+        [
+            Choice("Sessions à venir", Action("ss", ("0",))),
+            Choice("Menu", Action("menu")),
+        ]
+    )
     assert keyboard is not None
     assert [[button.text for button in row] for row in keyboard.inline_keyboard] == [
-        ["Sessions à venir"], ["Menu"],
+        ["Sessions à venir"],
+        ["Menu"],
     ]
     assert keyboard.inline_keyboard[0][0].callback_data == "ss:0"
 

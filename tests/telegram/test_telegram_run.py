@@ -25,7 +25,9 @@ def test_run_answers_start_and_stops_cleanly(
     process = subprocess.Popen(
         [str(FORMABOT), "--config", str(config), "run"],
         env=environment(FORMABOT_TELEGRAM_TOKEN=TOKEN),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         bot_api.text(AMINA, "/start")
@@ -48,8 +50,9 @@ def test_run_answers_start_and_stops_cleanly(
 
 def run(tmp_path: Path, bot_api: FakeBotAPI, env: dict[str, str], telegram: str = ""):
     config = write_config(tmp_path, bot_api, telegram)
-    return CliRunner().invoke(cli, ["--config", str(config), "run"], env=env,
-                              catch_exceptions=False)
+    return CliRunner().invoke(
+        cli, ["--config", str(config), "run"], env=env, catch_exceptions=False
+    )
 
 
 def test_run_with_a_token_telegram_refuses(tmp_path: Path, bot_api: FakeBotAPI) -> None:
@@ -60,8 +63,12 @@ def test_run_with_a_token_telegram_refuses(tmp_path: Path, bot_api: FakeBotAPI) 
 
 
 def test_webhook_mode_needs_its_secret(tmp_path: Path, bot_api: FakeBotAPI) -> None:
-    result = run(tmp_path, bot_api, {"FORMABOT_TELEGRAM_TOKEN": TOKEN},
-                 'mode = "webhook"\nwebhook_url = "https://bot.example.org/telegram"')
+    result = run(
+        tmp_path,
+        bot_api,
+        {"FORMABOT_TELEGRAM_TOKEN": TOKEN},
+        'mode = "webhook"\nwebhook_url = "https://bot.example.org/telegram"',
+    )
     assert result.exit_code == 1
     assert "FORMABOT_TELEGRAM_WEBHOOK_SECRET" in result.output
 

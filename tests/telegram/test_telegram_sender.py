@@ -16,15 +16,28 @@ from tests.fakes.bot_api import TOKEN, FakeBotAPI, buttons
 from tests.telegram.chat import AMINA
 from tests.telegram.support import free_port
 
-CONFIRM = (Choice("Confirmer", Action("att_yes", ("tig-2026-12",))),
-           Choice("Je ne peux pas venir", Action("att_no", ("tig-2026-12",))))
+CONFIRM = (
+    Choice("Confirmer", Action("att_yes", ("tig-2026-12",))),
+    Choice("Je ne peux pas venir", Action("att_no", ("tig-2026-12",))),
+)
 
 
 def delivery_to(address: str) -> Delivery:
-    return Delivery(id=1, announcement_id=1, contact_id=1, identity_id=1, channel="telegram",
-                    address=address, language="fr", urgent=False, status="sending",
-                    attempts=0, next_attempt_at=datetime(2026, 11, 29, tzinfo=UTC), reason="",
-                    provider_message_id=None)
+    return Delivery(
+        id=1,
+        announcement_id=1,
+        contact_id=1,
+        identity_id=1,
+        channel="telegram",
+        address=address,
+        language="fr",
+        urgent=False,
+        status="sending",
+        attempts=0,
+        next_attempt_at=datetime(2026, 11, 29, tzinfo=UTC),
+        reason="",
+        provider_message_id=None,
+    )
 
 
 @pytest.fixture
@@ -32,8 +45,9 @@ async def sender(bot_api: FakeBotAPI) -> AsyncIterator[TelegramSender]:
     async def no_wait(_: str) -> None:
         return None
 
-    async with TelegramSender(bot_api.base_url, TOKEN, connections=4, timeout=0.3,
-                              pace=no_wait) as opened:
+    async with TelegramSender(
+        bot_api.base_url, TOKEN, connections=4, timeout=0.3, pace=no_wait
+    ) as opened:
         yield opened
 
 
@@ -41,13 +55,16 @@ async def test_a_notification_is_escaped_html_with_its_buttons(
     sender: TelegramSender, bot_api: FakeBotAPI
 ) -> None:
     bot_api.meet(AMINA)
-    result = await sender.send(delivery_to(str(AMINA.id)),
-                               Reply("Rappel : TIG <niveau 1> & co. Serez-vous là ?", CONFIRM))
+    result = await sender.send(
+        delivery_to(str(AMINA.id)), Reply("Rappel : TIG <niveau 1> & co. Serez-vous là ?", CONFIRM)
+    )
     (message,) = bot_api.messages(AMINA)
     assert result == SendResult.sent(str(message["message_id"]))
     assert message["text"] == "Rappel : TIG <niveau 1> & co. Serez-vous là ?"
-    assert buttons(message) == [("Confirmer", "att_yes:tig-2026-12"),
-                                ("Je ne peux pas venir", "att_no:tig-2026-12")]
+    assert buttons(message) == [
+        ("Confirmer", "att_yes:tig-2026-12"),
+        ("Je ne peux pas venir", "att_no:tig-2026-12"),
+    ]
 
 
 async def test_a_long_notification_is_split_with_the_buttons_on_the_last_part(
@@ -62,17 +79,33 @@ async def test_a_long_notification_is_split_with_the_buttons_on_the_last_part(
     assert buttons(first) == [] and len(buttons(second)) == 2
 
 
-@pytest.mark.parametrize(("code", "description", "retry_after", "expected"), [
-    (429, "Too Many Requests: retry after 7", 7, SendResult.rate_limited(7)),
-    (403, "Forbidden: bot was blocked by the user", None,
-     SendResult.blocked("Forbidden: bot was blocked by the user")),
-    (400, "Bad Request: chat not found", None, SendResult.failed("Bad Request: chat not found")),
-    (502, "Bad Gateway", None, SendResult.transient("502 Bad Gateway")),
-    (500, "Internal Server Error", None, SendResult.transient("500 Internal Server Error")),
-])
+@pytest.mark.parametrize(
+    ("code", "description", "retry_after", "expected"),
+    [
+        (429, "Too Many Requests: retry after 7", 7, SendResult.rate_limited(7)),
+        (
+            403,
+            "Forbidden: bot was blocked by the user",
+            None,
+            SendResult.blocked("Forbidden: bot was blocked by the user"),
+        ),
+        (
+            400,
+            "Bad Request: chat not found",
+            None,
+            SendResult.failed("Bad Request: chat not found"),
+        ),
+        (502, "Bad Gateway", None, SendResult.transient("502 Bad Gateway")),
+        (500, "Internal Server Error", None, SendResult.transient("500 Internal Server Error")),
+    ],
+)
 async def test_telegram_answers_become_outcomes(
-    sender: TelegramSender, bot_api: FakeBotAPI, code: int, description: str,
-    retry_after: float | None, expected: SendResult,
+    sender: TelegramSender,
+    bot_api: FakeBotAPI,
+    code: int,
+    description: str,
+    retry_after: float | None,
+    expected: SendResult,
 ) -> None:
     bot_api.meet(AMINA)
     bot_api.refuse_next(AMINA, code, description, retry_after)
@@ -113,11 +146,14 @@ async def test_a_failure_after_the_first_part_is_not_resent(
     assert result == SendResult.failed("only 1 of 2 parts sent; then 502")
 
 
-@pytest.mark.parametrize(("status", "body", "outcome"), [
-    (502, b"<html>Bad Gateway</html>", "transient"),
-    (200, b'{"ok": true, "result": {"message_id": 5}}', "sent"),
-    (401, b'{"ok": false, "error_code": 401, "description": "Unauthorized"}', "transient"),
-    (400, b"nonsense", "failed"),
-])
+@pytest.mark.parametrize(
+    ("status", "body", "outcome"),
+    [
+        (502, b"<html>Bad Gateway</html>", "transient"),
+        (200, b'{"ok": true, "result": {"message_id": 5}}', "sent"),
+        (401, b'{"ok": false, "error_code": 401, "description": "Unauthorized"}', "transient"),
+        (400, b"nonsense", "failed"),
+    ],
+)
 def test_answers_that_are_not_the_usual_json(status: int, body: bytes, outcome: str) -> None:
     assert interpret(status, body).outcome == outcome

@@ -32,9 +32,13 @@ HOOK = 'mode = "webhook"\nwebhook_url = "https://bot.example.org/telegram/hook"'
 
 @pytest.fixture
 def webhook_config(tmp_path: Path, bot_api: FakeBotAPI) -> Config:
-    return load(write_config(tmp_path, bot_api, HOOK), environ={
-        "FORMABOT_TELEGRAM_TOKEN": TOKEN, "FORMABOT_TELEGRAM_WEBHOOK_SECRET": SECRET,
-    })
+    return load(
+        write_config(tmp_path, bot_api, HOOK),
+        environ={
+            "FORMABOT_TELEGRAM_TOKEN": TOKEN,
+            "FORMABOT_TELEGRAM_WEBHOOK_SECRET": SECRET,
+        },
+    )
 
 
 @pytest.fixture
@@ -74,8 +78,9 @@ async def test_set_webhook_carries_the_url_and_the_secret(
 async def test_update_with_the_right_secret_is_answered(
     client: httpx.AsyncClient, hooked: TelegramChannel, bot_api: FakeBotAPI
 ) -> None:
-    response = await client.post("/telegram/hook", json=start_update(bot_api),
-                                  headers={TELEGRAM_SECRET_HEADER: SECRET})
+    response = await client.post(
+        "/telegram/hook", json=start_update(bot_api), headers={TELEGRAM_SECRET_HEADER: SECRET}
+    )
     assert response.status_code == 200
     await asyncio.wait_for(hooked.application.update_queue.join(), 10)
     assert "Choisissez votre langue" in bot_api.transcript(AMINA)
@@ -89,12 +94,15 @@ async def test_update_with_the_right_secret_is_answered(
     ],
 )
 async def test_update_without_the_right_secret_is_refused_and_logged(
-    client: httpx.AsyncClient, hooked: TelegramChannel, bot_api: FakeBotAPI,
-    caplog: pytest.LogCaptureFixture, headers: dict[str, str], logged: str,
+    client: httpx.AsyncClient,
+    hooked: TelegramChannel,
+    bot_api: FakeBotAPI,
+    caplog: pytest.LogCaptureFixture,
+    headers: dict[str, str],
+    logged: str,
 ) -> None:
     with caplog.at_level(logging.WARNING, logger="bot.web.app"):
-        response = await client.post("/telegram/hook", json=start_update(bot_api),
-                                     headers=headers)
+        response = await client.post("/telegram/hook", json=start_update(bot_api), headers=headers)
     assert response.status_code == 403
     assert logged in caplog.text
     await asyncio.wait_for(hooked.application.update_queue.join(), 10)
@@ -118,9 +126,13 @@ async def test_serve_in_webhook_mode_listens_answers_and_stops(
 ) -> None:
     """The composition root end to end: uvicorn on a real port, PTB on the same loop."""
     port = free_port()
-    config = load(write_config(tmp_path, bot_api, HOOK, port=port), environ={
-        "FORMABOT_TELEGRAM_TOKEN": TOKEN, "FORMABOT_TELEGRAM_WEBHOOK_SECRET": SECRET,
-    })
+    config = load(
+        write_config(tmp_path, bot_api, HOOK, port=port),
+        environ={
+            "FORMABOT_TELEGRAM_TOKEN": TOKEN,
+            "FORMABOT_TELEGRAM_WEBHOOK_SECRET": SECRET,
+        },
+    )
     stop = asyncio.Event()
     serving = asyncio.create_task(app.serve(config, stop))
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
@@ -129,8 +141,9 @@ async def test_serve_in_webhook_mode_listens_answers_and_stops(
                 break
             await asyncio.sleep(0.01)
         refused = await http.post("/telegram/hook", json=start_update(bot_api))
-        accepted = await http.post("/telegram/hook", json=start_update(bot_api),
-                                   headers={TELEGRAM_SECRET_HEADER: SECRET})
+        accepted = await http.post(
+            "/telegram/hook", json=start_update(bot_api), headers={TELEGRAM_SECRET_HEADER: SECRET}
+        )
     stop.set()
     await asyncio.wait_for(serving, 10)
     assert (refused.status_code, accepted.status_code) == (403, 200)

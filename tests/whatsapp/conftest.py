@@ -37,16 +37,24 @@ def twilio(twilio_server: FakeTwilio) -> Iterator[FakeTwilio]:
     twilio_server.reset()
     yield twilio_server
     twilio_server.release()
-    broken = {f"{r.method} {r.path} {r.form}": contract.problems(r.method, r.path, r.form)
-              for r in twilio_server.requests if r.auth is not None}
+    broken = {
+        f"{r.method} {r.path} {r.form}": contract.problems(r.method, r.path, r.form)
+        for r in twilio_server.requests
+        if r.auth is not None
+    }
     assert {key: value for key, value in broken.items() if value} == {}
 
 
 @pytest.fixture
 def settings(twilio: FakeTwilio) -> WhatsAppSettings:
     return WhatsAppSettings(
-        api_base_url=twilio.base_url, account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN,
-        from_=SENDER, public_url=PUBLIC_URL, timeout_seconds=2.0, templates=TEMPLATES,
+        api_base_url=twilio.base_url,
+        account_sid=ACCOUNT_SID,
+        auth_token=AUTH_TOKEN,
+        from_=SENDER,
+        public_url=PUBLIC_URL,
+        timeout_seconds=2.0,
+        templates=TEMPLATES,
     )
 
 
@@ -68,8 +76,9 @@ async def channel(settings: WhatsAppSettings, context: Context) -> AsyncIterator
 async def http(channel: WhatsAppChannel) -> AsyncIterator[httpx.AsyncClient]:
     """The web app as a reverse proxy forwards to it: an internal host, plain http."""
     app = Starlette(routes=whatsapp_routes(channel))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                 base_url="http://127.0.0.1:8080") as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1:8080"
+    ) as client:
         yield client
 
 

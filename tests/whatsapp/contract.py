@@ -18,8 +18,10 @@ SPEC = ROOT / ".." / "shared" / "twilio-openapi" / "twilio_api_v2010.json"
 @cache
 def spec() -> dict[str, Any]:
     if not SPEC.exists():
-        pytest.skip(f"Twilio's OpenAPI description is absent ({SPEC.resolve()}): CI clones the"
-                    " repository beside a copy of shared/")
+        pytest.skip(
+            f"Twilio's OpenAPI description is absent ({SPEC.resolve()}): CI clones the"
+            " repository beside a copy of shared/"
+        )
     return json.loads(SPEC.read_text(encoding="utf-8"))
 
 
@@ -61,8 +63,11 @@ def _value_problems(name: str, value: str, schema: dict[str, Any]) -> list[str]:
         problems.append(f"{name}={value!r}: shorter than {schema['minLength']}")
     if "maxLength" in schema and len(value) > schema["maxLength"]:
         problems.append(f"{name}={value!r}: longer than {schema['maxLength']}")
-    if schema.get("format") == "uri" and not schema.get("x-twilio", {}).get("ignoreFormat") \
-            and not re.match(r"^https?://[^\s/]+", value):
+    if (
+        schema.get("format") == "uri"
+        and not schema.get("x-twilio", {}).get("ignoreFormat")
+        and not re.match(r"^https?://[^\s/]+", value)
+    ):
         problems.append(f"{name}={value!r}: not a URI")
     return problems
 
@@ -77,8 +82,9 @@ def problems(method: str, path: str, form: dict[str, list[str]]) -> list[str]:
     found: list[str] = []
     for parameter in op.get("parameters", []):
         if parameter.get("in") == "path":
-            found += _value_problems(parameter["name"], path_values[parameter["name"]],
-                                     parameter["schema"])
+            found += _value_problems(
+                parameter["name"], path_values[parameter["name"]], parameter["schema"]
+            )
     body = op.get("requestBody", {}).get("content", {})
     schema = _resolve(body.get("application/x-www-form-urlencoded", {}).get("schema", {}))
     properties = schema.get("properties", {})

@@ -21,19 +21,29 @@ def sign(path: str, form: dict[str, str], token: str = AUTH_TOKEN) -> str:
 
 
 def inbound_form(number: str, body: str = "", **extra: str) -> dict[str, str]:
-    return {"MessageSid": f"SM{next(_sids):032x}", "AccountSid": ACCOUNT_SID,
-            "From": f"whatsapp:{number}", "To": SENDER, "Body": body, "NumMedia": "0",
-            "ProfileName": "Amina", "WaId": number.lstrip("+"), **extra}
+    return {
+        "MessageSid": f"SM{next(_sids):032x}",
+        "AccountSid": ACCOUNT_SID,
+        "From": f"whatsapp:{number}",
+        "To": SENDER,
+        "Body": body,
+        "NumMedia": "0",
+        "ProfileName": "Amina",
+        "WaId": number.lstrip("+"),
+        **extra,
+    }
 
 
 class Phone:
-    def __init__(self, http: httpx.AsyncClient, channel: WhatsAppChannel, twilio: FakeTwilio,
-                 number: str) -> None:
+    def __init__(
+        self, http: httpx.AsyncClient, channel: WhatsAppChannel, twilio: FakeTwilio, number: str
+    ) -> None:
         self.http, self.channel, self.twilio, self.number = http, channel, twilio, number
         self.received: list[str] = []
 
-    async def post(self, path: str, form: dict[str, str], *,
-                   signature: str | None = "valid") -> httpx.Response:
+    async def post(
+        self, path: str, form: dict[str, str], *, signature: str | None = "valid"
+    ) -> httpx.Response:
         headers = {}
         if signature == "valid":
             headers["X-Twilio-Signature"] = sign(path, form)

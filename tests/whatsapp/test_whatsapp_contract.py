@@ -13,20 +13,41 @@ def form(**fields: str) -> dict[str, list[str]]:
 
 
 def test_a_valid_free_text_message() -> None:
-    assert contract.problems("POST", PATH, form(
-        To="whatsapp:+212612345678", From="whatsapp:+14155238886", Body="Bonjour",
-        StatusCallback="https://bot.example.org/whatsapp/status")) == []
+    assert (
+        contract.problems(
+            "POST",
+            PATH,
+            form(
+                To="whatsapp:+212612345678",
+                From="whatsapp:+14155238886",
+                Body="Bonjour",
+                StatusCallback="https://bot.example.org/whatsapp/status",
+            ),
+        )
+        == []
+    )
 
 
 def test_a_valid_template_message() -> None:
-    assert contract.problems("POST", PATH, form(
-        To="whatsapp:+212612345678", MessagingServiceSid="MG" + "a" * 32,
-        ContentSid="HX" + "1" * 32, ContentVariables='{"1": "x"}')) == []
+    assert (
+        contract.problems(
+            "POST",
+            PATH,
+            form(
+                To="whatsapp:+212612345678",
+                MessagingServiceSid="MG" + "a" * 32,
+                ContentSid="HX" + "1" * 32,
+                ContentVariables='{"1": "x"}',
+            ),
+        )
+        == []
+    )
 
 
 def test_a_bad_content_sid_is_caught() -> None:
-    found = contract.problems("POST", PATH, form(
-        To="whatsapp:+212612345678", From="whatsapp:+1", ContentSid="HX12"))
+    found = contract.problems(
+        "POST", PATH, form(To="whatsapp:+212612345678", From="whatsapp:+1", ContentSid="HX12")
+    )
     assert any("ContentSid" in problem for problem in found)
 
 
@@ -48,6 +69,7 @@ def test_unknown_fields_and_paths_are_caught() -> None:
 
 
 def test_a_bad_account_sid_in_the_path_is_caught() -> None:
-    found = contract.problems("POST", "/2010-04-01/Accounts/XX1/Messages.json",
-                              form(To="x", From="y", Body="z"))
+    found = contract.problems(
+        "POST", "/2010-04-01/Accounts/XX1/Messages.json", form(To="x", From="y", Body="z")
+    )
     assert any("AccountSid" in problem for problem in found)

@@ -80,7 +80,8 @@ async def test_an_ambiguous_word_is_a_new_search(amina: Phone) -> None:
 
 @pytest.mark.parametrize("word", ["STOP", "ARRÊT", "arret", "توقف", " Stop "])
 async def test_stop_mid_onboarding_opts_out_in_one_message(
-        amina: Phone, programme: Database, word: str) -> None:
+    amina: Phone, programme: Database, word: str
+) -> None:
     await amina.says("salam")
     await amina.says("1")
     await amina.says("1")  # consent given; the name is being asked
@@ -90,8 +91,9 @@ async def test_stop_mid_onboarding_opts_out_in_one_message(
     assert contact_of(programme, amina.number).opted_out_at is not None
 
 
-async def test_start_after_stop_turns_notifications_back_on(amina: Phone,
-                                                            programme: Database) -> None:
+async def test_start_after_stop_turns_notifications_back_on(
+    amina: Phone, programme: Database
+) -> None:
     await amina.says("salam")
     await amina.says("1")
     await amina.says("1")
@@ -109,16 +111,17 @@ async def test_menu_and_help_keywords(amina: Phone, context: Context) -> None:
     assert "Soudage TIG" in await amina.says("1")  # the menu's options still answer
 
 
-async def test_a_sentence_with_stop_in_it_is_not_the_keyword(amina: Phone,
-                                                             programme: Database) -> None:
+async def test_a_sentence_with_stop_in_it_is_not_the_keyword(
+    amina: Phone, programme: Database
+) -> None:
     await onboarded(amina)
     await amina.says("stop the welding reminders please")
     assert contact_of(programme, amina.number).opted_out_at is None
 
 
-async def test_options_survive_a_restart(amina: Phone, channel: WhatsAppChannel,
-                                         settings, context: Context, twilio: FakeTwilio,
-                                         http) -> None:
+async def test_options_survive_a_restart(
+    amina: Phone, channel: WhatsAppChannel, settings, context: Context, twilio: FakeTwilio, http
+) -> None:
     await amina.says("salam")
     # The options live in the database: a new channel object (a restart) still knows them.
     again = WhatsAppChannel(settings, context)
@@ -132,6 +135,7 @@ async def test_options_survive_a_restart(amina: Phone, channel: WhatsAppChannel,
 
 async def test_long_texts_are_split_at_whatsapps_limit(channel: WhatsAppChannel) -> None:
     from handlers.types import Reply
+
     paragraph = "Soudage TIG, niveau 1. " * 30
     rendered = channel.rendered([Reply("\n\n".join([paragraph] * 6), language="fr")])
     bodies = [message.body for message in rendered.messages]

@@ -13,10 +13,10 @@ from tests.whatsapp.phone import Phone
 
 @pytest.mark.parametrize("command", WORDS)
 @pytest.mark.parametrize("language", LANGUAGES)
-async def test_every_keyword_works_on_whatsapp(amina: Phone, programme: Database,
-                                               language: str, command: str) -> None:
-    contact_id = onboarded(programme, channel="whatsapp", address=amina.number,
-                           language=language)
+async def test_every_keyword_works_on_whatsapp(
+    amina: Phone, programme: Database, language: str, command: str
+) -> None:
+    contact_id = onboarded(programme, channel="whatsapp", address=amina.number, language=language)
     found: list[str] = []
     for word in WORDS[command]:
         if command == "start":

@@ -29,7 +29,8 @@ def owner(db: Database, channel: str, address: str) -> int:
 
 
 async def test_a_code_from_telegram_said_on_whatsapp_links_both(
-        amina: Phone, context: Context, programme: Database) -> None:
+    amina: Phone, context: Context, programme: Database
+) -> None:
     telegram = Person(context, "101", channel="telegram")
     telegram.onboard(language="Français", topics=("Soudage",))
     telegram.command("link")
@@ -46,7 +47,8 @@ async def test_a_code_from_telegram_said_on_whatsapp_links_both(
 
 
 async def test_a_code_from_whatsapp_said_on_telegram_keeps_the_complete_profile(
-        amina: Phone, context: Context, programme: Database) -> None:
+    amina: Phone, context: Context, programme: Database
+) -> None:
     await onboarded(amina)
     whatsapp_contact = owner(programme, "whatsapp", amina.number)
     code = code_in(await amina.says("lier"))
@@ -57,7 +59,8 @@ async def test_a_code_from_whatsapp_said_on_telegram_keeps_the_complete_profile(
 
 
 async def test_a_fresh_profile_is_kept_when_the_other_is_complete(
-        amina: Phone, context: Context, programme: Database) -> None:
+    amina: Phone, context: Context, programme: Database
+) -> None:
     code = code_in(await amina.says("LINK"))  # a brand-new WhatsApp contact asks
     telegram = Person(context, "101", channel="telegram")
     telegram.onboard(language="Français", topics=("Soudage",))
@@ -66,8 +69,7 @@ async def test_a_fresh_profile_is_kept_when_the_other_is_complete(
     assert contacts.get(programme, owner(programme, "telegram", "101")).name == "Amina Alaoui"
 
 
-async def test_an_expired_or_reused_code_links_nothing(
-        amina: Phone, programme: Database) -> None:
+async def test_an_expired_or_reused_code_links_nothing(amina: Phone, programme: Database) -> None:
     late = {"now": NOW}
     context = Context(db=programme, clock=lambda: late["now"])
     telegram = Person(context, "101", channel="telegram")
@@ -91,10 +93,13 @@ async def test_a_code_said_on_its_own_channel_is_refused(context: Context) -> No
     assert "autre canal" in telegram.text
 
 
-async def test_two_telegram_profiles_cannot_be_linked(context: Context,
-                                                       programme: Database) -> None:
-    first, second = Person(context, "101", channel="telegram"), Person(
-        context, "102", channel="telegram")
+async def test_two_telegram_profiles_cannot_be_linked(
+    context: Context, programme: Database
+) -> None:
+    first, second = (
+        Person(context, "101", channel="telegram"),
+        Person(context, "102", channel="telegram"),
+    )
     first.onboard(language="Français", topics=("Soudage",))
     second.onboard(language="Français", name="Karim", topics=("Soudage",))
     first.command("link")
@@ -104,7 +109,8 @@ async def test_two_telegram_profiles_cannot_be_linked(context: Context,
 
 
 async def test_the_phone_shared_on_telegram_links_to_the_whatsapp_profile(
-        amina: Phone, context: Context, programme: Database) -> None:
+    amina: Phone, context: Context, programme: Database
+) -> None:
     await onboarded(amina)
     telegram = Person(context, "101", channel="telegram")
     telegram.command("start")
@@ -114,7 +120,8 @@ async def test_the_phone_shared_on_telegram_links_to_the_whatsapp_profile(
 
 
 async def test_a_telegram_profile_with_history_is_not_merged_by_phone(
-        amina: Phone, context: Context, programme: Database) -> None:
+    amina: Phone, context: Context, programme: Database
+) -> None:
     await onboarded(amina)
     telegram = Person(context, "101", channel="telegram")
     telegram.onboard(language="Français", topics=("Soudage",))
@@ -125,7 +132,8 @@ async def test_a_telegram_profile_with_history_is_not_merged_by_phone(
 
 
 async def test_linked_registrations_and_topics_move_with_the_profile(
-        amina: Phone, context: Context, programme: Database) -> None:
+    amina: Phone, context: Context, programme: Database
+) -> None:
     telegram = Person(context, "101", channel="telegram")
     telegram.onboard(language="Français", topics=("Maintenance",))
     code = code_in(telegram.command("link")[0].text)
@@ -140,7 +148,8 @@ async def test_linked_registrations_and_topics_move_with_the_profile(
 
 
 async def test_a_stop_said_on_whatsapp_still_stands_after_linking_with_telegram(
-        amina: Phone, context: Context, programme: Database) -> None:
+    amina: Phone, context: Context, programme: Database
+) -> None:
     await onboarded(amina)
     await amina.says("STOP")
     telegram = Person(context, "101", channel="telegram")

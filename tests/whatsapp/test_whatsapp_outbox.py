@@ -38,41 +38,74 @@ class Clock:
         await asyncio.sleep(0)
 
 
-def person(db: Database, *, whatsapp: str | None = NUMBER, telegram: str | None = None,
-           last_whatsapp: timedelta | None = timedelta(hours=1), language: str = "fr",
-           opted_out: bool = False) -> int:
-    contact_id = contacts.create(db, name="Amina", role="manager", language=language,
-                                 company_id=companies.by_member_id(db, "M001").id,
-                                 consent_at=to_utc_text(NOW - timedelta(days=30)),
-                                 opted_out_at=to_utc_text(NOW) if opted_out else None,
-                                 state={"welcomed": True, "topics_chosen": True})
+def person(
+    db: Database,
+    *,
+    whatsapp: str | None = NUMBER,
+    telegram: str | None = None,
+    last_whatsapp: timedelta | None = timedelta(hours=1),
+    language: str = "fr",
+    opted_out: bool = False,
+) -> int:
+    contact_id = contacts.create(
+        db,
+        name="Amina",
+        role="manager",
+        language=language,
+        company_id=companies.by_member_id(db, "M001").id,
+        consent_at=to_utc_text(NOW - timedelta(days=30)),
+        opted_out_at=to_utc_text(NOW) if opted_out else None,
+        state={"welcomed": True, "topics_chosen": True},
+    )
     subscriptions.subscribe(db, contact_id, "soudage")
     if telegram:
         contacts.attach_identity(db, contact_id, channel="telegram", address=telegram)
-        db.execute("UPDATE identities SET last_inbound_at = ? WHERE address = ?",
-                   [to_utc_text(NOW - timedelta(days=3)), telegram])
+        db.execute(
+            "UPDATE identities SET last_inbound_at = ? WHERE address = ?",
+            [to_utc_text(NOW - timedelta(days=3)), telegram],
+        )
     if whatsapp:
         contacts.attach_identity(db, contact_id, channel="whatsapp", address=whatsapp)
         if last_whatsapp is not None:
-            db.execute("UPDATE identities SET last_inbound_at = ? WHERE address = ?",
-                       [to_utc_text(NOW - last_whatsapp), whatsapp])
+            db.execute(
+                "UPDATE identities SET last_inbound_at = ? WHERE address = ?",
+                [to_utc_text(NOW - last_whatsapp), whatsapp],
+            )
     return contact_id
 
 
-def notify(db: Database, clock: Clock, *, kind: str = "announcement",
-           session_id: str | None = None, contact_id: int | None = None) -> int:
+def notify(
+    db: Database,
+    clock: Clock,
+    *,
+    kind: str = "announcement",
+    session_id: str | None = None,
+    contact_id: int | None = None,
+) -> int:
     audience = Audience(contacts=(contact_id,)) if contact_id else Audience()
     announcement_id = announcements.create(
-        db, kind=kind, texts={"*": "Nouvelle session de soudage"}, audience=audience,
-        due_at=clock.now(), created_by="test", now=clock.now(), session_id=session_id)
+        db,
+        kind=kind,
+        texts={"*": "Nouvelle session de soudage"},
+        audience=audience,
+        due_at=clock.now(),
+        created_by="test",
+        now=clock.now(),
+        session_id=session_id,
+    )
     release(db, announcement_id, now=clock.now(), grace=timedelta(hours=6))
     return announcement_id
 
 
 async def drain(db: Database, channel: WhatsAppChannel, clock: Clock) -> None:
     sender = WhatsAppSender(channel, clock=clock.now)
-    await Dispatcher(db, sender, zone=zone("Africa/Casablanca"), clock=clock,
-                     settings=DispatcherSettings(rate_per_second=80, concurrency=4)).drain()
+    await Dispatcher(
+        db,
+        sender,
+        zone=zone("Africa/Casablanca"),
+        clock=clock,
+        settings=DispatcherSettings(rate_per_second=80, concurrency=4),
+    ).drain()
 
 
 @pytest.fixture
@@ -87,7 +120,8 @@ def row(db: Database, announcement_id: int, channel: str = "whatsapp") -> delive
 
 
 async def test_inside_the_window_free_text_with_numbered_options(
-        programme: Database, channel: WhatsAppChannel, twilio: FakeTwilio, clock: Clock) -> None:
+    programme: Database, channel: WhatsAppChannel, twilio: FakeTwilio, clock: Clock
+) -> None:
     person(programme)
     announcement_id = notify(programme, clock, session_id="tig-2026-12")
     await drain(programme, channel, clock)
@@ -100,8 +134,8 @@ async def test_inside_the_window_free_text_with_numbered_options(
 
 
 async def test_an_answer_to_a_notification_picks_its_option(
-        programme: Database, channel: WhatsAppChannel, twilio: FakeTwilio, clock: Clock,
-        amina: Phone) -> None:
+    programme: Database, channel: WhatsAppChannel, twilio: FakeTwilio, clock: Clock, amina: Phone
+) -> None:
     contact_id = person(programme)
     notify(programme, clock, session_id="tig-2026-12")
     await drain(programme, channel, clock)
@@ -111,7 +145,8 @@ async def test_an_answer_to_a_notification_picks_its_option(
 
 
 async def test_outside_the_window_a_template_with_content_variables(
-        programme: Database, channel: WhatsAppChannel, twilio: FakeTwilio, clock: Clock) -> None:
+    programme: Database, channel: WhatsAppChannel, twilio: FakeTwilio, clock: Clock
+) -> None:
     person(programme, last_whatsapp=timedelta(hours=30))
     announcement_id = notify(programme, clock, kind="reminder", session_id="tig-2026-12")
     await drain(programme, channel, clock)
@@ -126,7 +161,8 @@ async def test_outside_the_window_a_template_with_content_variables(
 
 
 async def test_never_written_on_whatsapp_means_outside_the_window(
-        programme: Database, channel: WhatsAppChannel, twilio: FakeTwilio, clock: Clock) -> None:
+    programme: Database, channel: WhatsAppChannel, twilio: FakeTwilio, clock: Clock
+) -> None:
     person(programme, last_whatsapp=None)  # imported number, never wrote
     notify(programme, clock, kind="reminder", session_id="tig-2026-12")
     await drain(programme, channel, clock)
@@ -134,7 +170,8 @@ async def test_never_written_on_whatsapp_means_outside_the_window(
 
 
 async def test_outside_the_window_without_template_the_row_is_skipped(
-        programme: Database, channel: WhatsAppChannel, twilio: FakeTwilio, clock: Clock) -> None:
+    programme: Database, channel: WhatsAppChannel, twilio: FakeTwilio, clock: Clock
+) -> None:
     person(programme, last_whatsapp=timedelta(days=2))
     announcement_id = notify(programme, clock)
     await drain(programme, channel, clock)
@@ -145,7 +182,8 @@ async def test_outside_the_window_without_template_the_row_is_skipped(
 
 
 async def test_skipped_on_whatsapp_goes_to_the_linked_telegram(
-        programme: Database, channel: WhatsAppChannel, twilio: FakeTwilio, clock: Clock) -> None:
+    programme: Database, channel: WhatsAppChannel, twilio: FakeTwilio, clock: Clock
+) -> None:
     person(programme, telegram="101", last_whatsapp=timedelta(days=1, hours=1))
     announcement_id = notify(programme, clock)
     await drain(programme, channel, clock)
@@ -155,8 +193,8 @@ async def test_skipped_on_whatsapp_goes_to_the_linked_telegram(
 
 
 async def test_stop_then_an_announcement_sends_nothing(
-        programme: Database, channel: WhatsAppChannel, twilio: FakeTwilio, clock: Clock,
-        amina: Phone) -> None:
+    programme: Database, channel: WhatsAppChannel, twilio: FakeTwilio, clock: Clock, amina: Phone
+) -> None:
     person(programme)
     await amina.says("STOP")
     twilio.reset()
@@ -167,15 +205,16 @@ async def test_stop_then_an_announcement_sends_nothing(
 
 
 async def test_an_old_no_button_after_consenting_stops_every_announcement(
-        programme: Database, channel: WhatsAppChannel, twilio: FakeTwilio, clock: Clock,
-        amina: Phone) -> None:
+    programme: Database, channel: WhatsAppChannel, twilio: FakeTwilio, clock: Clock, amina: Phone
+) -> None:
     contact_id = person(programme)
     notify(programme, clock)
     await drain(programme, channel, clock)
     assert len(twilio.messages) == 1  # consented: the announcement reaches her
     # The consent question's "Non, merci", pressed long after consenting.
-    await amina.send(inbound_form(NUMBER, "Non, merci", ButtonText="Non, merci",
-                                  ButtonPayload="consent:no"))
+    await amina.send(
+        inbound_form(NUMBER, "Non, merci", ButtonText="Non, merci", ButtonPayload="consent:no")
+    )
     assert "vous ne recevrez plus aucune notification" in amina.text
     stored = contacts.get(programme, contact_id)
     assert stored is not None and not stored.may_be_notified
@@ -187,8 +226,8 @@ async def test_an_old_no_button_after_consenting_stops_every_announcement(
 
 
 async def test_an_old_yes_button_after_stop_asks_before_anything_is_sent_again(
-        programme: Database, channel: WhatsAppChannel, twilio: FakeTwilio, clock: Clock,
-        amina: Phone) -> None:
+    programme: Database, channel: WhatsAppChannel, twilio: FakeTwilio, clock: Clock, amina: Phone
+) -> None:
     contact_id = person(programme)
     await amina.says("ARRÊT")
     await amina.send(inbound_form(NUMBER, "Oui, j’accepte", ButtonPayload="consent:yes"))
@@ -204,20 +243,29 @@ async def test_an_old_yes_button_after_stop_asks_before_anything_is_sent_again(
 
 
 async def test_a_linked_contact_receives_one_copy(
-        programme: Database, channel: WhatsAppChannel, twilio: FakeTwilio, clock: Clock) -> None:
+    programme: Database, channel: WhatsAppChannel, twilio: FakeTwilio, clock: Clock
+) -> None:
     person(programme, telegram="101")
     announcement_id = notify(programme, clock)
     await drain(programme, channel, clock)
     assert [d.channel for d in deliveries.of_announcement(programme, announcement_id)] == [
-        "whatsapp"]
+        "whatsapp"
+    ]
     assert len(twilio.messages) == 1
 
 
-@pytest.mark.parametrize(("code", "outcome"), [
-    (63003, "blocked"), (63024, "blocked"), (63014, "blocked"), (21211, "blocked")])
+@pytest.mark.parametrize(
+    ("code", "outcome"),
+    [(63003, "blocked"), (63024, "blocked"), (63014, "blocked"), (21211, "blocked")],
+)
 async def test_refused_numbers_fall_back_to_telegram(
-        programme: Database, channel: WhatsAppChannel, twilio: FakeTwilio, clock: Clock,
-        code: int, outcome: str) -> None:
+    programme: Database,
+    channel: WhatsAppChannel,
+    twilio: FakeTwilio,
+    clock: Clock,
+    code: int,
+    outcome: str,
+) -> None:
     person(programme, telegram="101")
     twilio.refuse_for(NUMBER, 400, code, "refused")
     announcement_id = notify(programme, clock)
@@ -229,7 +277,8 @@ async def test_refused_numbers_fall_back_to_telegram(
 
 
 async def test_rate_refusal_pauses_then_sends(
-        programme: Database, channel: WhatsAppChannel, twilio: FakeTwilio, clock: Clock) -> None:
+    programme: Database, channel: WhatsAppChannel, twilio: FakeTwilio, clock: Clock
+) -> None:
     person(programme)
     twilio.refuse_next(429, 20429, "Too Many Requests")
     announcement_id = notify(programme, clock)
@@ -241,7 +290,8 @@ async def test_rate_refusal_pauses_then_sends(
 
 
 async def test_server_errors_are_retried(
-        programme: Database, channel: WhatsAppChannel, twilio: FakeTwilio, clock: Clock) -> None:
+    programme: Database, channel: WhatsAppChannel, twilio: FakeTwilio, clock: Clock
+) -> None:
     person(programme)
     twilio.refuse_next(503, 20500, "Service Unavailable", times=2)
     announcement_id = notify(programme, clock)
@@ -251,8 +301,12 @@ async def test_server_errors_are_retried(
 
 
 async def status(phone: Phone, sid: str, state: str, code: str = "") -> None:
-    form = {"MessageSid": sid, "MessageStatus": state, "To": f"whatsapp:{phone.number}",
-            "AccountSid": "AC" + "0123456789abcdef" * 2}
+    form = {
+        "MessageSid": sid,
+        "MessageStatus": state,
+        "To": f"whatsapp:{phone.number}",
+        "AccountSid": "AC" + "0123456789abcdef" * 2,
+    }
     if code:
         form["ErrorCode"] = code
     response = await phone.post("/whatsapp/status", form)
@@ -260,8 +314,8 @@ async def status(phone: Phone, sid: str, state: str, code: str = "") -> None:
 
 
 async def test_status_callbacks_change_the_row(
-        programme: Database, channel: WhatsAppChannel, twilio: FakeTwilio, clock: Clock,
-        amina: Phone) -> None:
+    programme: Database, channel: WhatsAppChannel, twilio: FakeTwilio, clock: Clock, amina: Phone
+) -> None:
     person(programme)
     announcement_id = notify(programme, clock)
     await drain(programme, channel, clock)
@@ -276,8 +330,8 @@ async def test_status_callbacks_change_the_row(
 
 
 async def test_callback_63016_outside_the_window_fails_the_row(
-        programme: Database, channel: WhatsAppChannel, twilio: FakeTwilio, clock: Clock,
-        amina: Phone) -> None:
+    programme: Database, channel: WhatsAppChannel, twilio: FakeTwilio, clock: Clock, amina: Phone
+) -> None:
     person(programme)
     announcement_id = notify(programme, clock)
     await drain(programme, channel, clock)
@@ -289,8 +343,13 @@ async def test_callback_63016_outside_the_window_fails_the_row(
 
 @pytest.mark.parametrize("code", ["63003", "63024", "63014"])
 async def test_callback_unreachable_fails_and_reroutes(
-        programme: Database, channel: WhatsAppChannel, twilio: FakeTwilio, clock: Clock,
-        amina: Phone, code: str) -> None:
+    programme: Database,
+    channel: WhatsAppChannel,
+    twilio: FakeTwilio,
+    clock: Clock,
+    amina: Phone,
+    code: str,
+) -> None:
     person(programme, telegram="101")
     announcement_id = notify(programme, clock)
     await drain(programme, channel, clock)
@@ -301,8 +360,8 @@ async def test_callback_unreachable_fails_and_reroutes(
 
 
 async def test_callback_63018_requeues_and_pauses_the_channel(
-        programme: Database, channel: WhatsAppChannel, twilio: FakeTwilio, clock: Clock,
-        amina: Phone) -> None:
+    programme: Database, channel: WhatsAppChannel, twilio: FakeTwilio, clock: Clock, amina: Phone
+) -> None:
     person(programme)
     announcement_id = notify(programme, clock)
     await drain(programme, channel, clock)
@@ -316,27 +375,36 @@ async def test_callback_63018_requeues_and_pauses_the_channel(
 
 
 async def test_quick_reply_payload_confirms_attendance(
-        programme: Database, channel: WhatsAppChannel, twilio: FakeTwilio, clock: Clock,
-        amina: Phone) -> None:
+    programme: Database, channel: WhatsAppChannel, twilio: FakeTwilio, clock: Clock, amina: Phone
+) -> None:
     contact_id = person(programme, last_whatsapp=timedelta(days=3))
     registrations.register(programme, contact_id, "tig-2026-12", 5)
-    announcement_id = notify(programme, clock, kind="confirm_request",
-                             session_id="tig-2026-12", contact_id=contact_id)
+    announcement_id = notify(
+        programme, clock, kind="confirm_request", session_id="tig-2026-12", contact_id=contact_id
+    )
     await drain(programme, channel, clock)
     assert twilio.messages[0].field("ContentSid") == TEMPLATES["confirm_request"]["fr"]
     sid = row(programme, announcement_id).provider_message_id
-    response = await amina.send(inbound_form(NUMBER, "Je confirme", ButtonText="Je confirme",
-                                             ButtonPayload="att_yes",
-                                             OriginalRepliedMessageSid=sid))
+    response = await amina.send(
+        inbound_form(
+            NUMBER,
+            "Je confirme",
+            ButtonText="Je confirme",
+            ButtonPayload="att_yes",
+            OriginalRepliedMessageSid=sid,
+        )
+    )
     assert response.status_code == 200
     assert "confirmée" in amina.text
     assert registrations.of(programme, contact_id, "tig-2026-12").status == "confirmed"
 
 
 async def test_a_payload_carrying_its_session_needs_no_original_message(
-        programme: Database, channel: WhatsAppChannel, amina: Phone) -> None:
+    programme: Database, channel: WhatsAppChannel, amina: Phone
+) -> None:
     contact_id = person(programme)
     registrations.register(programme, contact_id, "tig-2026-12", 5)
-    await amina.send(inbound_form(NUMBER, "Je ne peux pas venir",
-                                  ButtonPayload="att_no:tig-2026-12"))
+    await amina.send(
+        inbound_form(NUMBER, "Je ne peux pas venir", ButtonPayload="att_no:tig-2026-12")
+    )
     assert registrations.of(programme, contact_id, "tig-2026-12").status == "declined"

@@ -22,7 +22,8 @@ def option(text: str, label: str) -> str:
 
 
 async def test_the_session_list_is_numbered_once_and_each_number_opens_its_session(
-        amina: Phone) -> None:
+    amina: Phone,
+) -> None:
     await onboarded(amina)
     text = await amina.says(option(await amina.says("menu"), "Sessions à venir"))
     assert re.search(r"^\d+\. \d+\.", text, re.MULTILINE) is None  # never "1. 1. Soudage"
@@ -32,21 +33,22 @@ async def test_the_session_list_is_numbered_once_and_each_number_opens_its_sessi
 
 
 async def test_a_number_means_the_same_option_after_pressing_interested(
-        amina: Phone, programme: Database) -> None:
+    amina: Phone, programme: Database
+) -> None:
     await onboarded(amina)
     await amina.says("/start session_mig-2027-01")
     card = amina.text
     interested, register = option(card, "Ça m’intéresse"), option(card, "M’inscrire")
     card = await amina.says(interested)
-    assert (option(card, "Ça m’intéresse"), option(card, "M’inscrire")) == (
-        interested, register)
+    assert (option(card, "Ça m’intéresse"), option(card, "M’inscrire")) == (interested, register)
     await amina.says(register)
     contact = contact_of(programme, amina.number)
     assert registrations.of(programme, contact.id, "mig-2027-01").status == "registered"
 
 
 async def test_a_no_typed_as_a_number_is_stored_and_onboarding_goes_on(
-        amina: Phone, programme: Database) -> None:
+    amina: Phone, programme: Database
+) -> None:
     await amina.says("salam")
     await amina.says("1")  # Français: the consent question, 1. Oui 2. Non
     await amina.says("2")

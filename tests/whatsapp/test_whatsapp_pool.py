@@ -17,11 +17,14 @@ IN_FLIGHT = 40
 
 
 async def test_forty_requests_are_in_flight_at_once(
-        settings: WhatsAppSettings, twilio: FakeTwilio) -> None:
+    settings: WhatsAppSettings, twilio: FakeTwilio
+) -> None:
     twilio.hang_next(IN_FLIGHT)  # no answer until released: each request holds a connection
     messages = TwilioMessages(settings)
-    sends = [asyncio.ensure_future(messages.send(TO, Outbound(body=f"n{number}")))
-             for number in range(IN_FLIGHT)]
+    sends = [
+        asyncio.ensure_future(messages.send(TO, Outbound(body=f"n{number}")))
+        for number in range(IN_FLIGHT)
+    ]
     try:
         deadline = time.monotonic() + 5
         while len(twilio.requests) < IN_FLIGHT and time.monotonic() < deadline:

@@ -17,12 +17,12 @@ from tests.telegram.support import free_port
 from tests.whatsapp.phone import PUBLIC_URL, inbound_form, sign
 
 NUMBER = "+212612345678"
-TWILIO_ENV = {"FORMABOT_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-              "FORMABOT_TWILIO_AUTH_TOKEN": AUTH_TOKEN}
+TWILIO_ENV = {"FORMABOT_TWILIO_ACCOUNT_SID": ACCOUNT_SID, "FORMABOT_TWILIO_AUTH_TOKEN": AUTH_TOKEN}
 
 
-def write_config(directory: Path, twilio: FakeTwilio, port: int, *, telegram: str = "",
-                 whatsapp: str = "") -> Path:
+def write_config(
+    directory: Path, twilio: FakeTwilio, port: int, *, telegram: str = "", whatsapp: str = ""
+) -> Path:
     path = directory / "config.toml"
     path.write_text(
         f"""
@@ -61,7 +61,8 @@ def test_run_serves_whatsapp_alone(tmp_path: Path, twilio: FakeTwilio) -> None:
         running.kill()
     assert "Choisissez votre langue" in "\n".join(twilio.bodies(NUMBER))
     assert [request.field("StatusCallback") for request in twilio.messages] == [
-        f"{PUBLIC_URL}/whatsapp/status"]
+        f"{PUBLIC_URL}/whatsapp/status"
+    ]
     assert "channels: whatsapp" in err
     assert f"{PUBLIC_URL}/whatsapp/inbound" in err
     assert AUTH_TOKEN not in err
@@ -69,17 +70,22 @@ def test_run_serves_whatsapp_alone(tmp_path: Path, twilio: FakeTwilio) -> None:
 
 
 def test_run_serves_telegram_and_whatsapp_together(
-        tmp_path: Path, twilio: FakeTwilio, own_bot_api: FakeBotAPI) -> None:
+    tmp_path: Path, twilio: FakeTwilio, own_bot_api: FakeBotAPI
+) -> None:
     port = free_port()
-    telegram = (f'[telegram]\nbase_url = "{own_bot_api.base_url}"\n'
-                f'base_file_url = "{own_bot_api.base_file_url}"')
+    telegram = (
+        f'[telegram]\nbase_url = "{own_bot_api.base_url}"\n'
+        f'base_file_url = "{own_bot_api.base_file_url}"'
+    )
     config = write_config(tmp_path, twilio, port, telegram=telegram)
     running = RunningBot(config, {**TWILIO_ENV, "FORMABOT_TELEGRAM_TOKEN": TOKEN}, port)
     try:
         own_bot_api.text(AMINA, "/start")
         form = inbound_form(NUMBER, "bonjour")
-        assert running.post("/whatsapp/inbound", form,
-                            sign("/whatsapp/inbound", form)).status_code == 200
+        assert (
+            running.post("/whatsapp/inbound", form, sign("/whatsapp/inbound", form)).status_code
+            == 200
+        )
         wait_for(lambda: own_bot_api.messages(AMINA) and twilio.bodies(NUMBER))
         err = running.stop()
     finally:
@@ -91,12 +97,16 @@ def test_run_serves_telegram_and_whatsapp_together(
 
 
 def test_run_with_whatsapp_but_no_sender_says_what_to_set(
-        tmp_path: Path, twilio: FakeTwilio) -> None:
+    tmp_path: Path, twilio: FakeTwilio
+) -> None:
     config = tmp_path / "config.toml"
-    config.write_text(f'[whatsapp]\napi_base_url = "{twilio.base_url}"\n'
-                      f'public_url = "{PUBLIC_URL}"\n', encoding="utf-8")
-    result = CliRunner().invoke(cli, ["--config", str(config), "run"],
-                                env=environment(**TWILIO_ENV), catch_exceptions=False)
+    config.write_text(
+        f'[whatsapp]\napi_base_url = "{twilio.base_url}"\npublic_url = "{PUBLIC_URL}"\n',
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(
+        cli, ["--config", str(config), "run"], env=environment(**TWILIO_ENV), catch_exceptions=False
+    )
     assert result.exit_code == 1
     assert "[whatsapp]" in result.output and "from" in result.output
     assert "Traceback" not in result.output

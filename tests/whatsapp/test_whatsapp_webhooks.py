@@ -29,8 +29,8 @@ async def test_a_valid_signature_is_answered_with_empty_twiml(amina: Phone) -> N
 
 @pytest.mark.parametrize("signature", [None, "", "forged+signature=", "wrong-token"])
 async def test_a_missing_or_forged_signature_is_refused_and_nothing_handled(
-        amina: Phone, programme: Database, caplog: pytest.LogCaptureFixture,
-        signature: str | None) -> None:
+    amina: Phone, programme: Database, caplog: pytest.LogCaptureFixture, signature: str | None
+) -> None:
     form = inbound_form(amina.number, "salam")
     if signature == "wrong-token":
         signature = sign("/whatsapp/inbound", form, token="not-the-auth-token")
@@ -47,9 +47,11 @@ async def test_a_signature_for_the_proxy_url_is_refused(amina: Phone) -> None:
     from twilio.request_validator import RequestValidator
 
     from tests.fakes.twilio_api import AUTH_TOKEN
+
     form = inbound_form(amina.number, "salam")
     internal = RequestValidator(AUTH_TOKEN).compute_signature(
-        "http://127.0.0.1:8080/whatsapp/inbound", form)
+        "http://127.0.0.1:8080/whatsapp/inbound", form
+    )
     response = await amina.send(form, signature=internal)
     assert response.status_code == 403
 
@@ -72,42 +74,75 @@ async def test_a_retried_message_sid_is_handled_once(amina: Phone) -> None:
 
 
 async def test_status_callbacks_need_a_signature(amina: Phone) -> None:
-    form = {"MessageSid": "SM" + "f" * 32, "MessageStatus": "failed", "ErrorCode": "63014",
-            "To": f"whatsapp:{amina.number}"}
+    form = {
+        "MessageSid": "SM" + "f" * 32,
+        "MessageStatus": "failed",
+        "ErrorCode": "63014",
+        "To": f"whatsapp:{amina.number}",
+    }
     response = await amina.post("/whatsapp/status", form, signature=None)
     assert response.status_code == 403
 
 
-@pytest.mark.parametrize(("code", "reason"), [
-    ("63003", "not a WhatsApp number"), ("63024", "not a valid WhatsApp recipient"),
-    ("63014", "blocked by the user")])
-async def test_unreachable_numbers_become_inactive(amina: Phone, programme: Database,
-                                                   code: str, reason: str) -> None:
+@pytest.mark.parametrize(
+    ("code", "reason"),
+    [
+        ("63003", "not a WhatsApp number"),
+        ("63024", "not a valid WhatsApp recipient"),
+        ("63014", "blocked by the user"),
+    ],
+)
+async def test_unreachable_numbers_become_inactive(
+    amina: Phone, programme: Database, code: str, reason: str
+) -> None:
     await amina.says("salam")
-    form = {"MessageSid": "SM" + "e" * 32, "MessageStatus": "undelivered", "ErrorCode": code,
-            "To": f"whatsapp:{amina.number}", "From": "whatsapp:+14155238886"}
+    form = {
+        "MessageSid": "SM" + "e" * 32,
+        "MessageStatus": "undelivered",
+        "ErrorCode": code,
+        "To": f"whatsapp:{amina.number}",
+        "From": "whatsapp:+14155238886",
+    }
     response = await amina.post("/whatsapp/status", form)
     assert response.status_code == 204
     identity = contacts.identity(programme, "whatsapp", amina.number)
     assert identity is not None and not identity.active
-    row = programme.execute("SELECT inactive_reason FROM identities WHERE id = ?",
-                            [identity.id]).fetchone()
+    row = programme.execute(
+        "SELECT inactive_reason FROM identities WHERE id = ?", [identity.id]
+    ).fetchone()
     assert reason in row[0]
 
 
 async def test_media_url_when_a_public_url_serves_calendar_files(
-        settings: WhatsAppSettings, context: Context, twilio: FakeTwilio) -> None:
+    settings: WhatsAppSettings, context: Context, twilio: FakeTwilio
+) -> None:
     channel = WhatsAppChannel(with_media(settings), context)
     app = Starlette(routes=whatsapp_routes(channel))
     try:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                     base_url="http://127.0.0.1:8080") as http:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1:8080"
+        ) as http:
             phone = Phone(http, channel, twilio, "+212612345678")
-            for text in ("salam", "1", "1", "Amina", "atlas", "1", "1", "2", "terminé",
-                         "/sessions", "1", "ajouter a mon agenda"):
+            for text in (
+                "salam",
+                "1",
+                "1",
+                "Amina",
+                "atlas",
+                "1",
+                "1",
+                "2",
+                "terminé",
+                "/sessions",
+                "1",
+                "ajouter a mon agenda",
+            ):
                 await phone.says(text)
-            media = [message.form["MediaUrl"][0] for message in twilio.messages
-                     if message.form.get("MediaUrl")]
+            media = [
+                message.form["MediaUrl"][0]
+                for message in twilio.messages
+                if message.form.get("MediaUrl")
+            ]
             assert len(media) == 1
             assert media[0].startswith("https://bot.example.org/whatsapp/media/")
             served = await http.get(media[0].removeprefix("https://bot.example.org"))
@@ -120,11 +155,11 @@ async def test_media_url_when_a_public_url_serves_calendar_files(
 
 
 async def test_the_number_is_not_taken_from_someone_who_has_it(
-        amina: Phone, programme: Database) -> None:
+    amina: Phone, programme: Database
+) -> None:
     owner = contacts.create(programme, name="Imported", phone=amina.number)
     contacts.attach_identity(programme, owner, channel="telegram", address="999")
     await amina.says("salam")
     identity = contacts.identity(programme, "whatsapp", amina.number)
     assert identity is not None and identity.contact_id != owner
     assert contacts.get(programme, identity.contact_id).phone is None
-

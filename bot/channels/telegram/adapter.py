@@ -32,9 +32,14 @@ ALLOWED_UPDATES = ["message", "callback_query"]
 class TelegramChannel:
     """One bot on Telegram, wired to the handlers through a single PTB `TypeHandler`."""
 
-    def __init__(self, application: Application, context: Context, *,
-                 metrics: Metrics | None = None,
-                 conversation: ConversationThread | None = None) -> None:
+    def __init__(
+        self,
+        application: Application,
+        context: Context,
+        *,
+        metrics: Metrics | None = None,
+        conversation: ConversationThread | None = None,
+    ) -> None:
         self.application = application
         self.context = context
         self.conversation = conversation or ConversationThread(context)
@@ -59,8 +64,11 @@ class TelegramChannel:
         replies = await self.conversation.run(handle, self.conversation.context, inbound)
         menu = query.message if query is not None and isinstance(query.message, Message) else None
         await self.deliver(
-            inbound.chat_id, inbound.address, replies,
-            menu=menu, remove_keyboard=inbound.phone is not None,
+            inbound.chat_id,
+            inbound.address,
+            replies,
+            menu=menu,
+            remove_keyboard=inbound.phone is not None,
         )
 
     async def deliver(
@@ -90,8 +98,11 @@ class TelegramChannel:
         """Mark `address` inactive (in the conversation's thread)."""
         db = self.conversation.context.db
         identity = contacts.identity(db, CHANNEL, address)
-        log.info("telegram: contact %s is unreachable (%s): marked inactive",
-                 identity.contact_id if identity else "unknown", error)
+        log.info(
+            "telegram: contact %s is unreachable (%s): marked inactive",
+            identity.contact_id if identity else "unknown",
+            error,
+        )
         contacts.mark_identity_inactive(db, CHANNEL, address, error.message)
 
     async def _edit(self, menu: Message, reply: Reply) -> bool:
@@ -119,7 +130,8 @@ class TelegramChannel:
         keyboard = inline_keyboard(reply.choices)
         phone = (
             phone_keyboard(t(reply.language, "Share my phone number"))
-            if reply.request_phone else None
+            if reply.request_phone
+            else None
         )
         for number, chunk in enumerate(chunks, start=1):
             markup: Any = (keyboard or phone) if number == len(chunks) else None

@@ -31,23 +31,24 @@ async def register_commands(bot: Bot, default_language: str) -> None:
         log.warning("could not register the command menu with Telegram: %s", error)
 
 
-async def register_coordinator_commands(bot: Bot, chats: Iterable[CoordinatorChat],
-                                        default_language: str) -> None:
+async def register_coordinator_commands(
+    bot: Bot, chats: Iterable[CoordinatorChat], default_language: str
+) -> None:
     """One chat-scoped menu per coordinator. A chat scope outranks the language menus, so it
     carries the public commands too. A coordinator Telegram refuses (never wrote to the bot)
     is logged and skipped; the others still get theirs."""
     for chat in chats:
         if not chat.chat_id.lstrip("-").isdigit():
-            log.warning("coordinator %s has no Telegram chat id yet: no menu",
-                        chat.coordinator_id)
+            log.warning("coordinator %s has no Telegram chat id yet: no menu", chat.coordinator_id)
             continue
         language = chat.language if chat.language in LANGUAGES else default_language
         menu = _menu([*public_commands(language), *coordinator_commands(language)])
         try:
             await bot.set_my_commands(menu, scope=BotCommandScopeChat(int(chat.chat_id)))
         except TelegramError as error:
-            log.warning("could not register the menu of coordinator %s: %s",
-                        chat.coordinator_id, error)
+            log.warning(
+                "could not register the menu of coordinator %s: %s", chat.coordinator_id, error
+            )
 
 
 def _menu(commands: list[tuple[str, str]]) -> list[BotCommand]:

@@ -32,8 +32,9 @@ async def prepare(application: Application, language: str, db: Database | None =
     await application.initialize()
     await register_commands(application.bot, language)
     if db is not None:
-        await register_coordinator_commands(application.bot, coordinators.chats(db, CHANNEL),
-                                            language)
+        await register_coordinator_commands(
+            application.bot, coordinators.chats(db, CHANNEL), language
+        )
 
 
 async def receive(application: Application) -> None:

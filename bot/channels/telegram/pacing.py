@@ -45,8 +45,13 @@ class SharedPace(BaseRateLimiter[None]):
         self._pause: ChannelPause | None = None
         self._throttled: Callable[[], None] | None = None
 
-    def attach(self, bucket: TokenBucket, pause: ChannelPause, *,
-               throttled: Callable[[], None] | None = None) -> None:
+    def attach(
+        self,
+        bucket: TokenBucket,
+        pause: ChannelPause,
+        *,
+        throttled: Callable[[], None] | None = None,
+    ) -> None:
         """Share `bucket` and `pause` with the outbox; `throttled` counts each 429."""
         self._bucket, self._pause, self._throttled = bucket, pause, throttled
 
@@ -78,8 +83,11 @@ class SharedPace(BaseRateLimiter[None]):
                 seconds = retry_after_seconds(error)
                 if self._throttled is not None:
                     self._throttled()
-                log.warning("telegram %s: asked to wait %g s (429); the whole channel waits",
-                            endpoint, seconds)
+                log.warning(
+                    "telegram %s: asked to wait %g s (429); the whole channel waits",
+                    endpoint,
+                    seconds,
+                )
                 if self._pause is not None:
                     self._pause.pause(seconds)
                     await self._pause.wait()

@@ -39,8 +39,10 @@ def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
     The text is cut before escaping, so a cut never falls inside an entity, but the escaped
     length is what is measured (an `&` costs 5).
     """
-    return [escape(piece) for piece in
-            split_text(text, limit, lambda piece: utf16_length(escape(piece)))]
+    return [
+        escape(piece)
+        for piece in split_text(text, limit, lambda piece: utf16_length(escape(piece)))
+    ]
 
 
 def inline_keyboard(choices: Iterable[Choice]) -> InlineKeyboardMarkup | None:

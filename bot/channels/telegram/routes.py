@@ -50,14 +50,14 @@ def _telegram_endpoint(webhook: TelegramWebhook) -> Callable[[Request], Awaitabl
             log.warning("telegram webhook: refused a request from %s without secret token", client)
             return PlainTextResponse("forbidden", status_code=403)
         if not hmac.compare_digest(given.encode(), expected):
-            log.warning("telegram webhook: refused a request from %s with a wrong secret token",
-                        client)
+            log.warning(
+                "telegram webhook: refused a request from %s with a wrong secret token", client
+            )
             return PlainTextResponse("forbidden", status_code=403)
         try:
             body = await read_body(request, limit=TELEGRAM_MAX_BYTES)
         except BodyRefused as refused:
-            log.warning("telegram webhook: refused a request from %s: %s", client,
-                        refused.reason)
+            log.warning("telegram webhook: refused a request from %s: %s", client, refused.reason)
             return refused.response()
         try:
             payload = json.loads(body)
@@ -65,8 +65,9 @@ def _telegram_endpoint(webhook: TelegramWebhook) -> Callable[[Request], Awaitabl
                 raise ValueError("not a JSON object")
             await webhook.receive(payload)
         except RecursionError:  # thousands of nested [ or {: no update nests so deep
-            log.warning("telegram webhook: refused a malformed update from %s: nested too"
-                        " deeply", client)
+            log.warning(
+                "telegram webhook: refused a malformed update from %s: nested too deeply", client
+            )
             return PlainTextResponse("bad request", status_code=400)
         except ValueError as error:
             log.warning("telegram webhook: refused a malformed update from %s: %s", client, error)

@@ -37,8 +37,15 @@ class TelegramSender:
 
     channel = CHANNEL
 
-    def __init__(self, base_url: str, token: str, *, connections: int = 16,
-                 timeout: float = 10.0, pace: Pace | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        connections: int = 16,
+        timeout: float = 10.0,
+        pace: Pace | None = None,
+    ) -> None:
         self._url = f"{base_url}{token}/sendMessage"
         self._connections = connections
         self._timeout = timeout
@@ -48,10 +55,12 @@ class TelegramSender:
 
     async def open(self) -> None:
         if self._session is None:
-            connector = aiohttp.TCPConnector(limit=self._connections,
-                                             limit_per_host=self._connections)
+            connector = aiohttp.TCPConnector(
+                limit=self._connections, limit_per_host=self._connections
+            )
             self._session = aiohttp.ClientSession(
-                connector=connector, timeout=aiohttp.ClientTimeout(total=self._timeout))
+                connector=connector, timeout=aiohttp.ClientTimeout(total=self._timeout)
+            )
 
     async def close(self) -> None:
         if self._session is not None:
@@ -78,7 +87,8 @@ class TelegramSender:
                 if number and result.outcome != "blocked":
                     # Resending would repeat the parts that arrived: stop here, say so.
                     return SendResult.failed(
-                        f"only {number} of {len(parts)} parts sent; then {result.reason}")
+                        f"only {number} of {len(parts)} parts sent; then {result.reason}"
+                    )
                 return result
             first_id = first_id or result.provider_message_id
         return SendResult.sent(first_id)

@@ -16,12 +16,15 @@ from bot.ops.metrics import Metrics
 from handlers import Context
 
 
-def build_whatsapp(config: Config, context: Context, metrics: Metrics | None = None,
-                   conversation: ConversationThread | None = None) -> WhatsAppChannel:
+def build_whatsapp(
+    config: Config,
+    context: Context,
+    metrics: Metrics | None = None,
+    conversation: ConversationThread | None = None,
+) -> WhatsAppChannel:
     """The WhatsApp channel for `config` (check it first with `check_whatsapp`)."""
     check_whatsapp(config)
-    return WhatsAppChannel(config.whatsapp, context, metrics=metrics,
-                           conversation=conversation)
+    return WhatsAppChannel(config.whatsapp, context, metrics=metrics, conversation=conversation)
 
 
 def check_whatsapp(config: Config) -> None:
@@ -30,14 +33,22 @@ def check_whatsapp(config: Config) -> None:
     if not settings.enabled:
         raise ConfigError(f"WhatsApp: set {TWILIO_SID_ENV} and {TWILIO_TOKEN_ENV}")
     if not (settings.from_ or settings.messaging_service_sid):
-        raise ConfigError("[whatsapp]: set from = \"whatsapp:+212…\" (your WhatsApp sender) or"
-                          " messaging_service_sid")
+        raise ConfigError(
+            '[whatsapp]: set from = "whatsapp:+212…" (your WhatsApp sender) or'
+            " messaging_service_sid"
+        )
     if not settings.public_url:
-        raise ConfigError("[whatsapp] public_url: set the public https URL Twilio calls"
-                          " (webhooks go to <public_url>/whatsapp/inbound and /whatsapp/status)")
+        raise ConfigError(
+            "[whatsapp] public_url: set the public https URL Twilio calls"
+            " (webhooks go to <public_url>/whatsapp/inbound and /whatsapp/status)"
+        )
 
 
 __all__ = [
-    "TwilioMessages", "WhatsAppChannel", "WhatsAppSender", "build_whatsapp", "check_whatsapp",
+    "TwilioMessages",
+    "WhatsAppChannel",
+    "WhatsAppSender",
+    "build_whatsapp",
+    "check_whatsapp",
     "whatsapp_routes",
 ]

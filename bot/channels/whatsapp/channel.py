@@ -45,9 +45,15 @@ class WhatsAppChannel:
     channel = CHANNEL
     reply_backoff = REPLY_BACKOFF_SECONDS
 
-    def __init__(self, settings: WhatsAppSettings, context: Context, *,
-                 messages: TwilioMessages | None = None, metrics: Metrics | None = None,
-                 conversation: ConversationThread | None = None) -> None:
+    def __init__(
+        self,
+        settings: WhatsAppSettings,
+        context: Context,
+        *,
+        messages: TwilioMessages | None = None,
+        metrics: Metrics | None = None,
+        conversation: ConversationThread | None = None,
+    ) -> None:
         self.settings = settings
         # `context` is the outbox's (`WhatsAppSender` reads it on the event loop); the
         # conversation's database work runs in `conversation`, on its own context.
@@ -98,8 +104,10 @@ class WhatsAppChannel:
     async def handle_message(self, form: Mapping[str, str]) -> None:
         number = sender_number(form)
         if number is None:
-            log.warning("whatsapp: ignored message %s: its sender is not a phone number",
-                        form.get("MessageSid", "?")[:40])
+            log.warning(
+                "whatsapp: ignored message %s: its sender is not a phone number",
+                form.get("MessageSid", "?")[:40],
+            )
             return
         lock = self._locks.setdefault(number, asyncio.Lock())
         async with lock:
@@ -159,8 +167,9 @@ class WhatsAppChannel:
     # --- outbound ---------------------------------------------------------------------------
 
     def rendered(self, replies: Sequence[Reply]) -> Rendered:
-        return render_all(replies, zone=self.context.zone,
-                          publish=self.media.publish if self.media else None)
+        return render_all(
+            replies, zone=self.context.zone, publish=self.media.publish if self.media else None
+        )
 
     async def deliver(self, number: str, replies: Sequence[Reply]) -> None:
         """Send `replies` to `number` in order and remember their options. An unreachable
@@ -186,8 +195,9 @@ class WhatsAppChannel:
         except Exception as error:
             if not unavailable(error):
                 raise
-            log.warning("whatsapp: options shown not kept (database %s: %s)",
-                        unavailable(error), error)
+            log.warning(
+                "whatsapp: options shown not kept (database %s: %s)", unavailable(error), error
+            )
             return "unknown"
 
     async def _send_reply(self, number: str, message: Outbound, who: int | str) -> bool:
@@ -202,19 +212,25 @@ class WhatsAppChannel:
                 await self.messages.send(number, message)
             except Exception as error:
                 result = classify(error)
-                retry = (result.outcome == "retry_after"
-                         or (result.outcome == "transient" and not isinstance(error, TimeoutError)))
+                retry = result.outcome == "retry_after" or (
+                    result.outcome == "transient" and not isinstance(error, TimeoutError)
+                )
             else:
                 self.metrics.call_succeeded(CHANNEL)
                 return True
             if result.outcome == "blocked":
                 await self.conversation.run(
-                    contacts_store.mark_identity_inactive, self.conversation.context.db,
-                    CHANNEL, number, result.reason)
+                    contacts_store.mark_identity_inactive,
+                    self.conversation.context.db,
+                    CHANNEL,
+                    number,
+                    result.reason,
+                )
             if retry and attempt < REPLY_ATTEMPTS:
                 wait = result.retry_after or self.reply_backoff * 2 ** (attempt - 1)
-                log.info("whatsapp reply to contact %s: %s; again in %g s", who, result.reason,
-                         wait)
+                log.info(
+                    "whatsapp reply to contact %s: %s; again in %g s", who, result.reason, wait
+                )
                 await asyncio.sleep(wait)
                 continue
             log.warning("whatsapp reply to contact %s not sent: %s", who, result.reason)
@@ -238,17 +254,22 @@ class WhatsAppChannel:
         now = self.context.now()
         db = self.conversation.context.db
         applied = whatsapp_status.apply(
-            db, message_sid=form.get("MessageSid", ""),
+            db,
+            message_sid=form.get("MessageSid", ""),
             status=form.get("MessageStatus", form.get("SmsStatus", "")),
-            error_code=int(code) if code.isascii() and code.isdigit() and len(code) < 10
-            else None, address=number, now=now)
+            error_code=int(code) if code.isascii() and code.isdigit() and len(code) < 10 else None,
+            address=number,
+            now=now,
+        )
         if applied.effect.requeue:
             self.pause_until(now + whatsapp_status.RATE_BACKOFF)
         if applied.effect.inactive:
             found = contacts_store.identity(db, CHANNEL, number) if number else None
-            log.info("whatsapp contact %s: %s, marked inactive",
-                     found.contact_id if found is not None else "unknown",
-                     applied.effect.inactive)
+            log.info(
+                "whatsapp contact %s: %s, marked inactive",
+                found.contact_id if found is not None else "unknown",
+                applied.effect.inactive,
+            )
         return applied
 
     def pause_until(self, moment: datetime) -> None:
@@ -266,4 +287,3 @@ class WhatsAppChannel:
         await self.messages.close()
         if self._own_conversation:
             await self.conversation.close()
-

@@ -35,8 +35,9 @@ log = logging.getLogger(__name__)
 
 
 class WhatsAppHttpClient(AsyncTwilioHttpClient):
-    def __init__(self, base_url: str, *, timeout: float = 10.0,
-                 connections: int | None = None) -> None:
+    def __init__(
+        self, base_url: str, *, timeout: float = 10.0, connections: int | None = None
+    ) -> None:
         """`connections`: the pool's limit; None, no limit (see the module's docstring)."""
         super().__init__(pool_connections=False, timeout=timeout)
         self.base = urlsplit(base_url.rstrip("/"))
@@ -47,15 +48,17 @@ class WhatsAppHttpClient(AsyncTwilioHttpClient):
         """`url` with the configured scheme, host and path prefix: whatever host the SDK
         chose (api.twilio.com, or an edge/region host) is replaced."""
         parts = urlsplit(url)
-        return urlunsplit((self.base.scheme, self.base.netloc, self.base.path + parts.path,
-                           parts.query, ""))
+        return urlunsplit(
+            (self.base.scheme, self.base.netloc, self.base.path + parts.path, parts.query, "")
+        )
 
     async def _open(self) -> aiohttp.ClientSession:
         if self._client_session is None or self._client_session.closed:
             limit = self.connections or 0  # aiohttp: 0 is no limit
             connector = aiohttp.TCPConnector(limit=limit, limit_per_host=limit)
             self._client_session = aiohttp.ClientSession(
-                connector=connector, timeout=aiohttp.ClientTimeout(total=self.timeout))
+                connector=connector, timeout=aiohttp.ClientTimeout(total=self.timeout)
+            )
         return self._client_session
 
     async def request(
@@ -78,8 +81,12 @@ class WhatsAppHttpClient(AsyncTwilioHttpClient):
         session = await self._open()
         async with asyncio.timeout(limit):
             async with session.request(
-                method.upper(), self.rebase(url), params=_pairs(params or {}) or None,
-                data=body, headers=sent_headers, allow_redirects=allow_redirects,
+                method.upper(),
+                self.rebase(url),
+                params=_pairs(params or {}) or None,
+                data=body,
+                headers=sent_headers,
+                allow_redirects=allow_redirects,
             ) as response:
                 text = await response.text()
         log.debug("twilio %s %s: HTTP %s", method.upper(), urlsplit(url).path, response.status)

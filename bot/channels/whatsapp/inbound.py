@@ -34,8 +34,9 @@ def sender_number(form: Mapping[str, str]) -> str | None:
         return None
 
 
-def to_inbound(form: Mapping[str, str], number: str,
-               shown: Sequence[tuple[str, Action]], session_of: SessionOf) -> Inbound:
+def to_inbound(
+    form: Mapping[str, str], number: str, shown: Sequence[tuple[str, Action]], session_of: SessionOf
+) -> Inbound:
     payload = form.get("ButtonPayload", "").strip()
     if payload:
         action = Action.decode(payload)
@@ -51,8 +52,12 @@ def to_inbound(form: Mapping[str, str], number: str,
         return Inbound(CHANNEL, number, text=stripped)
     command = _COMMAND.match(stripped)
     if command:
-        return Inbound(CHANNEL, number, command=command.group(1).lower(),
-                       argument=(command.group(2) or "").strip())
+        return Inbound(
+            CHANNEL,
+            number,
+            command=command.group(1).lower(),
+            argument=(command.group(2) or "").strip(),
+        )
     picked = options.match(stripped, shown)
     if picked is not None:
         return Inbound(CHANNEL, number, action=picked)

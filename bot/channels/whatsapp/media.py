@@ -20,8 +20,14 @@ KEEP = 1_000
 
 
 class MediaStore:
-    def __init__(self, base_url: str, *, ttl: float = TTL_SECONDS, keep: int = KEEP,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        ttl: float = TTL_SECONDS,
+        keep: int = KEEP,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self._ttl, self._keep, self._clock = ttl, keep, clock
         self._files: OrderedDict[str, tuple[float, Attachment]] = OrderedDict()

@@ -33,10 +33,12 @@ MEDIA_PATH = "/whatsapp/media"
 # empty mapping, so this one holds a harmless key.
 _NO_TWILIO_ENV = {"FORMABOT": "1"}
 # Twilio codes (REST answer or status callback) and what they mean for the outbox.
-_BLOCKED = {21211: "not a valid phone number (21211)",
-            63003: "not a WhatsApp number (63003)",
-            63024: "not a valid WhatsApp recipient (63024)",
-            63014: "blocked by the user (63014)"}
+_BLOCKED = {
+    21211: "not a valid phone number (21211)",
+    63003: "not a WhatsApp number (63003)",
+    63024: "not a valid WhatsApp recipient (63024)",
+    63014: "blocked by the user (63014)",
+}
 _RATE = {20429, 63018}
 RATE_PAUSE_SECONDS = 1.0
 # A phone number as Twilio's error texts quote it ("The 'To' number +212612345678 is not…").
@@ -70,10 +72,15 @@ class TwilioMessages:
 
     def __init__(self, settings: WhatsAppSettings, *, connections: int | None = None) -> None:
         self.settings = settings
-        self.http = WhatsAppHttpClient(settings.api_base_url, timeout=settings.timeout_seconds,
-                                       connections=connections)
-        client = Client(settings.account_sid, settings.auth_token, http_client=self.http,
-                        environment=_NO_TWILIO_ENV)
+        self.http = WhatsAppHttpClient(
+            settings.api_base_url, timeout=settings.timeout_seconds, connections=connections
+        )
+        client = Client(
+            settings.account_sid,
+            settings.auth_token,
+            http_client=self.http,
+            environment=_NO_TWILIO_ENV,
+        )
         client.edge = client.region = None  # our base URL decides where requests go
         self._messages = client.api.v2010.accounts(settings.account_sid).messages
 
@@ -124,8 +131,9 @@ def classify(error: BaseException) -> SendResult:
         return SendResult.transient(f"network error: {type(error).__name__} {error}".strip())
     if isinstance(error, TwilioRestException | TwilioServiceException):
         code, status = error_code(error), int(getattr(error, "status", 0) or 0)
-        said = (getattr(error, "msg", "") or getattr(error, "detail", "")
-                or getattr(error, "title", ""))
+        said = (
+            getattr(error, "msg", "") or getattr(error, "detail", "") or getattr(error, "title", "")
+        )
         message = f"{code or status} {without_numbers(str(said))}".strip()
         if status == 429 or code in _RATE:
             return SendResult.rate_limited(RATE_PAUSE_SECONDS)

@@ -38,7 +38,7 @@ def split_body(text: str, limit: int = BODY_LIMIT) -> list[str]:
 
 
 def reply_line(language: str, numbers: Sequence[int]) -> str:
-    """"Répondez 1, 2 ou 3." in `language`."""
+    """ "Répondez 1, 2 ou 3." in `language`."""
     if len(numbers) == 1:
         return t(language, "Reply {number}.", number=numbers[0])
     head = ", ".join(str(number) for number in numbers[:-1])
@@ -57,8 +57,9 @@ class Rendered:
     options: tuple[Choice, ...]  # numbered from the `first` given, in order
 
 
-def render(reply: Reply, *, first: int = 1, zone: ZoneInfo,
-           publish: Publish | None = None) -> Rendered:
+def render(
+    reply: Reply, *, first: int = 1, zone: ZoneInfo, publish: Publish | None = None
+) -> Rendered:
     """The Twilio messages for `reply`; its choices are numbered from `first`."""
     language = reply.language
     text = reply.text
@@ -80,8 +81,9 @@ def render(reply: Reply, *, first: int = 1, zone: ZoneInfo,
     return Rendered(tuple(messages), tuple(reply.choices))
 
 
-def render_all(replies: Sequence[Reply], *, zone: ZoneInfo,
-               publish: Publish | None = None) -> Rendered:
+def render_all(
+    replies: Sequence[Reply], *, zone: ZoneInfo, publish: Publish | None = None
+) -> Rendered:
     """Several replies, their choices numbered on from one message to the next."""
     messages: list[Outbound] = []
     options: list[Choice] = []

@@ -52,8 +52,9 @@ def whatsapp_routes(channel: WhatsAppChannel) -> list[Route]:
     return routes
 
 
-async def signed_form(request: Request, validator: RequestValidator,
-                      public: str) -> ImmutableMultiDict[str, str] | Response:
+async def signed_form(
+    request: Request, validator: RequestValidator, public: str
+) -> ImmutableMultiDict[str, str] | Response:
     """The posted form when Twilio signed it; else the response refusing it (logged): 413 or
     408 for a body past the edge's limits, 403 for a missing or wrong signature. Parsed here
     (Twilio posts application/x-www-form-urlencoded), so no multipart parser is needed."""
@@ -61,19 +62,24 @@ async def signed_form(request: Request, validator: RequestValidator,
     try:
         body = await read_body(request, limit=FORM_MAX_BYTES)
     except BodyRefused as refused:
-        log.warning("whatsapp %s: refused a request from %s: %s", request.url.path, client,
-                    refused.reason)
+        log.warning(
+            "whatsapp %s: refused a request from %s: %s", request.url.path, client, refused.reason
+        )
         return refused.response()
     form = ImmutableMultiDict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
     signature = request.headers.get(SIGNATURE_HEADER)
     if not signature:
-        log.warning("whatsapp %s: refused a request from %s without signature",
-                    request.url.path, client)
+        log.warning(
+            "whatsapp %s: refused a request from %s without signature", request.url.path, client
+        )
         return _forbidden()
     url = public + request.url.path + (f"?{request.url.query}" if request.url.query else "")
     if not validator.validate(url, form, signature):
-        log.warning("whatsapp %s: refused a request from %s with a wrong signature",
-                    request.url.path, client)
+        log.warning(
+            "whatsapp %s: refused a request from %s with a wrong signature",
+            request.url.path,
+            client,
+        )
         return _forbidden()
     return form
 
@@ -106,17 +112,27 @@ def _status(channel: WhatsAppChannel, validator: RequestValidator, public: str) 
         fields = {key: str(value) for key, value in form.items()}
         code = fields.get("ErrorCode", "").strip()
         if code and not ERROR_CODE.fullmatch(code):
-            log.warning("whatsapp %s: refused a status callback from %s: ErrorCode %r is not"
-                        " a Twilio error code", request.url.path, client_of(request), code[:20])
+            log.warning(
+                "whatsapp %s: refused a status callback from %s: ErrorCode %r is not"
+                " a Twilio error code",
+                request.url.path,
+                client_of(request),
+                code[:20],
+            )
             return PlainTextResponse("ErrorCode is not a number", status_code=400)
         try:
             await channel.status_received(fields)
         except Exception as error:
             if not unavailable(error):
                 raise
-            log.warning("whatsapp %s: status of %s not recorded (database %s: %s); Twilio"
-                        " may post it again", request.url.path,
-                        fields.get("MessageSid", "?")[:40], unavailable(error), error)
+            log.warning(
+                "whatsapp %s: status of %s not recorded (database %s: %s); Twilio"
+                " may post it again",
+                request.url.path,
+                fields.get("MessageSid", "?")[:40],
+                unavailable(error),
+                error,
+            )
             return PlainTextResponse("database unavailable, try again later", status_code=503)
         return Response(status_code=204)
 
@@ -130,7 +146,10 @@ def _media(channel: WhatsAppChannel) -> Endpoint:
         attachment = channel.media.get(request.path_params["token"])
         if attachment is None:
             return PlainTextResponse("not found", status_code=404)
-        return Response(attachment.content, media_type=attachment.mime_type, headers={
-            "Content-Disposition": f'attachment; filename="{attachment.filename}"'})
+        return Response(
+            attachment.content,
+            media_type=attachment.mime_type,
+            headers={"Content-Disposition": f'attachment; filename="{attachment.filename}"'},
+        )
 
     return endpoint

@@ -36,8 +36,9 @@ def _utc_now() -> datetime:
 class WhatsAppSender:
     channel = CHANNEL
 
-    def __init__(self, whatsapp: WhatsAppChannel, *,
-                 clock: Callable[[], datetime] = _utc_now) -> None:
+    def __init__(
+        self, whatsapp: WhatsAppChannel, *, clock: Callable[[], datetime] = _utc_now
+    ) -> None:
         self.whatsapp = whatsapp
         self.clock = clock
 
@@ -57,29 +58,34 @@ class WhatsAppSender:
                 result = classify(error)
                 if number and result.outcome not in ("blocked",):
                     return SendResult.failed(
-                        f"only {number} of {len(prepared)} parts sent; then {result.reason}")
+                        f"only {number} of {len(prepared)} parts sent; then {result.reason}"
+                    )
                 return result
             first_sid = first_sid or sid
         return SendResult.sent(first_sid)
 
-    def prepare(self, delivery: Delivery, rendered: Reply,
-                now: datetime) -> list[Outbound] | Skip:
+    def prepare(self, delivery: Delivery, rendered: Reply, now: datetime) -> list[Outbound] | Skip:
         """The messages for `delivery` at `now`, or why none may be sent."""
         db = self.whatsapp.context.db
         identity = contacts_store.identity(db, CHANNEL, delivery.address)
-        last = (from_utc_text(identity.last_inbound_at)
-                if identity is not None and identity.last_inbound_at else None)
+        last = (
+            from_utc_text(identity.last_inbound_at)
+            if identity is not None and identity.last_inbound_at
+            else None
+        )
         announcement = announcements.get(db, delivery.announcement_id)
         if announcement is None:
             return Skip("announcement gone")
-        form = choose_form(announcement.kind, delivery.language, last, now,
-                           self.whatsapp.settings.templates)
+        form = choose_form(
+            announcement.kind, delivery.language, last, now, self.whatsapp.settings.templates
+        )
         if isinstance(form, Skip):
             return form
         if isinstance(form, Template):
             session = catalogue.session(db, announcement.session_id or "")
-            variables = content_variables(announcement, session, delivery.language,
-                                          self.whatsapp.context.zone)
+            variables = content_variables(
+                announcement, session, delivery.language, self.whatsapp.context.zone
+            )
             return [Outbound(content_sid=form.content_sid, content_variables=variables)]
         free = self.whatsapp.rendered([rendered])
         contact = contacts_store.get(db, delivery.contact_id)

@@ -31,18 +31,23 @@ def template_value(text: str) -> str:
     return " ".join(text.split())[:VALUE_MAX]
 
 
-def content_variables(announcement: Announcement, session: Session | None, language: str,
-                      zone: ZoneInfo) -> str:
+def content_variables(
+    announcement: Announcement, session: Session | None, language: str, zone: ZoneInfo
+) -> str:
     """The JSON object of template variables for one recipient."""
     values: list[str] = []
     if announcement.kind == "announcement":
         values.append(announcement.text_for(language))
     if session is not None:
-        values += [title_of(session, language),
-                   format_span(session.starts_at, session.ends_at, zone, language)]
+        values += [
+            title_of(session, language),
+            format_span(session.starts_at, session.ends_at, zone, language),
+        ]
         if announcement.kind in ("reminder", "confirm_request"):
             values.append(session.place)
     elif announcement.kind != "announcement":
         values.append(announcement.text_for(language))
-    return json.dumps({str(number): template_value(value) or "-"
-                       for number, value in enumerate(values, start=1)}, ensure_ascii=False)
+    return json.dumps(
+        {str(number): template_value(value) or "-" for number, value in enumerate(values, start=1)},
+        ensure_ascii=False,
+    )

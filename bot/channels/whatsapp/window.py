@@ -35,9 +35,15 @@ class Skip:
 Form = FreeForm | Template | Skip
 
 
-def choose_form(kind: str, language: str, last_inbound_at: datetime | None, now: datetime,
-                templates: Mapping[str, Mapping[str, str]], *,
-                margin: timedelta = MARGIN) -> Form:
+def choose_form(
+    kind: str,
+    language: str,
+    last_inbound_at: datetime | None,
+    now: datetime,
+    templates: Mapping[str, Mapping[str, str]],
+    *,
+    margin: timedelta = MARGIN,
+) -> Form:
     """The form a `kind` notification to a person writing in `language` may take at `now`."""
     if last_inbound_at is not None and now < last_inbound_at + WINDOW - margin:
         return FreeForm()

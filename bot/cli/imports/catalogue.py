@@ -73,24 +73,30 @@ def import_catalogue(db: Database, path: Path, *, default_zone: str) -> Catalogu
 
 
 def validate(
-    records: list[Record], problems: Problems, *, stored_topics: Collection[str],
+    records: list[Record],
+    problems: Problems,
+    *,
+    stored_topics: Collection[str],
     default_zone: str,
 ) -> Catalogue:
     """The checked catalogue; what is wrong is recorded in `problems`, not raised."""
     topic_records = [record for record in records if record.kind == "topic"]
-    known = set(stored_topics) | {
-        str(record.values.get("slug")) for record in topic_records
-    }
+    known = set(stored_topics) | {str(record.values.get("slug")) for record in topic_records}
     topics = _unique(
-        [(record, _topic(record, problems)) for record in topic_records], problems, "slug",
+        [(record, _topic(record, problems)) for record in topic_records],
+        problems,
+        "slug",
         lambda entry: entry.slug,
     )
     sessions = _unique(
         [
             (record, _session(record, problems, known, default_zone))
-            for record in records if record.kind == "session"
+            for record in records
+            if record.kind == "session"
         ],
-        problems, "id", lambda entry: entry.id,
+        problems,
+        "id",
+        lambda entry: entry.id,
     )
     return Catalogue(tuple(topics), tuple(sessions))
 
@@ -131,7 +137,8 @@ def _session(
     session_id = check.get("id", fields.session_id, values.get("id"))
     titles = check.get("title", fields.texts_by_language, values.get("title"))
     topics = check.get(
-        "topics", lambda value: fields.known_slugs(value, known_topics, _TOPIC_HINT),
+        "topics",
+        lambda value: fields.known_slugs(value, known_topics, _TOPIC_HINT),
         values.get("topics"),
     )
     if topics == ():
@@ -150,8 +157,14 @@ def _session(
     if starts_at is not None and ends_at is not None and ends_at <= starts_at:
         check.fail("ends", f'"{ends:%Y-%m-%dT%H:%M}" is not after starts "{starts:%Y-%m-%dT%H:%M}"')
     if (
-        not check.ok or session_id is None or titles is None or topics is None
-        or zone_name is None or starts_at is None or ends_at is None or place is None
+        not check.ok
+        or session_id is None
+        or titles is None
+        or topics is None
+        or zone_name is None
+        or starts_at is None
+        or ends_at is None
+        or place is None
         or capacity is None
     ):
         return None
@@ -171,9 +184,15 @@ def write(db: Database, catalogue: Catalogue, *, source: str) -> CatalogueSummar
             stored = catalogue_store.session(db, session.id)
             sessions_new += stored is None
             catalogue_store.upsert_session(
-                db, id=session.id, titles=session.titles, topics=list(session.topics),
-                starts_at=session.starts_at, ends_at=session.ends_at, timezone=session.timezone,
-                place=session.place, capacity=session.capacity,
+                db,
+                id=session.id,
+                titles=session.titles,
+                topics=list(session.topics),
+                starts_at=session.starts_at,
+                ends_at=session.ends_at,
+                timezone=session.timezone,
+                place=session.place,
+                capacity=session.capacity,
                 status=session.status or (stored.status if stored else "scheduled"),
             )
         summary = CatalogueSummary(
@@ -181,8 +200,13 @@ def write(db: Database, catalogue: Catalogue, *, source: str) -> CatalogueSummar
             Counts("session", "sessions", sessions_new, len(catalogue.sessions) - sessions_new),
         )
         audit.record(
-            db, actor="cli", action="catalogue.import", subject=source,
-            topics_new=summary.topics.new, topics_updated=summary.topics.updated,
-            sessions_new=summary.sessions.new, sessions_updated=summary.sessions.updated,
+            db,
+            actor="cli",
+            action="catalogue.import",
+            subject=source,
+            topics_new=summary.topics.new,
+            topics_updated=summary.topics.updated,
+            sessions_new=summary.sessions.new,
+            sessions_updated=summary.sessions.updated,
         )
     return summary

@@ -17,14 +17,30 @@ from bot.cli.imports.toml_lines import TomlLines
 
 TOPIC_FIELDS = ("slug", "name")
 SESSION_FIELDS = (
-    "id", "title", "topics", "starts", "ends", "timezone", "place", "capacity", "status",
+    "id",
+    "title",
+    "topics",
+    "starts",
+    "ends",
+    "timezone",
+    "place",
+    "capacity",
+    "status",
 )
 _TABLES = {"topics": ("topic", TOPIC_FIELDS), "sessions": ("session", SESSION_FIELDS)}
 
 CSV_REQUIRED = ("kind", "id")
 CSV_OPTIONAL = (
-    "title_fr", "title_ar", "title_en", "topics", "starts", "ends", "timezone", "place",
-    "capacity", "status",
+    "title_fr",
+    "title_ar",
+    "title_en",
+    "topics",
+    "starts",
+    "ends",
+    "timezone",
+    "place",
+    "capacity",
+    "status",
 )
 _TITLE_COLUMNS = {"title_fr": "fr", "title_ar": "ar", "title_en": "en"}
 _SESSION_ONLY = ("topics", "starts", "ends", "timezone", "place", "capacity", "status")
@@ -40,6 +56,7 @@ def read_records(path: Path, problems: Problems) -> list[Record]:
 
 # --- TOML ---------------------------------------------------------------------------------
 
+
 def _toml_records(path: Path, text: str, problems: Problems) -> list[Record]:
     try:
         document = tomllib.loads(text)
@@ -49,7 +66,8 @@ def _toml_records(path: Path, text: str, problems: Problems) -> list[Record]:
     for key in document:
         if key not in _TABLES:
             problems.add(
-                path.name, None,
+                path.name,
+                None,
                 f'unknown table or key "{key}"; a catalogue has [[topics]] and [[sessions]]',
             )
     records: list[Record] = []
@@ -72,7 +90,12 @@ def _toml_records(path: Path, text: str, problems: Problems) -> list[Record]:
 
 
 def _toml_record(
-    source: str, lines: TomlLines, table: str, kind: str, position: int, entry: dict[str, Any],
+    source: str,
+    lines: TomlLines,
+    table: str,
+    kind: str,
+    position: int,
+    entry: dict[str, Any],
     order: int,
 ) -> Record:
     def where(field: str) -> str:
@@ -85,6 +108,7 @@ def _toml_record(
 
 
 # --- CSV ----------------------------------------------------------------------------------
+
 
 def _csv_records(path: Path, problems: Problems) -> list[Record]:
     rows = read_csv(path, problems, required=CSV_REQUIRED, optional=CSV_OPTIONAL)
@@ -107,7 +131,11 @@ def _csv_record(source: str, row: CsvRow, problems: Problems) -> Record:
 
     if kind == "topic":
         record = Record(
-            "topic", {"slug": cells["id"], "name": titles}, source, where, row.line,
+            "topic",
+            {"slug": cells["id"], "name": titles},
+            source,
+            where,
+            row.line,
             {"slug": "id", "name": title_column},
         )
         check = record.check(problems)

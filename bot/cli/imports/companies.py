@@ -78,12 +78,19 @@ def import_companies(db: Database, path: Path) -> CompaniesSummary:
         for entry in entries:
             new += companies.by_member_id(db, entry.member_id) is None
             companies.upsert(
-                db, member_id=entry.member_id, name=entry.name, city=entry.city,
+                db,
+                member_id=entry.member_id,
+                name=entry.name,
+                city=entry.city,
                 sector=entry.sector,
             )
         summary = CompaniesSummary(Counts("company", "companies", new, len(entries) - new))
         audit.record(
-            db, actor="cli", action="companies.import", subject=path.name,
-            new=summary.companies.new, updated=summary.companies.updated,
+            db,
+            actor="cli",
+            action="companies.import",
+            subject=path.name,
+            new=summary.companies.new,
+            updated=summary.companies.updated,
         )
     return summary

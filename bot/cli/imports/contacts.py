@@ -66,8 +66,9 @@ def company_in(db: Database) -> Callable[[Any], int]:
             return named[0].id
         if named:
             ids = ", ".join(company.member_id for company in named)
-            raise FieldError(f'"{text}" is the name of {len(named)} companies; use the member id'
-                             f" ({ids})")
+            raise FieldError(
+                f'"{text}" is the name of {len(named)} companies; use the member id ({ids})'
+            )
         raise FieldError(
             f'"{text}" is neither the member id nor the name of a known company;'
             " import the companies first"
@@ -93,18 +94,23 @@ def read_contacts(
         role = check.get("role", fields.one_of(*ROLES), cells.get("role"))
         language = check.get("language", fields.one_of(*LANGUAGES), cells.get("language"))
         topics = check.get(
-            "topics", lambda value: fields.known_slugs(value, known_topics, _TOPIC_HINT),
+            "topics",
+            lambda value: fields.known_slugs(value, known_topics, _TOPIC_HINT),
             cells.get("topics"),
         )
         number = check.get("whatsapp", phone, cells["whatsapp"])
         consent_at = check.get("consent_date", consent, cells["consent_date"])
         if number is not None and number in first_line:
-            check.fail("whatsapp", f'{number} is already used at line {first_line[number]}')
+            check.fail("whatsapp", f"{number} is already used at line {first_line[number]}")
         elif number is not None:
             first_line[number] = row.line
         if (
-            check.ok and name is not None and company_id is not None and topics is not None
-            and number is not None and consent_at is not None
+            check.ok
+            and name is not None
+            and company_id is not None
+            and topics is not None
+            and number is not None
+            and consent_at is not None
         ):
             entries.append(
                 ContactEntry(name, company_id, role, language, topics, number, consent_at)
@@ -131,8 +137,13 @@ def import_contacts(
             contacts.attach_identity(db, contact_id, channel="whatsapp", address=entry.phone)
         summary = ContactsSummary(Counts("contact", "contacts", new, len(entries) - new), opted_out)
         audit.record(
-            db, actor="cli", action="contacts.import", subject=path.name,
-            new=summary.contacts.new, updated=summary.contacts.updated, opted_out=opted_out,
+            db,
+            actor="cli",
+            action="contacts.import",
+            subject=path.name,
+            new=summary.contacts.new,
+            updated=summary.contacts.updated,
+            opted_out=opted_out,
         )
     return summary
 
@@ -149,7 +160,9 @@ def _existing(db: Database, phone: str) -> Contact | None:
 def _store(db: Database, entry: ContactEntry, existing: Contact | None) -> int:
     """Create or update; an empty role or language keeps what the contact already chose."""
     values: dict[str, Any] = {
-        "name": entry.name, "company_id": entry.company_id, "phone": entry.phone,
+        "name": entry.name,
+        "company_id": entry.company_id,
+        "phone": entry.phone,
         "consent_at": to_utc_text(entry.consent_at),
     }
     if entry.role is not None or existing is None:

@@ -101,9 +101,7 @@ def texts_by_language(value: Any) -> dict[str, str]:
         raise FieldError(f'{_show(value)} is not a table like {{ fr = "…", en = "…" }}')
     unknown = [key for key in value if key not in LANGUAGES]
     if unknown:
-        raise FieldError(
-            f"unknown language {', '.join(map(_show, unknown))}; use fr, ar or en"
-        )
+        raise FieldError(f"unknown language {', '.join(map(_show, unknown))}; use fr, ar or en")
     texts: dict[str, str] = {}
     for language, text in value.items():
         if not isinstance(text, str):
@@ -186,7 +184,7 @@ def zone_name(value: Any) -> str:
         zone(text)
     except UnknownZone as error:
         raise FieldError(
-            f"{_show(text)} is not an IANA time zone such as \"Africa/Casablanca\""
+            f'{_show(text)} is not an IANA time zone such as "Africa/Casablanca"'
         ) from error
     return text
 
@@ -276,8 +274,7 @@ def consent(default_zone: str) -> Parser[datetime]:
                 " 2026-01-15T09:30"
             ) from error
         try:  # stored as UTC text, which has no year 0 or 10000
-            aware = (moment.astimezone(UTC) if moment.tzinfo
-                     else local_to_utc(moment, default_zone))
+            aware = moment.astimezone(UTC) if moment.tzinfo else local_to_utc(moment, default_zone)
         except (OverflowError, ValueError) as error:
             raise FieldError(f"{_show(text)} is out of range") from error
         if aware > now_utc():

@@ -49,7 +49,7 @@ def read_text(path: Path, suffixes: Sequence[str]) -> str:
     except UnicodeDecodeError as error:
         raise FileProblem(
             f"{path.name}: not UTF-8 text (byte {error.start}); save it again as"
-            " \"CSV UTF-8\" or UTF-8 text"
+            ' "CSV UTF-8" or UTF-8 text'
         ) from error
     except OSError as error:
         raise FileProblem(f"{path}: cannot be read ({error.strerror})") from error
@@ -95,7 +95,8 @@ def read_csv(
                 continue
             if len(cells) > len(columns):
                 problems.add(
-                    f"{path.name} line {line}", None,
+                    f"{path.name} line {line}",
+                    None,
                     f"{len(cells)} cells for {len(columns)} columns; quote a value that holds"
                     f' "{delimiter}"',
                     order=line,
@@ -105,9 +106,7 @@ def read_csv(
             named = zip(columns, padded, strict=True)
             rows.append(CsvRow(line, {name: cell.strip() for name, cell in named if name}))
     except csv.Error as error:
-        raise FileProblem(
-            f"{path.name} line {reader.line_num}: not valid CSV ({error})"
-        ) from error
+        raise FileProblem(f"{path.name} line {reader.line_num}: not valid CSV ({error})") from error
     if not rows and not len(problems):
         raise FileProblem(f"{path.name}: no rows below the header, nothing to import")
     return rows

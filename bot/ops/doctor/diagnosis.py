@@ -34,7 +34,12 @@ def diagnose(config_path: Path | None, *, timeout: float) -> list[Finding]:
 
 
 async def _network_checks(config: Config, timeout: float) -> list[Finding]:
-    telegram, whatsapp = await asyncio.gather(check_telegram(config.telegram, timeout),
-                                              check_whatsapp(config.whatsapp, timeout))
-    return [*telegram, *check_telegram_webhook(config.telegram),
-            *whatsapp, *check_whatsapp_url(config.whatsapp)]
+    telegram, whatsapp = await asyncio.gather(
+        check_telegram(config.telegram, timeout), check_whatsapp(config.whatsapp, timeout)
+    )
+    return [
+        *telegram,
+        *check_telegram_webhook(config.telegram),
+        *whatsapp,
+        *check_whatsapp_url(config.whatsapp),
+    ]

@@ -31,11 +31,16 @@ def check_permissions(config_path: Path | None, database: Path) -> list[Finding]
             continue  # missing: the config and database checks say so
         checked.append(str(path))
         if mode & (stat.S_IROTH | stat.S_IWOTH):
-            findings.append(Finding(
-                "WARN", check, f"{path} is readable by every user of this machine"
-                f" (mode {mode:04o})", f"chmod o-rwx {path}  (0600, or 0640 for the service's"
-                " group)"))
+            findings.append(
+                Finding(
+                    "WARN",
+                    check,
+                    f"{path} is readable by every user of this machine (mode {mode:04o})",
+                    f"chmod o-rwx {path}  (0600, or 0640 for the service's group)",
+                )
+            )
     if not findings and checked:
-        findings.append(Finding("OK", "permissions", "not readable by other users: "
-                                + ", ".join(checked)))
+        findings.append(
+            Finding("OK", "permissions", "not readable by other users: " + ", ".join(checked))
+        )
     return findings

@@ -12,6 +12,12 @@ from bot.outbox.dispatcher.sender import Sender, SendResult
 from bot.outbox.dispatcher.worker import Dispatcher, DispatcherSettings, recover_interrupted
 
 __all__ = [
-    "Clock", "Dispatcher", "DispatcherSettings", "QuietHours", "SendResult", "Sender",
-    "SystemClock", "recover_interrupted",
+    "Clock",
+    "Dispatcher",
+    "DispatcherSettings",
+    "QuietHours",
+    "SendResult",
+    "Sender",
+    "SystemClock",
+    "recover_interrupted",
 ]

@@ -82,20 +82,35 @@ def recover_interrupted(db: Database, *, now: datetime) -> dict[int, int]:
     """At start, before any dispatcher runs: rows left `sending` become `unknown`, audited."""
     interrupted = deliveries.mark_interrupted_unknown(db, now=now)
     for announcement_id, count in interrupted.items():
-        log.warning("announcement %s: %s deliveries interrupted by a crash, reported unknown",
-                    announcement_id, count)
-        audit.record(db, actor="system:outbox", action="deliveries.unknown",
-                     subject=f"announcement:{announcement_id}", count=count)
+        log.warning(
+            "announcement %s: %s deliveries interrupted by a crash, reported unknown",
+            announcement_id,
+            count,
+        )
+        audit.record(
+            db,
+            actor="system:outbox",
+            action="deliveries.unknown",
+            subject=f"announcement:{announcement_id}",
+            count=count,
+        )
     return interrupted
 
 
 class Dispatcher:
     def __init__(
-        self, db: Database, sender: Sender, *, zone: ZoneInfo,
-        settings: DispatcherSettings | None = None, clock: Clock | None = None,
-        quiet: QuietHours | None = None, channels: tuple[str, ...] = DEFAULT_CHANNELS,
+        self,
+        db: Database,
+        sender: Sender,
+        *,
+        zone: ZoneInfo,
+        settings: DispatcherSettings | None = None,
+        clock: Clock | None = None,
+        quiet: QuietHours | None = None,
+        channels: tuple[str, ...] = DEFAULT_CHANNELS,
         render: Callable[[Delivery], Reply | None] | None = None,
-        on_finished: Callable[[int], None] | None = None, metrics: Metrics | None = None,
+        on_finished: Callable[[int], None] | None = None,
+        metrics: Metrics | None = None,
         writes: ThreadedWrites | None = None,
     ) -> None:
         self.db = db
@@ -150,8 +165,10 @@ class Dispatcher:
                     break
                 waiting = asyncio.ensure_future(self._wake.wait())
                 await asyncio.wait(
-                    {waiting, watcher}, timeout=self._next_wait(cap=self.settings.poll_seconds),
-                    return_when=asyncio.FIRST_COMPLETED)
+                    {waiting, watcher},
+                    timeout=self._next_wait(cap=self.settings.poll_seconds),
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
                 waiting.cancel()
                 await asyncio.gather(waiting, return_exceptions=True)
         finally:
@@ -186,8 +203,14 @@ class Dispatcher:
         while not self._halting:
             now = self.clock.now()
             urgent_only = self.quiet is not None and self.quiet.ends_at(now) is not None
-            rows = deliveries.due(self.db, self.channel, now=now, limit=self.settings.batch,
-                                  urgent_only=urgent_only, excluding=self._in_flight)
+            rows = deliveries.due(
+                self.db,
+                self.channel,
+                now=now,
+                limit=self.settings.batch,
+                urgent_only=urgent_only,
+                excluding=self._in_flight,
+            )
             if not rows:
                 if not tasks:
                     break
@@ -252,17 +275,22 @@ class Dispatcher:
             if self.writes is None:
                 deliveries.mark_sent_many(self.db, rows, now=self.clock.now())
                 return
-            written = self.writes.submit(partial(deliveries.mark_sent_many, rows=rows,
-                                                 now=self.clock.now()))
+            written = self.writes.submit(
+                partial(deliveries.mark_sent_many, rows=rows, now=self.clock.now())
+            )
             self._writing.add(written)
             written.add_done_callback(partial(self._outcomes_written, rows=rows))
 
-    def _outcomes_written(self, written: asyncio.Future[None],
-                          rows: list[tuple[int, str | None]]) -> None:
+    def _outcomes_written(
+        self, written: asyncio.Future[None], rows: list[tuple[int, str | None]]
+    ) -> None:
         self._writing.discard(written)
         if not written.cancelled() and written.exception() is not None:
-            log.error("%s outcomes not written, kept for the next commit", len(rows),
-                      exc_info=written.exception())
+            log.error(
+                "%s outcomes not written, kept for the next commit",
+                len(rows),
+                exc_info=written.exception(),
+            )
             self._sent = rows + self._sent
 
     async def _written(self) -> None:
@@ -283,8 +311,12 @@ class Dispatcher:
     def _mark_soon(self) -> None:
         """Mark the next group once half the rows marked ahead have taken their slot; at the
         end of this turn of the loop, so that rows arriving together go in one group."""
-        if (self._mark_handle is None and not self._marking and self._to_mark
-                and len(self._marked_waiting) <= self.settings.mark_ahead // 2):
+        if (
+            self._mark_handle is None
+            and not self._marking
+            and self._to_mark
+            and len(self._marked_waiting) <= self.settings.mark_ahead // 2
+        ):
             self._mark_handle = asyncio.get_running_loop().call_soon(self._mark_group)
 
     def _mark_group(self) -> None:
@@ -316,9 +348,12 @@ class Dispatcher:
         self._writing.add(committed)
         committed.add_done_callback(partial(self._group_committed, group=group, sent=sent))
 
-    def _group_committed(self, committed: asyncio.Future[set[int]],
-                         group: list[tuple[int, asyncio.Future[bool]]],
-                         sent: list[tuple[int, str | None]]) -> None:
+    def _group_committed(
+        self,
+        committed: asyncio.Future[set[int]],
+        group: list[tuple[int, asyncio.Future[bool]]],
+        sent: list[tuple[int, str | None]],
+    ) -> None:
         self._writing.discard(committed)
         self._marking.difference_update(row for row, _ in group)
         if committed.cancelled():
@@ -329,9 +364,14 @@ class Dispatcher:
             self._group_done(group, sent, marked=committed.result())
         self._mark_soon()
 
-    def _group_done(self, group: list[tuple[int, asyncio.Future[bool]]],
-                    sent: list[tuple[int, str | None]], *, marked: set[int] | None = None,
-                    error: BaseException | None = None) -> None:
+    def _group_done(
+        self,
+        group: list[tuple[int, asyncio.Future[bool]]],
+        sent: list[tuple[int, str | None]],
+        *,
+        marked: set[int] | None = None,
+        error: BaseException | None = None,
+    ) -> None:
         if marked is None:  # each row's task reports it; the outcomes stay buffered
             self._sent = sent + self._sent
             for _, future in group:
@@ -402,14 +442,18 @@ class Dispatcher:
         except Exception as error:  # a sender bug must not stop the broadcast
             log.exception("delivery %s: sender raised", row.id)
             result = SendResult.transient(f"{type(error).__name__}: {error}")
-        self.metrics.sent(self.channel, result.outcome, None if result.outcome == "skipped"
-                          else time.perf_counter() - started)
+        self.metrics.sent(
+            self.channel,
+            result.outcome,
+            None if result.outcome == "skipped" else time.perf_counter() - started,
+        )
         self._apply(row, result)
 
     def _skip(self, row: Delivery, reason: str) -> None:
         if reason == "blocked":
-            reason = deliveries.reroute_with_reason(self.db, row, reason, channels=self.channels,
-                                                    now=self.clock.now())
+            reason = deliveries.reroute_with_reason(
+                self.db, row, reason, channels=self.channels, now=self.clock.now()
+            )
         deliveries.mark_skipped(self.db, row.id, now=self.clock.now(), reason=reason)
         self.stats["skipped"] += 1
         self.metrics.sent(self.channel, "skipped", None)
@@ -423,40 +467,56 @@ class Dispatcher:
                 self.flush()
             elif self._flush_handle is None:
                 self._flush_handle = asyncio.get_running_loop().call_later(
-                    self.settings.flush_seconds, self.flush)
+                    self.settings.flush_seconds, self.flush
+                )
         elif result.outcome == "retry_after":
             self.pause.pause(result.retry_after)
             self.metrics.retried(self.channel)
-            deliveries.retry_later(self.db, row.id, now=now, reason=result.reason,
-                                   at=now + timedelta(seconds=result.retry_after),
-                                   count_attempt=False)
+            deliveries.retry_later(
+                self.db,
+                row.id,
+                now=now,
+                reason=result.reason,
+                at=now + timedelta(seconds=result.retry_after),
+                count_attempt=False,
+            )
         elif result.outcome == "transient":
             attempts = row.attempts + 1
             if attempts >= self.settings.max_attempts:
-                deliveries.mark_failed(self.db, row.id, now=now, reason=(
-                    f"{result.reason} (gave up after {attempts} attempts)"))
+                deliveries.mark_failed(
+                    self.db,
+                    row.id,
+                    now=now,
+                    reason=(f"{result.reason} (gave up after {attempts} attempts)"),
+                )
             else:
                 backoff = self.settings.backoff_seconds * 2 ** (attempts - 1)
                 self.metrics.retried(self.channel)
-                deliveries.retry_later(self.db, row.id, now=now, reason=result.reason,
-                                       at=now + timedelta(seconds=backoff))
+                deliveries.retry_later(
+                    self.db,
+                    row.id,
+                    now=now,
+                    reason=result.reason,
+                    at=now + timedelta(seconds=backoff),
+                )
         elif result.outcome == "skipped":
-            reason = deliveries.reroute_with_reason(self.db, row, result.reason,
-                                                    channels=self.channels, now=now)
-            deliveries.mark_skipped(self.db, row.id, now=now, reason=reason,
-                                    from_status="sending")
+            reason = deliveries.reroute_with_reason(
+                self.db, row, result.reason, channels=self.channels, now=now
+            )
+            deliveries.mark_skipped(self.db, row.id, now=now, reason=reason, from_status="sending")
         elif result.outcome == "blocked":
-            contacts_store.mark_identity_inactive(self.db, row.channel, row.address,
-                                                  result.reason)
-            reason = deliveries.reroute_with_reason(self.db, row, f"blocked: {result.reason}",
-                                                    channels=self.channels, now=now)
+            contacts_store.mark_identity_inactive(self.db, row.channel, row.address, result.reason)
+            reason = deliveries.reroute_with_reason(
+                self.db, row, f"blocked: {result.reason}", channels=self.channels, now=now
+            )
             deliveries.mark_failed(self.db, row.id, now=now, reason=reason)
         else:
             deliveries.mark_failed(self.db, row.id, now=now, reason=result.reason)
 
 
-def _mark_group(db: Database, rows: list[int], sent: list[tuple[int, str | None]],
-                now: datetime) -> set[int]:
+def _mark_group(
+    db: Database, rows: list[int], sent: list[tuple[int, str | None]], now: datetime
+) -> set[int]:
     """The next rows `sending` and the "sent" outcomes buffered so far (one transaction,
     the caller's); the rows marked."""
     marked = deliveries.mark_sending_many(db, rows, now=now)

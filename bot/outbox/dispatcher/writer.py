@@ -64,9 +64,13 @@ class ThreadedWrites:
         self._closed.set()
         self._pool.submit(self._close_connection)
         self._pool.shutdown(wait=True)
-        log.info("outbox writer: %s commits; %s waited for the lock, %s over 10 ms,"
-                 " the longest %.1f ms", self.commits, self.waited, self.waited_long,
-                 self.longest_wait * 1000)
+        log.info(
+            "outbox writer: %s commits; %s waited for the lock, %s over 10 ms, the longest %.1f ms",
+            self.commits,
+            self.waited,
+            self.waited_long,
+            self.longest_wait * 1000,
+        )
 
     def _connection(self) -> Database:
         if self._db is None:
