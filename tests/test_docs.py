@@ -20,8 +20,12 @@ DOCS = ROOT / "docs"
 EXAMPLE = ROOT / "config.example.toml"
 README_MAX_CHARS = 12_000
 
-SECRET_VARIABLES = (config.TELEGRAM_TOKEN_ENV, config.TELEGRAM_WEBHOOK_SECRET_ENV,
-                    config.TWILIO_SID_ENV, config.TWILIO_TOKEN_ENV)
+SECRET_VARIABLES = (
+    config.TELEGRAM_TOKEN_ENV,
+    config.TELEGRAM_WEBHOOK_SECRET_ENV,
+    config.TWILIO_SID_ENV,
+    config.TWILIO_TOKEN_ENV,
+)
 
 
 def pages() -> list[Path]:
@@ -33,6 +37,7 @@ def docs_text() -> str:
 
 
 # --- configuration -------------------------------------------------------------------------
+
 
 def config_keys() -> list[tuple[str, str]]:
     return [(section, key) for section, keys in config.SCHEMA.items() for key in keys]
@@ -67,7 +72,8 @@ def test_every_config_key_is_in_the_example_file(section: str, key: str) -> None
 def test_every_config_key_is_in_the_docs(section: str, key: str) -> None:
     text = docs_text()
     assert f"[{section}] {key}" in text or f"[{section}.{key}" in text, (
-        f"[{section}] {key} is not documented in docs/ (write it as `[{section}] {key}`)")
+        f"[{section}] {key} is not documented in docs/ (write it as `[{section}] {key}`)"
+    )
 
 
 def test_the_example_file_shows_no_unknown_key() -> None:
@@ -87,8 +93,10 @@ def test_every_secret_variable_is_documented(variable: str) -> None:
 
 # --- the command line ----------------------------------------------------------------------
 
-def commands(group: click.Group, path: tuple[str, ...] = ()) -> Iterator[
-        tuple[tuple[str, ...], click.Command]]:
+
+def commands(
+    group: click.Group, path: tuple[str, ...] = ()
+) -> Iterator[tuple[tuple[str, ...], click.Command]]:
     for name, command in sorted(group.commands.items()):
         yield (*path, name), command
         if isinstance(command, click.Group):
@@ -105,8 +113,9 @@ def test_the_cli_has_commands() -> None:
 @pytest.mark.parametrize("path", [path for path, _ in COMMANDS], ids=" ".join)
 def test_every_command_is_in_the_docs(path: tuple[str, ...]) -> None:
     """Written as an operator types it: `formabot db prune`, perhaps after `--config PATH`."""
-    pattern = re.compile(r"formabot(?:\s+--config\s+\S+)?\s+"
-                         + r"\s+".join(map(re.escape, path)) + r"(?![\w-])")
+    pattern = re.compile(
+        r"formabot(?:\s+--config\s+\S+)?\s+" + r"\s+".join(map(re.escape, path)) + r"(?![\w-])"
+    )
     assert pattern.search(docs_text()), f"formabot {' '.join(path)} is not in docs/"
 
 
@@ -171,17 +180,23 @@ def links(path: Path) -> Iterator[tuple[int, str]]:
 
 
 def relative_links() -> list[tuple[str, str]]:
-    return [(f"{path.relative_to(ROOT)}:{number}", target)
-            for path in pages() for number, target in links(path)
-            if target and not _SCHEME.match(target)]
+    return [
+        (f"{path.relative_to(ROOT)}:{number}", target)
+        for path in pages()
+        for number, target in links(path)
+        if target and not _SCHEME.match(target)
+    ]
 
 
 def test_the_docs_have_links() -> None:
     assert len(relative_links()) > 10
 
 
-@pytest.mark.parametrize(("where", "target"), relative_links(),
-                         ids=[f"{where} {target}" for where, target in relative_links()])
+@pytest.mark.parametrize(
+    ("where", "target"),
+    relative_links(),
+    ids=[f"{where} {target}" for where, target in relative_links()],
+)
 def test_every_relative_link_resolves(where: str, target: str) -> None:
     source = ROOT / where.rsplit(":", 1)[0]
     name, _, anchor = target.partition("#")
@@ -190,17 +205,20 @@ def test_every_relative_link_resolves(where: str, target: str) -> None:
     if anchor:
         assert destination.suffix == ".md", f"{where}: {target}: an anchor into a non-Markdown file"
         assert anchor in anchors(destination), (
-            f"{where}: {target}: no heading with that anchor in {destination.name}")
+            f"{where}: {target}: no heading with that anchor in {destination.name}"
+        )
 
 
 def test_slugs_follow_github() -> None:
     assert slug("`GET /healthz`") == "get-healthz"
     assert slug("Check the installation: `formabot doctor`") == (
-        "check-the-installation-formabot-doctor")
+        "check-the-installation-formabot-doctor"
+    )
     assert slug("One person, two channels") == "one-person-two-channels"
 
 
 # --- the README ----------------------------------------------------------------------------
+
 
 def test_the_readme_is_a_ten_minute_read() -> None:
     size = len(README.read_text(encoding="utf-8"))
@@ -208,18 +226,28 @@ def test_the_readme_is_a_ten_minute_read() -> None:
 
 
 def test_every_docs_page_is_linked_from_the_readme() -> None:
-    linked = {target.partition("#")[0] for where, target in relative_links()
-              if where.startswith("README.md:")}
+    linked = {
+        target.partition("#")[0]
+        for where, target in relative_links()
+        if where.startswith("README.md:")
+    }
     assert {f"docs/{page.name}" for page in DOCS.glob("*.md")} <= linked
 
 
 def test_ci_runs_the_readmes_test_command() -> None:
-    readme = [line.strip() for line in README.read_text(encoding="utf-8").splitlines()
-              if line.startswith("    ") and "python -m pytest" in line]
+    readme = [
+        line.strip()
+        for line in README.read_text(encoding="utf-8").splitlines()
+        if line.startswith("    ") and "python -m pytest" in line
+    ]
     assert len(readme) == 1, "the README should show one test command"
     (command,) = readme
     assert "ruff check ." in command
     assert "mypy" in command
-    ci = [line.strip() for line in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
-          if line.strip() and not line.lstrip().startswith("#")]
+    assert "ruff format --check ." in command
+    ci = [
+        line.strip()
+        for line in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
     assert command in ci, ".ci/run does not run the README's test command"
