@@ -116,24 +116,16 @@ def notify_report(
 ) -> Release:
     """Send `text` (the final report of announcement `about`, already in the coordinator's
     language) to the coordinator's identity on `channel`, through the outbox, right away."""
-    announcement_id = announcements.create(
+    return _tell(
         db,
-        kind="report",
-        texts={"*": text},
-        audience=Audience(contacts=(contact_id,)),
-        due_at=now,
-        created_by=ACTOR,
+        "report",
+        contact_id=contact_id,
+        channel=channel,
+        text=text,
         now=now,
-        urgent=True,
+        audited=("announcement.report_sent", f"announcement:{about}"),
+        key="report",
     )
-    audit.record(
-        db,
-        actor=ACTOR,
-        action="announcement.report_sent",
-        subject=f"announcement:{about}",
-        report=announcement_id,
-    )
-    return release(db, announcement_id, now=now, grace=IMMEDIATE_GRACE, channels=(channel,))
 
 
 def notify(
@@ -142,9 +134,36 @@ def notify(
     """Send `text` (a notice already worded in the contact's language, e.g. "your link code
     was used") to the contact's identity on `channel`, through the outbox, right away; urgent,
     since it says something happened to their profile. `reason` names it in the audit."""
+    return _tell(
+        db,
+        "notice",
+        contact_id=contact_id,
+        channel=channel,
+        text=text,
+        now=now,
+        audited=("notice.sent", f"contact:{contact_id}"),
+        key="announcement",
+        reason=reason,
+    )
+
+
+def _tell(
+    db: Database,
+    kind: str,
+    *,
+    contact_id: int,
+    channel: str,
+    text: str,
+    now: datetime,
+    audited: tuple[str, str],
+    key: str,
+    **details: object,
+) -> Release:
+    """One urgent message, already worded, to one identity: an announcement of its own
+    (so that it goes through the outbox like any other), audited, released at once."""
     announcement_id = announcements.create(
         db,
-        kind="notice",
+        kind=kind,
         texts={"*": text},
         audience=Audience(contacts=(contact_id,)),
         due_at=now,
@@ -152,12 +171,8 @@ def notify(
         now=now,
         urgent=True,
     )
+    action, subject = audited
     audit.record(
-        db,
-        actor=ACTOR,
-        action="notice.sent",
-        subject=f"contact:{contact_id}",
-        reason=reason,
-        announcement=announcement_id,
+        db, actor=ACTOR, action=action, subject=subject, **{**details, key: announcement_id}
     )
     return release(db, announcement_id, now=now, grace=IMMEDIATE_GRACE, channels=(channel,))
