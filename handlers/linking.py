@@ -24,19 +24,16 @@ from storage import account_links, outbox
 from storage import contacts as contacts_store
 from storage.contacts import Contact
 
-# The channels one person may join into one profile (the console is for trying the bot).
-LINKABLE = ("telegram", "whatsapp")
-
 
 def link(
     context: Context, contact: Contact, argument: str, channel: str, address: str
 ) -> list[Reply]:
     """`/link` (a code to say on the other channel) or `/link 48291-03756` (say it here)."""
-    if channel not in LINKABLE:
+    if channel not in account_links.CHANNELS:
         return [views.say(contact, "Linking works between Telegram and WhatsApp.")]
     if argument:
         return _redeem(context, contact, argument, channel, address)
-    if account_links.channels_of(context.db, contact.id) >= set(LINKABLE):
+    if account_links.channels_of(context.db, contact.id) >= set(account_links.CHANNELS):
         return [
             _preference_question(
                 contact, lead=t(contact.language, "Your Telegram and WhatsApp are already linked.")
@@ -183,7 +180,7 @@ def can_absorb(context: Context, contact: Contact, owner: Contact) -> bool:
     identities = contacts_store.identities_of(context.db, contact.id)
     return (
         len(identities) == 1
-        and identities[0].channel in LINKABLE
+        and identities[0].channel in account_links.CHANNELS
         and identities[0].channel not in account_links.channels_of(context.db, owner.id)
         and not account_links.has_history(context.db, contact.id)
     )
@@ -226,7 +223,7 @@ def prefer(context: Context, contact: Contact, choice: str) -> list[Reply]:
                 contact, t(contact.language, "Notifications will reach you where you wrote last.")
             )
         ]
-    if choice not in LINKABLE:
+    if choice not in account_links.CHANNELS:
         return [views.menu(contact, t(contact.language, "This button has expired."))]
     account_links.set_preferred_channel(context.db, contact.id, choice)
     return [

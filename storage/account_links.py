@@ -29,6 +29,7 @@ CODE_DIGITS = 10
 MAX_FAILURES = 5
 FAILURE_WINDOW = timedelta(hours=1)
 LOCKOUT = timedelta(hours=1)
+# The channels one person may join into one profile (the console is for trying the bot).
 CHANNELS = ("telegram", "whatsapp")
 # Fields copied from the absorbed contact when the kept one has none.
 _FILLED = ("name", "role", "company_id", "company_other", "language", "phone", "consent_at")
