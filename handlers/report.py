@@ -17,7 +17,6 @@ from storage import announcements, broadcasts
 from storage.announcements import Announcement
 from storage.contacts import Contact
 
-LATEST_LOOKED_AT = 20
 ANNOUNCEMENT_STATUS = {
     "scheduled": N_("scheduled"),
     "sending": N_("being sent"),
@@ -34,8 +33,8 @@ GONE_OUT = ("sending", "sent")
 
 
 def _latest(context: Context) -> Announcement | None:
-    rows = announcements.listing(context.db, kinds=("announcement",), limit=LATEST_LOOKED_AT)
-    return next((row for row in rows if row.status in GONE_OUT), None)
+    rows = announcements.listing(context.db, kinds=("announcement",), statuses=GONE_OUT, limit=1)
+    return rows[0] if rows else None
 
 
 def show(context: Context, contact: Contact, argument: str, actor: str) -> list[Reply]:

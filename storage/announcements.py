@@ -151,12 +151,20 @@ def due(db: Database, *, now: datetime) -> list[Announcement]:
     return [_announcement(row) for row in rows]
 
 
-def listing(db: Database, *, kinds: tuple[str, ...] = KINDS, limit: int = 50) -> list[Announcement]:
-    marks = ", ".join("?" * len(kinds))
+def listing(
+    db: Database,
+    *,
+    kinds: tuple[str, ...] = KINDS,
+    statuses: tuple[str, ...] = STATUSES,
+    limit: int = 50,
+) -> list[Announcement]:
+    """The latest announcements of `kinds` in `statuses`, newest due first."""
+    kind_marks = ", ".join("?" * len(kinds))
+    status_marks = ", ".join("?" * len(statuses))
     rows = db.query(
-        f"SELECT * FROM announcements WHERE kind IN ({marks}) ORDER BY due_at DESC, id DESC"
-        " LIMIT ?",
-        [*kinds, limit],
+        f"SELECT * FROM announcements WHERE kind IN ({kind_marks})"
+        f" AND status IN ({status_marks}) ORDER BY due_at DESC, id DESC LIMIT ?",
+        [*kinds, *statuses, limit],
     )
     return [_announcement(row) for row in rows]
 
